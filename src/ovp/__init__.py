@@ -1,0 +1,3 @@
+"""ovp: a faithful, stateful server for Telnyx-style outbound voice profiles."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""The HTTP edge: routing, authentication, parsing, the Telnyx error envelope and serialisation."""

@@ -1,0 +1,216 @@
+"""The `ovp` command: serve, migrate the database, manage API keys."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from ovp.config import DEFAULT_DATABASE_URL, Settings
+from ovp.domain.clock import now_timestamp
+from ovp.domain.keys import new_key
+from ovp.store import keys as key_store
+from ovp.store.database import Database, is_memory_sqlite, make_engine
+from ovp.store.migrate import upgrade
+
+log = logging.getLogger("ovp")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _check_database_url(_ctx: click.Context, _param: click.Parameter, url: str) -> str:
+    try:
+        backend = make_url(url).get_backend_name()
+    except ArgumentError:
+        backend = None
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise click.BadParameter(f"{url!r} is not a sqlite:/// or postgresql:// URL")
+    return url
+
+
+def database_option(function: F) -> F:
+    return click.option(
+        "--database",
+        "database_url",
+        envvar="OVP_DATABASE_URL",
+        default=DEFAULT_DATABASE_URL,
+        show_default=True,
+        callback=_check_database_url,
+        help="SQLAlchemy URL: sqlite:///path/ovp.db, sqlite:///:memory: or postgresql://user@host:5432/db.",
+    )(function)
+
+
+def _open_database(url: str) -> Database:
+    try:
+        database = Database(make_engine(url))
+        upgrade(database)
+    except SQLAlchemyError as error:
+        reason = " ".join(str(getattr(error, "orig", None) or error).split())
+        raise click.ClickException(f"cannot use the database {url!r}: {reason}") from error
+    except Exception as error:  # a driver error outside SQLAlchemy's wrapping, e.g. a bad URL
+        raise click.ClickException(f"cannot use the database {url!r}: {' '.join(str(error).split())}") from error
+    return database
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """ovp: a faithful, stateful server for Telnyx-style outbound voice profiles."""
+
+
+@cli.command()
+@click.option("--host", envvar="OVP_HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", envvar="OVP_PORT", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@database_option
+@click.option(
+    "--auth",
+    envvar="OVP_AUTH",
+    type=click.Choice(["keys", "open"]),
+    default="keys",
+    show_default=True,
+    help="keys: only keys made with `ovp keys create`; open: any bearer token, each its own account.",
+)
+@click.option("--workers", envvar="OVP_WORKERS", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option(
+    "--sqlite-synchronous",
+    envvar="OVP_SQLITE_SYNCHRONOUS",
+    type=click.Choice(["FULL", "NORMAL", "OFF"], case_sensitive=False),
+    default="NORMAL",
+    show_default=True,
+    help="SQLite durability: FULL also survives a power loss; NORMAL survives a crash of ovp.",
+)
+def serve(host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str) -> None:
+    """Run the HTTP server."""
+    settings = Settings(
+        host=host,
+        port=port,
+        database_url=database_url,
+        auth=auth,  # type: ignore[arg-type]
+        workers=workers,
+        sqlite_synchronous=sqlite_synchronous.upper(),  # type: ignore[arg-type]
+    )
+    if workers > 1 and is_memory_sqlite(database_url):
+        raise click.BadParameter("an in-memory database cannot be shared by several workers", param_hint="--workers")
+    database = _open_database(database_url)
+    with database.transaction(write=False) as tx:
+        active_keys = key_store.count_active(tx)
+    database.dispose()
+    _announce(settings, active_keys)
+    os.environ.update(settings.to_environment())
+    uvicorn.run(
+        "ovp.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        access_log=False,
+        server_header=False,
+    )
+
+
+def _announce(settings: Settings, active_keys: int) -> None:
+    click.echo(f"ovp: serving http://{settings.host}:{settings.port}/v2 with {settings.database_url} "
+               f"in {settings.auth} mode", err=True)
+    if settings.auth == "open" and not _is_loopback(settings.host):
+        click.echo("ovp: WARNING: open mode accepts any token; it is listening beyond loopback.", err=True)
+    if settings.auth == "keys" and active_keys == 0:
+        click.echo(
+            "ovp: no API keys yet, so every request will get 401. Create one (shown once) with\n"
+            f"       ovp keys create --account me --database {settings.database_url}\n"
+            "     or, for local testing only, serve with --auth open to accept any bearer token.",
+            err=True,
+        )
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@database_option
+def db_upgrade(database_url: str) -> None:
+    """Apply every pending migration."""
+    _open_database(database_url).dispose()
+    click.echo("ovp: the database is up to date.", err=True)
+
+
+@cli.group()
+def keys() -> None:
+    """API keys for --auth keys."""
+
+
+@keys.command("create")
+@click.option("--account", required=True, help="The account the key belongs to.")
+@database_option
+def keys_create(account: str, database_url: str) -> None:
+    """Make a key and print it. It is shown this once; only its hash is kept."""
+    if not account.strip() or len(account) > 58:
+        raise click.BadParameter("give 1 to 58 characters", param_hint="--account")
+    database = _open_database(database_url)
+    key = new_key()
+    with database.transaction(write=True) as tx:
+        key_store.insert(tx, account, key, now_timestamp())
+    database.dispose()
+    click.echo(key.secret)
+    click.echo(f"ovp: key {key.id} for account {account!r}. Keep it now: it cannot be shown again.", err=True)
+
+
+@keys.command("list")
+@database_option
+def keys_list(database_url: str) -> None:
+    """List keys (never the keys themselves)."""
+    database = _open_database(database_url)
+    with database.transaction(write=False) as tx:
+        records = key_store.all_keys(tx)
+    database.dispose()
+    click.echo(f"{'ID':<22} {'ACCOUNT':<24} {'PREFIX':<12} {'CREATED':<25} REVOKED")
+    for record in records:
+        click.echo(f"{record.id:<22} {record.account_id:<24} {record.shown_prefix + '…':<12} "
+                   f"{record.created_at:<25} {record.revoked_at or '-'}")
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@database_option
+def keys_revoke(key_id: str, database_url: str) -> None:
+    """Revoke a key by its id; it stops working at once."""
+    database = _open_database(database_url)
+    with database.transaction(write=True) as tx:
+        revoked = key_store.revoke(tx, key_id, now_timestamp())
+    database.dispose()
+    if not revoked:
+        raise click.ClickException(f"no active key with id {key_id!r}")
+    click.echo(f"ovp: key {key_id} revoked.", err=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Runs the command; a usage error is one line on stderr and exit status 2, never a traceback."""
+    try:
+        cli.main(args=argv, prog_name="ovp", standalone_mode=False)
+    except click.UsageError as error:
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
+        click.echo(f"ovp: error: {error.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as error:
+        click.echo(f"ovp: error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except click.Abort:
+        sys.exit(130)

@@ -1,0 +1,90 @@
+"""The one error hierarchy. The domain and the store raise these; the HTTP edge renders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Self
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a request, in the shape of one entry of Telnyx's `errors` array."""
+
+    code: str
+    title: str
+    detail: str
+    pointer: str | None = None
+    parameter: str | None = None
+
+
+class OvpError(Exception):
+    """Base of every error that reaches a client. Each subclass knows its HTTP status."""
+
+    status: ClassVar[int] = 500
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(problem.detail for problem in problems))
+        self.problems = problems
+
+    @classmethod
+    def single(cls, code: str, title: str, detail: str) -> Self:
+        return cls([Problem(code=code, title=title, detail=detail)])
+
+
+class BadRequest(OvpError):
+    status = 400
+
+
+class AuthenticationFailed(OvpError):
+    status = 401
+
+    def __init__(self, detail: str = "The API key is missing, unknown or revoked.") -> None:
+        super().__init__([Problem(code="10009", title="Authentication failed", detail=detail)])
+
+
+class NotFound(OvpError):
+    status = 404
+
+    def __init__(self, detail: str = "The requested resource or URL could not be found.") -> None:
+        super().__init__([Problem(code="10005", title="Resource not found", detail=detail)])
+
+
+class MethodNotAllowed(OvpError):
+    status = 405
+
+
+class PayloadTooLarge(OvpError):
+    status = 413
+
+
+class UnsupportedMediaType(OvpError):
+    status = 415
+
+
+class InvalidInput(OvpError):
+    """422: the request is well-formed but breaks the rules; every problem is listed."""
+
+    status = 422
+
+
+class Unexpected(OvpError):
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__(
+            [Problem(code="10007", title="Unexpected error", detail="An unexpected error occurred.")]
+        )
+
+
+@dataclass
+class ProblemList:
+    """Collects problems so that a request with several of them reports all at once."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise InvalidInput(self.problems)

@@ -1,0 +1,64 @@
+"""Turns pydantic's validation errors into Telnyx problems, each with its code and pointer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from ovp.domain.errors import Problem
+
+MISSING = ("10004", "Missing required parameter")
+WRONG_TYPE = ("10026", "Invalid parameter type")
+NOT_IN_ENUM = ("10032", "Invalid enumerated value")
+OUT_OF_RANGE = ("10033", "Value outside of range")
+BAD_LENGTH = ("10025", "String length out of range")
+BAD_VALUE = ("10015", "Bad Request")
+
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+_LENGTH_ERRORS = {"string_too_short", "string_too_long"}
+_TYPE_SUFFIXES = ("_type", "_parsing")
+
+
+def pointer_for(location: Sequence[int | str]) -> str:
+    """An RFC 6901 JSON pointer for a pydantic error location."""
+    parts = (str(part).replace("~", "~0").replace("/", "~1") for part in location)
+    return "".join("/" + part for part in parts)
+
+
+def _code_and_title(error: ErrorDetails) -> tuple[str, str]:
+    kind = error["type"]
+    if kind == "missing":
+        return MISSING
+    if kind in ("literal_error", "enum"):
+        return NOT_IN_ENUM
+    if kind in _RANGE_ERRORS:
+        return OUT_OF_RANGE
+    if kind in _LENGTH_ERRORS:
+        return BAD_LENGTH
+    if kind.endswith(_TYPE_SUFFIXES) or kind == "model_attributes_type":
+        return WRONG_TYPE
+    return BAD_VALUE
+
+
+def _detail(error: ErrorDetails) -> str:
+    name = ".".join(str(part) for part in error["loc"]) or "body"
+    message: str = error["msg"]
+    if error["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        message = "Input should be a JSON object"
+    if message.startswith("Value error, "):
+        message = message.removeprefix("Value error, ")
+    return f"{name}: {message}"
+
+
+def body_problems(error: ValidationError) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for item in error.errors(include_url=False):
+        code, title = _code_and_title(item)
+        pointer = pointer_for(item["loc"])
+        if (pointer, code) in seen:
+            continue
+        seen.add((pointer, code))
+        problems.append(Problem(code=code, title=title, detail=_detail(item), pointer=pointer))
+    return problems

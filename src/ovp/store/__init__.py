@@ -1,0 +1,1 @@
+"""Persistence: tables, queries and migrations. Every query about a resource takes the account."""

@@ -1,0 +1,113 @@
+"""Queries on outbound voice profiles. Every one is scoped to an account."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import orjson
+from sqlalchemy import bindparam, func, literal_column, select
+
+from ovp.domain.errors import NotFound
+from ovp.domain.listing import ListQuery
+from ovp.domain.profile import ProfileDocument
+from ovp.store.database import Statement, Transaction
+from ovp.store.schema import profiles
+
+_COLUMNS = profiles.c
+_OWNED = (_COLUMNS.account_id == bindparam("owner")) & (_COLUMNS.id == bindparam("profile_id"))
+_STORED = ("name", "name_folded", "enabled", "traffic_type", "service_plan", "usage_payment_method",
+           "created_at", "updated_at", "document")
+
+_INSERT = Statement(profiles.insert())
+_SELECT = Statement(select(_COLUMNS.document).where(_OWNED))
+_SELECT_FOR_UPDATE = Statement(select(_COLUMNS.document).where(_OWNED).with_for_update())
+_UPDATE = Statement(
+    profiles.update()
+    .where(_OWNED)
+    .values(revision=_COLUMNS.revision + literal_column("1"), **{name: bindparam(f"new_{name}") for name in _STORED})
+)
+_DELETE = Statement(profiles.delete().where(_OWNED))
+LIKE_ESCAPE = "/"
+
+
+def _stored_values(profile: ProfileDocument) -> dict[str, Any]:
+    return {
+        "name": profile["name"],
+        "name_folded": profile["name"].casefold(),
+        "enabled": profile["enabled"],
+        "traffic_type": profile["traffic_type"],
+        "service_plan": profile["service_plan"],
+        "usage_payment_method": profile["usage_payment_method"],
+        "created_at": profile["created_at"],
+        "updated_at": profile["updated_at"],
+        "document": orjson.dumps(profile).decode(),
+    }
+
+
+def _document(stored: str) -> ProfileDocument:
+    document: ProfileDocument = orjson.loads(stored)
+    return document
+
+
+class DuplicateId(Exception):
+    """Another process made the same id; the caller draws a new one and tries again."""
+
+
+def insert(tx: Transaction, account_id: str, profile: ProfileDocument) -> None:
+    values = {"id": int(profile["id"]), "account_id": account_id, "revision": 1, **_stored_values(profile)}
+    if not tx.insert_unique(_INSERT, values):
+        raise DuplicateId(profile["id"])
+
+
+def get(tx: Transaction, account_id: str, profile_id: int, *, for_update: bool = False) -> ProfileDocument:
+    stored = tx.scalar(_SELECT_FOR_UPDATE if for_update else _SELECT, {"owner": account_id, "profile_id": profile_id})
+    if stored is None:
+        raise NotFound()
+    return _document(stored)
+
+
+def replace(tx: Transaction, account_id: str, profile: ProfileDocument) -> None:
+    new_values = {f"new_{name}": value for name, value in _stored_values(profile).items()}
+    tx.execute(_UPDATE, {"owner": account_id, "profile_id": int(profile["id"]), **new_values})
+
+
+def delete(tx: Transaction, account_id: str, profile_id: int) -> ProfileDocument:
+    profile = get(tx, account_id, profile_id, for_update=True)
+    tx.execute(_DELETE, {"owner": account_id, "profile_id": profile_id})
+    return profile
+
+
+def escape_like(text: str) -> str:
+    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
+
+
+@cache
+def _list_statements(filtered: bool, sort_field: str, descending: bool) -> tuple[Statement, Statement]:
+    """The count and page queries for one shape of list request (there are 24 shapes)."""
+    condition = _COLUMNS.account_id == bindparam("owner")
+    if filtered:
+        condition = condition & _COLUMNS.name_folded.like(bindparam("pattern"), escape=LIKE_ESCAPE)
+    sort_column = _COLUMNS[sort_field]
+    # Ties are broken by id, in the same direction, so that pages never overlap or skip.
+    order = (sort_column.desc(), _COLUMNS.id.desc()) if descending else (sort_column.asc(), _COLUMNS.id.asc())
+    count = select(func.count()).select_from(profiles).where(condition)
+    page = (
+        select(_COLUMNS.document).where(condition).order_by(*order)
+        .limit(bindparam("limit", literal_execute=False)).offset(bindparam("offset", literal_execute=False))
+    )
+    return Statement(count), Statement(page)
+
+
+def list_page(tx: Transaction, account_id: str, query: ListQuery) -> tuple[list[ProfileDocument], int]:
+    """One page of profiles and the total that match, read in one transaction so they agree."""
+    filtered = query.name_contains is not None
+    count, page = _list_statements(filtered, query.sort_field, query.descending)
+    params: dict[str, Any] = {"owner": account_id}
+    if query.name_contains is not None:
+        params["pattern"] = "%" + escape_like(query.name_contains.casefold()) + "%"
+    total = int(tx.scalar(count, params))
+    if query.offset >= total:
+        return [], total
+    rows = tx.rows(page, {**params, "limit": query.page_size, "offset": query.offset})
+    return [_document(row[0]) for row in rows], total
