@@ -32,7 +32,7 @@ def test_ids_never_go_back_when_the_clock_does() -> None:
         ("-5", None),
         ("9223372036854775808", None),
         ("99999999999999999999999", None),
-        ("１２３", None),
+        ("\uff11\uff12\uff13", None),  # full-width digits
     ],
 )
 def test_parse_id(text: str, expected: int | None) -> None:

@@ -18,10 +18,13 @@ def created(**fields: Any) -> dict[str, Any]:
     return dict(profile)
 
 
+def create_from(body: Any) -> None:
+    apply_changes(new_profile(1, NOW), parse_changes(body), NOW)
+
+
 def problems(body: Any) -> list[tuple[str, str | None]]:
     with pytest.raises(InvalidInput) as caught:
-        changes = parse_changes(body)
-        apply_changes(new_profile(1, NOW), changes, NOW)
+        create_from(body)
     return [(problem.code, problem.pointer) for problem in caught.value.problems]
 
 

@@ -6,12 +6,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
-from starlette.requests import Request
-from starlette.routing import Route
 
-from ovp.api.context import context
-from ovp.api.responses import JSONResponse
+from ovp.api.http import Request, Response, json_response
+from ovp.api.routing import Route
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 
@@ -22,24 +21,29 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
-async def openapi(_request: Request) -> JSONResponse:
-    return JSONResponse(openapi_document())
+@cache
+def _openapi_json() -> bytes:
+    return orjson.dumps(openapi_document())
 
 
-async def healthz(_request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
+async def openapi(_request: Request) -> Response:
+    return Response(200, _openapi_json())
 
 
-async def readyz(request: Request) -> JSONResponse:
+async def healthz(_request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
     try:
-        context(request).database.ping()
+        request.app.database.ping()
     except Exception:  # any failure to reach the database means "not ready"
-        return JSONResponse({"status": "unavailable"}, status_code=503)
-    return JSONResponse({"status": "ready"})
+        return json_response({"status": "unavailable"}, status=503)
+    return json_response({"status": "ready"})
 
 
 routes = [
-    Route("/v2/openapi.json", openapi, methods=["GET"]),
-    Route("/healthz", healthz, methods=["GET"]),
-    Route("/readyz", readyz, methods=["GET"]),
+    Route.at("/v2/openapi.json", {"GET": openapi}, public=True),
+    Route.at("/healthz", {"GET": healthz}, public=True),
+    Route.at("/readyz", {"GET": readyz}, public=True),
 ]

@@ -1,30 +1,25 @@
-"""Routes for /v2/outbound_voice_profiles: HTTP in, HTTP out; the rules live in ovp.services."""
+"""Handlers for /v2/outbound_voice_profiles: HTTP in, HTTP out; the rules live in ovp.services."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
 
-from starlette.endpoints import HTTPEndpoint
-from starlette.requests import Request
-from starlette.routing import Route
-
-from ovp.api.body import read_json
-from ovp.api.context import account_id, context
-from ovp.api.responses import JSONResponse
+from ovp.api.http import Request, Response, json_response
+from ovp.api.routing import Route
 from ovp.domain.errors import NotFound
 from ovp.domain.ids import parse_id
 from ovp.domain.listing import parse_list_query
-from ovp.domain.profile import ProfileDocument
+from ovp.domain.profile import ProfileDocument, wire_view
 from ovp.services import profiles as service
 
 
 def _wire(profile: ProfileDocument) -> dict[str, Any]:
-    return {**profile, "connections_count": 0}
+    return wire_view(profile, connections_count=0)
 
 
-def _one(profile: ProfileDocument) -> JSONResponse:
-    return JSONResponse({"data": _wire(profile)})
+def _one(profile: ProfileDocument) -> Response:
+    return json_response({"data": _wire(profile)})
 
 
 def _path_id(request: Request) -> int:
@@ -34,43 +29,43 @@ def _path_id(request: Request) -> int:
     return profile_id
 
 
-class ProfileCollection(HTTPEndpoint):
-    async def get(self, request: Request) -> JSONResponse:
-        query = parse_list_query(request.query_params)
-        with context(request).database.transaction(write=False) as tx:
-            page, meta = service.list_page(tx, account_id(request), query)
-        return JSONResponse({"data": [_wire(profile) for profile in page], "meta": asdict(meta)})
-
-    async def post(self, request: Request) -> JSONResponse:
-        body = await read_json(request)
-        app = context(request)
-        with app.database.transaction(write=True) as tx:
-            profile = service.create(tx, account_id(request), body, app.ids)
-        return _one(profile)
+async def list_profiles(request: Request) -> Response:
+    query = parse_list_query(request.query)
+    with request.app.database.transaction(write=False) as tx:
+        page, meta = service.list_page(tx, request.account_id, query)
+    return json_response({"data": [_wire(profile) for profile in page], "meta": asdict(meta)})
 
 
-class ProfileItem(HTTPEndpoint):
-    async def get(self, request: Request) -> JSONResponse:
-        profile_id = _path_id(request)
-        with context(request).database.transaction(write=False) as tx:
-            profile = service.retrieve(tx, account_id(request), profile_id)
-        return _one(profile)
+async def create_profile(request: Request) -> Response:
+    body = await request.json()
+    account_id, ids = request.account_id, request.app.ids
+    return _one(await request.app.database.write(lambda tx: service.create(tx, account_id, body, ids)))
 
-    async def patch(self, request: Request) -> JSONResponse:
-        profile_id = _path_id(request)
-        body = await read_json(request)
-        with context(request).database.transaction(write=True) as tx:
-            profile = service.update(tx, account_id(request), profile_id, body)
-        return _one(profile)
 
-    async def delete(self, request: Request) -> JSONResponse:
-        profile_id = _path_id(request)
-        with context(request).database.transaction(write=True) as tx:
-            profile = service.delete(tx, account_id(request), profile_id)
-        return _one(profile)
+async def retrieve_profile(request: Request) -> Response:
+    profile_id = _path_id(request)
+    with request.app.database.transaction(write=False) as tx:
+        profile = service.retrieve(tx, request.account_id, profile_id)
+    return _one(profile)
+
+
+async def update_profile(request: Request) -> Response:
+    profile_id = _path_id(request)
+    body = await request.json()
+    account_id = request.account_id
+    return _one(await request.app.database.write(lambda tx: service.update(tx, account_id, profile_id, body)))
+
+
+async def delete_profile(request: Request) -> Response:
+    profile_id = _path_id(request)
+    account_id = request.account_id
+    return _one(await request.app.database.write(lambda tx: service.delete(tx, account_id, profile_id)))
 
 
 routes = [
-    Route("/v2/outbound_voice_profiles", ProfileCollection),
-    Route("/v2/outbound_voice_profiles/{id}", ProfileItem),
+    Route.at("/v2/outbound_voice_profiles", {"GET": list_profiles, "POST": create_profile}),
+    Route.at(
+        "/v2/outbound_voice_profiles/{id}",
+        {"GET": retrieve_profile, "PATCH": update_profile, "DELETE": delete_profile},
+    ),
 ]

@@ -22,9 +22,10 @@ class OvpError(Exception):
 
     status: ClassVar[int] = 500
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], headers: dict[str, str] | None = None) -> None:
         super().__init__("; ".join(problem.detail for problem in problems))
         self.problems = problems
+        self.headers = headers or {}
 
     @classmethod
     def single(cls, code: str, title: str, detail: str) -> Self:
@@ -39,7 +40,9 @@ class AuthenticationFailed(OvpError):
     status = 401
 
     def __init__(self, detail: str = "The API key is missing, unknown or revoked.") -> None:
-        super().__init__([Problem(code="10009", title="Authentication failed", detail=detail)])
+        super().__init__(
+            [Problem(code="10009", title="Authentication failed", detail=detail)], {"WWW-Authenticate": "Bearer"}
+        )
 
 
 class NotFound(OvpError):
@@ -51,6 +54,12 @@ class NotFound(OvpError):
 
 class MethodNotAllowed(OvpError):
     status = 405
+
+    def __init__(self, allowed: str) -> None:
+        super().__init__(
+            [Problem(code="10015", title="Method Not Allowed", detail=f"This URL accepts only {allowed}.")],
+            {"Allow": allowed},
+        )
 
 
 class PayloadTooLarge(OvpError):

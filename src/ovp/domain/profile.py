@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ovp.domain.errors import InvalidInput, Problem, ProblemList
 from ovp.domain.fields import (
@@ -107,7 +107,7 @@ class _Changes(BaseModel):
 
 class CallRecordingChanges(_Changes):
     call_recording_type: Literal["all", "none", "by_caller_phone_number"] = "none"
-    call_recording_caller_phone_numbers: list[E164Number] = []
+    call_recording_caller_phone_numbers: list[E164Number] = Field(default_factory=list)
     call_recording_channels: Literal["single", "dual"] = "single"
     call_recording_format: Literal["wav", "mp3"] = "wav"
 
@@ -127,14 +127,14 @@ class ProfileChanges(_Changes):
     usage_payment_method: Literal["rate-deck"] = "rate-deck"
     enabled: bool = True
     concurrent_call_limit: CallLimit | None = None
-    whitelisted_destinations: CountryCodes = []
+    whitelisted_destinations: CountryCodes = Field(default_factory=list)
     max_destination_rate: Rate | None = None
     daily_spend_limit: SpendLimit | None = None
     daily_spend_limit_enabled: bool = False
     call_recording: CallRecordingChanges | None = None
     calling_window: CallingWindowChanges | None = None
     billing_group_id: BillingGroupId | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
 
 
 _NESTED_DEFAULTS = {"call_recording": default_call_recording, "calling_window": default_calling_window}
@@ -166,6 +166,20 @@ def apply_changes(profile: ProfileDocument, changes: dict[str, Any], now: str) -
     result: ProfileDocument = updated  # type: ignore[assignment]
     check_consistency(result)
     return result
+
+
+# Telnyx's schema gives these fields no null; when they are unset, the answer leaves them out,
+# which every SDK reads as null (None, undefined) just the same.
+_OMITTED_WHEN_NULL = ("max_destination_rate", "daily_spend_limit")
+
+
+def wire_view(profile: ProfileDocument, connections_count: int) -> dict[str, Any]:
+    """The profile as the API answers it."""
+    view: dict[str, Any] = {key: value for key, value in profile.items()
+                            if value is not None or key not in _OMITTED_WHEN_NULL}
+    view["calling_window"] = {key: value for key, value in profile["calling_window"].items() if value is not None}
+    view["connections_count"] = connections_count
+    return view
 
 
 def check_consistency(profile: ProfileDocument) -> None:

@@ -12,18 +12,21 @@ read before they write lock their rows with SELECT ... FOR UPDATE.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import asyncio
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Dialect, Engine, create_engine, event, literal, select
+from sqlalchemy import Dialect, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
-from sqlalchemy.sql import Executable
+from sqlalchemy.pool import NullPool, PoolProxiedConnection, StaticPool
+from sqlalchemy.sql import ClauseElement
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 Row = Sequence[Any]
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -69,8 +72,9 @@ def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
         # Every transaction ends in an explicit commit or rollback; a second rollback when the
         # connection goes back to the pool would only cost time.
         pool_reset_on_return=None,
-        # One in-memory database is one connection; share it.
-        poolclass=StaticPool if in_memory else None,
+        # One in-memory database is one connection, shared; a file gets a connection per thread,
+        # which Database keeps (NullPool: the pool itself keeps none).
+        poolclass=StaticPool if in_memory else NullPool,
         connect_args={"check_same_thread": False},
     )
     _configure_sqlite(engine, sqlite_synchronous, in_memory)
@@ -80,7 +84,7 @@ def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
 class Statement:
     """A Core statement, compiled once for each dialect it runs on."""
 
-    def __init__(self, statement: Executable) -> None:
+    def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
         self._compiled: dict[str, str] = {}
 
@@ -108,15 +112,25 @@ class Transaction:
         finally:
             cursor.close()
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Undoes the block's writes, and only those, when it raises."""
+        self._run("SAVEPOINT ovp_work")
+        try:
+            yield
+        except BaseException:
+            self._run("ROLLBACK TO SAVEPOINT ovp_work")
+            self._run("RELEASE SAVEPOINT ovp_work")
+            raise
+        self._run("RELEASE SAVEPOINT ovp_work")
+
     def insert_unique(self, statement: Statement, params: Mapping[str, Any]) -> bool:
         """Runs an INSERT; answers False, having changed nothing, when it breaks a unique key."""
-        self._run("SAVEPOINT ovp_insert")
         try:
-            self.execute(statement, params)
+            with self.savepoint():
+                self.execute(statement, params)
         except self.dialect.loaded_dbapi.IntegrityError:
-            self._run("ROLLBACK TO SAVEPOINT ovp_insert")
             return False
-        self._run("RELEASE SAVEPOINT ovp_insert")
         return True
 
     def _run(self, sql: str) -> None:
@@ -140,7 +154,17 @@ class Transaction:
         return found[0][0] if found else None
 
 
-_PING = Statement(select(literal(1)))
+@contextmanager
+def _committing(connection: PoolProxiedConnection, dialect: Dialect) -> Iterator[Transaction]:
+    try:
+        yield Transaction(connection.driver_connection, dialect)
+    except BaseException:
+        connection.rollback()
+        raise
+    connection.commit()
+
+
+_PING = Statement(text("SELECT 1"))
 
 
 class Database:
@@ -150,6 +174,11 @@ class Database:
         self.engine = engine
         self.dialect = engine.dialect
         self._sqlite = engine.dialect.name == "sqlite"
+        self._in_memory = self._sqlite and is_memory_sqlite(engine.url.render_as_string())
+        # SQLite connections are local and never go stale, so each thread keeps its own for good:
+        # a pool checkout and check-in would cost more than a primary-key query.
+        self._held = threading.local()
+        self._batcher = GroupCommit(self) if self._sqlite else None
 
     @property
     def backend(self) -> str:
@@ -157,18 +186,38 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Transaction]:
+        if self._sqlite:
+            with self._sqlite_transaction(write) as tx:
+                yield tx
+            return
         pooled = self.engine.raw_connection()
         try:
-            if self._sqlite:
-                pooled.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
-            try:
-                yield Transaction(pooled.driver_connection, self.dialect)
-            except BaseException:
-                pooled.rollback()
-                raise
-            pooled.commit()
+            with _committing(pooled, self.dialect) as tx:
+                yield tx
         finally:
             pooled.close()
+
+    @contextmanager
+    def _sqlite_transaction(self, write: bool) -> Iterator[Transaction]:
+        held: PoolProxiedConnection | None = getattr(self._held, "connection", None)
+        if held is None:
+            held = self._held.connection = self.engine.raw_connection()
+        held.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
+        with _committing(held, self.dialect) as tx:
+            yield tx
+
+    async def write(self, work: Callable[[Transaction], T]) -> T:
+        """Runs `work` in a write transaction and answers once that transaction has committed.
+
+        On SQLite the writes that arrive together are committed together (group commit): BEGIN
+        and COMMIT cost more than a whole primary-key update, and only one writer can hold the
+        database at a time anyway. Each work runs inside a savepoint of its own, so one that
+        fails leaves the others' writes standing.
+        """
+        if self._batcher is None:
+            with self.transaction(write=True) as tx:
+                return work(tx)
+        return await self._batcher.submit(work)
 
     def ping(self) -> None:
         """Raises unless the database answers."""
@@ -176,4 +225,53 @@ class Database:
             tx.rows(_PING)
 
     def dispose(self) -> None:
+        """Closes the connections. An in-memory database lives as long as this object, so that an
+        app served, stopped and served again in one process (as test clients do) keeps its data."""
+        if self._in_memory:
+            return
+        held: PoolProxiedConnection | None = getattr(self._held, "connection", None)
+        if held is not None:
+            held.close()
+            self._held.connection = None
         self.engine.dispose()
+
+
+class GroupCommit:
+    """Collects the write works submitted during one turn of the event loop and runs them all in
+    one transaction. A client hears back only after the commit that holds its write."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._pending: list[tuple[Callable[[Transaction], Any], asyncio.Future[Any]]] = []
+
+    async def submit(self, work: Callable[[Transaction], T]) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._flush)
+        self._pending.append((work, future))
+        return await future
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        try:
+            with self._database.transaction(write=True) as tx:
+                for work, future in batch:
+                    try:
+                        with tx.savepoint():
+                            outcomes.append((future, work(tx), None))
+                    except Exception as error:  # the work's own failure, handed back to its caller
+                        outcomes.append((future, None, error))
+        except Exception as error:  # the transaction itself failed: nothing in it was written
+            for _work, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for future, result, failure in outcomes:
+            if future.done():  # its caller went away (a cancelled request)
+                continue
+            if failure is None:
+                future.set_result(result)
+            else:
+                future.set_exception(failure)

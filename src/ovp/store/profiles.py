@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import ColumnElement, bindparam, func, literal_column, select
 
 from ovp.domain.errors import NotFound
 from ovp.domain.listing import ListQuery
@@ -83,12 +83,18 @@ def escape_like(text: str) -> str:
 
 
 @cache
-def _list_statements(filtered: bool, sort_field: str, descending: bool) -> tuple[Statement, Statement]:
-    """The count and page queries for one shape of list request (there are 24 shapes)."""
+def _list_statements(
+    dialect: str, filtered: bool, sort_field: str, descending: bool
+) -> tuple[Statement, Statement]:
+    """The count and page queries for one shape of list request."""
     condition = _COLUMNS.account_id == bindparam("owner")
     if filtered:
         condition = condition & _COLUMNS.name_folded.like(bindparam("pattern"), escape=LIKE_ESCAPE)
-    sort_column = _COLUMNS[sort_field]
+    sort_column: ColumnElement[Any] = _COLUMNS[sort_field]
+    if sort_field == "name":
+        # Names sort by their case-folded code points on every backend, whatever the
+        # PostgreSQL database's locale: the same request pages the same way on SQLite.
+        sort_column = _COLUMNS.name_folded.collate("C") if dialect == "postgresql" else _COLUMNS.name_folded
     # Ties are broken by id, in the same direction, so that pages never overlap or skip.
     order = (sort_column.desc(), _COLUMNS.id.desc()) if descending else (sort_column.asc(), _COLUMNS.id.asc())
     count = select(func.count()).select_from(profiles).where(condition)
@@ -102,7 +108,7 @@ def _list_statements(filtered: bool, sort_field: str, descending: bool) -> tuple
 def list_page(tx: Transaction, account_id: str, query: ListQuery) -> tuple[list[ProfileDocument], int]:
     """One page of profiles and the total that match, read in one transaction so they agree."""
     filtered = query.name_contains is not None
-    count, page = _list_statements(filtered, query.sort_field, query.descending)
+    count, page = _list_statements(tx.dialect.name, filtered, query.sort_field, query.descending)
     params: dict[str, Any] = {"owner": account_id}
     if query.name_contains is not None:
         params["pattern"] = "%" + escape_like(query.name_contains.casefold()) + "%"

@@ -1,0 +1,118 @@
+"""Every error in Telnyx's envelope, with the codes BEHAVIOUR.md gives."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from ovp.api.app import create_app
+from ovp.config import Settings
+from tests.conftest import PROFILES, Api, bearer
+
+
+def only_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    errors = response.json()["errors"]
+    assert len(errors) == 1, errors
+    error: dict[str, Any] = errors[0]
+    assert error["code"] == code
+    assert error["title"]
+    assert error["detail"]
+    assert error["meta"] == {"url": f"https://developers.telnyx.com/docs/overview/errors/{code}"}
+    return error
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}])
+def test_401_without_a_bearer_token(client: TestClient, headers: dict[str, str]) -> None:
+    response = client.get(PROFILES, headers=headers)
+    only_error(response, 401, "10009")
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("profile_id", ["1293384261075731499", "abc", "9223372036854775808", "-1", "1.5"])
+def test_404_for_absent_non_numeric_and_too_large_ids(api: Api, profile_id: str) -> None:
+    for method in ("GET", "PATCH", "DELETE"):
+        only_error(api.request(method, f"{PROFILES}/{profile_id}", json={"name": "office"}), 404, "10005")
+
+
+def test_404_for_an_unknown_path(api: Api) -> None:
+    only_error(api.request("GET", "/v2/nothing_here"), 404, "10005")
+
+
+def test_405_names_the_allowed_methods(api: Api) -> None:
+    response = api.request("PUT", PROFILES)
+    only_error(response, 405, "10015")
+    assert response.headers["allow"] == "GET, POST"
+
+
+def test_413_for_a_body_over_one_mebibyte(api: Api) -> None:
+    body = b'{"name": "' + b"x" * (1024 * 1024) + b'"}'
+    response = api.request("POST", PROFILES, content=body, headers={"Content-Type": "application/json"})
+    only_error(response, 413, "10015")
+    assert api.request("GET", PROFILES).json()["meta"]["total_results"] == 0
+
+
+def test_413_from_the_declared_length_alone(client: TestClient) -> None:
+    # A client that announces too large a body is refused before it is read.
+    response = client.post(
+        PROFILES,
+        content=b"{}",
+        headers={**bearer("t"), "Content-Type": "application/json", "Content-Length": str(2 * 1024 * 1024)},
+    )
+    only_error(response, 413, "10015")
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_415_unless_the_body_is_json(api: Api, content_type: str | None) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+    only_error(api.request("POST", PROFILES, content=b'{"name": "office"}', headers=headers), 415, "10015")
+
+
+def test_json_with_a_charset_is_json(api: Api) -> None:
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    assert api.request("POST", PROFILES, content=b'{"name": "office"}', headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("body", [b"{", b"", b"{'name': 'x'}", b'{"name": "office"} trailing'])
+def test_400_for_invalid_json(api: Api, body: bytes) -> None:
+    response = api.request("POST", PROFILES, content=body, headers={"Content-Type": "application/json"})
+    only_error(response, 400, "10023")
+
+
+def test_422_lists_every_problem_with_its_pointer(api: Api) -> None:
+    response = api.request(
+        "POST", PROFILES, json={"name": "ab", "enabled": "yes", "whitelisted_destinations": ["US", "ZZ"]}
+    )
+    assert response.status_code == 422
+    found = {(e["code"], e["source"]["pointer"]) for e in response.json()["errors"]}
+    assert found == {("10025", "/name"), ("10026", "/enabled"), ("10015", "/whitelisted_destinations/1")}
+
+
+def test_422_for_query_parameters_names_them(api: Api) -> None:
+    response = api.request("GET", PROFILES, params={"page[size]": "500", "sort": "colour"})
+    assert response.status_code == 422
+    assert {(e["code"], e["source"]["parameter"]) for e in response.json()["errors"]} == {
+        ("10033", "page[size]"),
+        ("10032", "sort"),
+    }
+
+
+def test_500_reveals_nothing_and_the_trace_goes_to_the_log(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = tmp_path / "broken.db"
+    app = create_app(Settings(database_url=f"sqlite:///{database}", auth="open"))
+    # Break the store behind the server's back: the table it reads is gone.
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP TABLE outbound_voice_profiles")
+    with TestClient(app) as client:
+        response = client.get(PROFILES, headers=bearer("t"))
+    error = only_error(response, 500, "10007")
+    assert "outbound_voice_profiles" not in response.text
+    assert "Traceback" not in response.text
+    assert error["detail"] == "An unexpected error occurred."
+    assert any("outbound_voice_profiles" in record.exc_text for record in caplog.records if record.exc_text)

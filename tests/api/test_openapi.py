@@ -1,0 +1,67 @@
+"""ovp's OpenAPI document: it holds Telnyx's contract, documents every route, and the server keeps to it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from ovp.api.app import OvpApp
+from ovp.api.documents import openapi_document
+
+CONTRACT = Path(__file__).parents[2] / "contract" / "telnyx-outbound-voice-profiles.openapi.yml"
+SHARED_CONTRACT = Path(__file__).parents[3] / "shared" / "contract" / CONTRACT.name
+METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
+
+
+def contract() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(CONTRACT.read_text())
+    return document
+
+
+@pytest.mark.skipif(not SHARED_CONTRACT.exists(), reason="no shared/ checkout beside the project")
+def test_the_project_copy_of_the_contract_is_current() -> None:
+    assert CONTRACT.read_text() == SHARED_CONTRACT.read_text()
+
+
+def test_served_document_is_the_one_in_the_package(client: TestClient) -> None:
+    response = client.get("/v2/openapi.json")
+    assert response.status_code == 200
+    assert response.json() == openapi_document()
+
+
+def test_every_contract_operation_is_served_as_the_contract_says() -> None:
+    ours = openapi_document()
+    for path, operations in contract()["paths"].items():
+        for method, operation in operations.items():
+            served = ours["paths"]["/v2" + path][method]
+            assert served["operationId"] == operation["operationId"]
+            assert served.get("parameters") == operation.get("parameters")
+            assert served.get("requestBody") == operation.get("requestBody")
+            for status, response in operation["responses"].items():
+                assert status in served["responses"]
+                if "content" in response:
+                    assert served["responses"][status]["content"] == response["content"]
+
+
+def test_contract_components_are_unchanged() -> None:
+    ours = openapi_document()["components"]
+    for kind, entries in contract()["components"].items():
+        for name, entry in entries.items():
+            assert ours[kind][name] == entry, f"{kind}/{name} differs from the contract"
+
+
+def test_every_route_is_documented_and_every_documented_operation_is_routed(client: TestClient) -> None:
+    app: OvpApp = client.app  # type: ignore[assignment]
+    routed = {
+        (route.pattern.pattern, method.lower()) for route in app.router.routes for method in route.handlers
+    }
+    documented = set()
+    for path, operations in openapi_document()["paths"].items():
+        match = app.router.match(path.replace("{id}", "1"))
+        assert match is not None, f"{path} is documented but not routed"
+        documented |= {(match.route.pattern.pattern, method) for method in operations if method in METHODS}
+    assert routed == documented
