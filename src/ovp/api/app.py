@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from starlette.types import Message, Receive, Scope, Send
-
 from ovp.api import documents, profiles
+from ovp.api.asgi import Message, Receive, Scope, Send
 from ovp.api.auth import AccountResolver, authenticate, keys_resolver, open_resolver
 from ovp.api.context import AppContext
 from ovp.api.http import Request, Response, error_response

@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
-from starlette.types import Receive, Scope
 
+from ovp.api.asgi import Receive, Scope
 from ovp.api.context import AppContext
 from ovp.domain.errors import BadRequest, OvpError, PayloadTooLarge, Problem, UnsupportedMediaType
 

@@ -1,0 +1,98 @@
+"""The `ovp` command as a user runs it: a real process, its output and its exit status."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from ovp.api.app import create_app
+from ovp.config import Settings
+from tests.conftest import PROFILES, bearer
+
+OVP = str(Path(sys.executable).with_name("ovp"))
+
+
+def ovp(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([OVP, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve", "--bogus"],
+        ["serve", "--port", "http"],
+        ["serve", "--auth", "nobody"],
+        ["serve", "--workers", "0"],
+        ["serve", "--database", "mysql://localhost/x"],
+        ["serve", "--workers", "2", "--database", "sqlite:///:memory:"],
+        ["keys", "create"],
+        ["nonsense"],
+    ],
+)
+def test_a_bad_flag_is_one_line_and_status_2(args: list[str]) -> None:
+    result = ovp(*args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("ovp: error: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_bad_environment_value_is_caught_like_a_flag(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [OVP, "serve"], capture_output=True, text=True, timeout=60, check=False,
+        env={"OVP_PORT": "eighty", "PATH": "/usr/bin:/bin"}, cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    assert "--port" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["db"], ["db", "upgrade"], ["keys"], ["keys", "create"],
+                                     ["keys", "list"], ["keys", "revoke"]])
+def test_help_everywhere(command: list[str]) -> None:
+    result = ovp(*command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("Usage: ovp")
+
+
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    result = ovp("db", "upgrade", "--database", "postgresql://ovp@127.0.0.1:9/none")
+    assert result.returncode == 1
+    assert result.stderr.startswith("ovp: error: cannot use the database")
+    assert result.stderr.count("\n") == 1
+
+
+def test_keys_are_shown_once_listed_without_secret_and_revoked(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    created = ovp("keys", "create", "--account", "acme", "--database", url)
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    assert len(secret) >= 32  # at least 128 random bits, as text
+    key_id = created.stderr.split()[2]
+
+    listed = ovp("keys", "list", "--database", url)
+    assert key_id in listed.stdout
+    assert "acme" in listed.stdout
+    assert secret not in listed.stdout
+    assert secret not in (tmp_path / "keys.db").read_bytes().decode("latin-1")
+
+    app = create_app(Settings(database_url=url, auth="keys"))
+    with TestClient(app) as client:
+        assert client.get(PROFILES, headers=bearer(secret)).status_code == 200
+        assert client.get(PROFILES, headers=bearer(secret + "x")).status_code == 401
+        assert ovp("keys", "revoke", key_id, "--database", url).returncode == 0
+        assert client.get(PROFILES, headers=bearer(secret)).status_code == 401
+    row = next(line for line in ovp("keys", "list", "--database", url).stdout.splitlines() if key_id in line)
+    assert row.split()[-1].endswith("Z")  # the revocation time, where an active key shows "-"
+    again = ovp("keys", "revoke", key_id, "--database", url)
+    assert again.returncode == 1
+    assert "no active key" in again.stderr
+
+
+def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ovp.db'}"
+    assert ovp("db", "upgrade", "--database", url).returncode == 0
+    assert ovp("db", "upgrade", "--database", url).returncode == 0
