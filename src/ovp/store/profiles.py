@@ -31,17 +31,18 @@ _DELETE = Statement(profiles.delete().where(_OWNED))
 LIKE_ESCAPE = "/"
 
 
-def _stored_values(profile: ProfileDocument) -> dict[str, Any]:
+def _stored_values(profile: ProfileDocument, prefix: str = "") -> dict[str, Any]:
+    """The row's values, named as the statement's parameters are (the UPDATE's carry a prefix)."""
     return {
-        "name": profile["name"],
-        "name_folded": profile["name"].casefold(),
-        "enabled": profile["enabled"],
-        "traffic_type": profile["traffic_type"],
-        "service_plan": profile["service_plan"],
-        "usage_payment_method": profile["usage_payment_method"],
-        "created_at": profile["created_at"],
-        "updated_at": profile["updated_at"],
-        "document": orjson.dumps(profile).decode(),
+        prefix + "name": profile["name"],
+        prefix + "name_folded": profile["name"].casefold(),
+        prefix + "enabled": profile["enabled"],
+        prefix + "traffic_type": profile["traffic_type"],
+        prefix + "service_plan": profile["service_plan"],
+        prefix + "usage_payment_method": profile["usage_payment_method"],
+        prefix + "created_at": profile["created_at"],
+        prefix + "updated_at": profile["updated_at"],
+        prefix + "document": orjson.dumps(profile).decode(),
     }
 
 
@@ -68,8 +69,7 @@ def get(tx: Transaction, account_id: str, profile_id: int, *, for_update: bool =
 
 
 def replace(tx: Transaction, account_id: str, profile: ProfileDocument) -> None:
-    new_values = {f"new_{name}": value for name, value in _stored_values(profile).items()}
-    tx.execute(_UPDATE, {"owner": account_id, "profile_id": int(profile["id"]), **new_values})
+    tx.execute(_UPDATE, {"owner": account_id, "profile_id": int(profile["id"]), **_stored_values(profile, "new_")})
 
 
 def delete(tx: Transaction, account_id: str, profile_id: int) -> ProfileDocument:

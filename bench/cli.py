@@ -1,0 +1,134 @@
+"""The run itself: start a server, seed it, load each scenario with wrk, report, stop.
+
+Exit status: 0 when every scenario was clean (and, with --check-floor, PATCH met the
+floor); 1 for any failure; 130 when interrupted. The server is stopped in every case.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from bench import wrk
+from bench.client import Client
+from bench.options import Options, parse
+from bench.report import (
+    Outcome,
+    floor_line,
+    floor_status,
+    markdown_table,
+    results_document,
+    settings_line,
+    write_results,
+)
+from bench.scenarios import SCENARIOS, Scenario, lua_script
+from bench.seed import SeedError, seed
+from bench.server import RunningServer, ServerError, log_tail, running_server
+
+
+def _say(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def _measure(
+    options: Options, wrk_path: str, server: RunningServer, client: Client, scenario: Scenario, target: str,
+    token: str, workdir: Path,
+) -> Outcome:  # fmt: skip
+    """Checks the request once by hand, then warms up and measures it with wrk.
+
+    The machine's speed drifts from one run to the next (other tenants share its cores), so each
+    scenario is measured several times and the median run, by requests/s, stands for it; a
+    failure in any run fails the scenario."""
+    request = scenario.request(target, token)
+    checked = client.send(request)
+    if not checked.ok:
+        return Outcome(
+            scenario,
+            errors=[
+                f"{request.method} {request.path} answered {checked.status} before any load: {checked.body[:500]!r}"
+            ],
+        )
+    script = workdir / f"{scenario.key}.lua"
+    script.write_text(lua_script(request))
+    url = server.base_url + request.path
+
+    def load(seconds: int) -> str:
+        return wrk.run(wrk_path, url, script, seconds=seconds, connections=options.connections, threads=options.threads)
+
+    try:
+        if options.warmup:
+            _say(f"{scenario.label}: warming up for {options.warmup} s")
+            load(options.warmup)
+        results: list[wrk.WrkResult] = []
+        for round_number in range(1, options.rounds + 1):
+            _say(f"{scenario.label}: measuring for {options.duration} s (round {round_number} of {options.rounds})")
+            results.append(wrk.parse(load(options.duration)))
+            _say(f"{scenario.label}: {results[-1].requests_per_s:,.0f} requests/s")
+        failing = [outcome for outcome in (Outcome(scenario, result) for result in results) if outcome.failures]
+        if failing:
+            return failing[0]
+        median = sorted(results, key=lambda result: result.requests_per_s)[len(results) // 2]
+        return Outcome(scenario, median)
+    except wrk.WrkError as error:
+        return Outcome(scenario, errors=[str(error)])
+
+
+def _run(options: Options) -> int:
+    wrk_path = wrk.find_wrk(options.wrk)
+    # A fresh account per run: in open mode the token is the account, so a persistent
+    # database (PostgreSQL) still gives each run exactly its own profiles.
+    token = f"bench-{secrets.token_hex(6)}"
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory(prefix="ovp-bench-") as tmp:
+        workdir = Path(tmp)
+        database_url = options.database_url or f"sqlite:///{workdir / 'bench.db'}"
+        _say(f"starting ovp serve with {options.workers} worker(s)")
+        with (
+            running_server(database_url, options.workers, workdir) as server,
+            Client(server.host, server.port) as client,
+        ):
+            _say(f"server pid {server.pid} on {server.base_url}; creating {options.profiles} profiles")
+            target = seed(client, token, options.profiles)
+            for key in options.scenarios:
+                outcomes.append(_measure(options, wrk_path, server, client, SCENARIOS[key], target, token, workdir))
+            if any(outcome.failures for outcome in outcomes):
+                _say(f"end of the server log:\n{log_tail(server.log_path)}")
+    status = floor_status(outcomes)
+    path = write_results(results_document(options, outcomes, status))
+    print(settings_line(options))
+    print()
+    print(markdown_table(outcomes))
+    print()
+    failed = False
+    for outcome in outcomes:
+        for failure in outcome.failures:
+            failed = True
+            print(f"FAIL {outcome.scenario.label}: {failure}")
+    print(floor_line(status))
+    _say(f"results written to {path}")
+    return 1 if failed or (options.check_floor and status == "FAIL") else 0
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM takes the same path as Ctrl-C, so the server is stopped either way."""
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse(argv)
+    # Ctrl-C must reach us even when started from a shell that ignores SIGINT for background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(options)
+    except KeyboardInterrupt:
+        _say("interrupted; the server was stopped")
+        return 130
+    except (ServerError, SeedError, wrk.WrkError, OSError) as error:
+        _say(f"error: {error}")
+        return 1

@@ -1,0 +1,153 @@
+"""Judge and present results: failures, the PATCH floor, a Markdown table and a JSON file.
+
+The table is what goes into the README; the JSON keeps the exact numbers and the settings
+they were measured with, so two runs can be compared without re-reading terminal output.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy.engine import make_url
+
+from bench.options import Options
+from bench.scenarios import Scenario
+from bench.wrk import WrkResult
+
+RESULTS_PATH = Path(__file__).with_name("results") / "latest.json"
+FLOOR_SCENARIO = "patch"
+FLOOR_REQUESTS_PER_S = 5000
+
+FloorStatus = Literal["PASS", "FAIL", "SKIP"]
+
+
+@dataclass
+class Outcome:
+    """One scenario's result, or why there is none; either way its failures are listed."""
+
+    scenario: Scenario
+    result: WrkResult | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        found = list(self.errors)
+        if self.result is not None:
+            sockets = self.result.socket_errors
+            if self.result.requests == 0:
+                found.append("no request completed")
+            if self.result.non_2xx:
+                found.append(f"{self.result.non_2xx} of {self.result.requests} responses were not 2xx")
+            if sockets.total:
+                found.append(
+                    f"{sockets.total} socket errors (connect {sockets.connect}, read {sockets.read}, "
+                    f"write {sockets.write}, timeout {sockets.timeout})"
+                )
+        return found
+
+
+def floor_status(outcomes: list[Outcome]) -> FloorStatus:
+    """PASS needs a clean PATCH run at or above the floor: a rate full of errors proves nothing."""
+    for outcome in outcomes:
+        if outcome.scenario.key == FLOOR_SCENARIO:
+            clean = outcome.result is not None and not outcome.failures
+            fast = outcome.result is not None and outcome.result.requests_per_s >= FLOOR_REQUESTS_PER_S
+            return "PASS" if clean and fast else "FAIL"
+    return "SKIP"
+
+
+def floor_line(status: FloorStatus) -> str:
+    note = " (PATCH not run)" if status == "SKIP" else ""
+    return f"floor: PATCH {FLOOR_REQUESTS_PER_S} req/s: {status}{note}"
+
+
+def describe_database(url: str | None) -> str:
+    if url is None:
+        return "SQLite (temporary file)"
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def settings_line(options: Options) -> str:
+    plural = "s" if options.workers > 1 else ""
+    return (
+        f"wrk: {options.threads} thread, {options.connections} connections, {options.duration} s "
+        f"(median of {options.rounds} runs) "
+        f"(after {options.warmup} s warm-up); ovp serve: {options.workers} worker{plural}, "
+        f"{describe_database(options.database_url)}; {os.cpu_count()} CPUs"
+    )
+
+
+def markdown_table(outcomes: list[Outcome]) -> str:
+    rows = [
+        "| scenario | requests/s | p50 ms | p99 ms | non-2xx |",
+        "|---|--:|--:|--:|--:|",
+    ]
+    for outcome in outcomes:
+        result = outcome.result
+        if result is None:
+            rows.append(f"| {outcome.scenario.label} | - | - | - | - |")
+        else:
+            rows.append(
+                f"| {outcome.scenario.label} | {result.requests_per_s:,.0f} | {result.p50_ms:.2f} "
+                f"| {result.p99_ms:.2f} | {result.non_2xx} |"
+            )
+    return "\n".join(rows)
+
+
+def _commit() -> str | None:
+    """The commit measured, marked dirty when src/ differs from it, as others edit src concurrently."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{head}-dirty" if dirty else head
+
+
+def results_document(options: Options, outcomes: list[Outcome], status: FloorStatus) -> dict[str, Any]:
+    return {
+        "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "cpus": os.cpu_count(),
+        "settings": {
+            "duration_s": options.duration,
+            "rounds": options.rounds,
+            "warmup_s": options.warmup,
+            "connections": options.connections,
+            "threads": options.threads,
+            "workers": options.workers,
+            "database": describe_database(options.database_url),
+            "profiles": options.profiles,
+        },
+        "scenarios": {
+            outcome.scenario.key: {
+                "label": outcome.scenario.label,
+                "method": outcome.scenario.method,
+                "path": outcome.scenario.path_template,
+                "result": outcome.result.to_json() if outcome.result else None,
+                "failures": outcome.failures,
+            }
+            for outcome in outcomes
+        },
+        "floor": {"scenario": FLOOR_SCENARIO, "requests_per_s": FLOOR_REQUESTS_PER_S, "status": status},
+    }
+
+
+def write_results(document: dict[str, Any], path: Path = RESULTS_PATH) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
+    return path

@@ -1,0 +1,122 @@
+"""Start and stop the `ovp serve` under test.
+
+The server runs in its own session (process group) so that Ctrl-C in the terminal reaches
+only the harness, which then stops the server deliberately; stopping signals that group by
+the PID we started, so uvicorn's worker processes go too and nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.client import Client
+from bench.scenarios import Request
+
+HOST = "127.0.0.1"
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class ServerError(RuntimeError):
+    """The server could not be started; the message carries the end of its log."""
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    host: str
+    port: int
+    pid: int
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def ovp_executable() -> Path:
+    """The console script installed beside this interpreter, so the venv's ovp is measured."""
+    path = Path(sys.executable).with_name("ovp")
+    if not path.exists():
+        raise ServerError(f"{path} does not exist; install the project (make install) first")
+    return path
+
+
+def free_port() -> int:
+    """A port free right now; the short race before the server binds it is reported, not hidden."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    probe = Request("GET", "/healthz", {})
+    with Client(HOST, port) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ServerError(f"ovp serve exited with status {process.returncode}:\n{log_tail(log_path)}")
+            try:
+                if client.send(probe).ok:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+    raise ServerError(f"ovp serve did not answer /healthz within {START_TIMEOUT_SECONDS:.0f} s:\n{log_tail(log_path)}")
+
+
+def _signal_group(pid: int, signum: signal.Signals) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(pid, signum)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM lets uvicorn close its workers cleanly; SIGKILL after a bound keeps the run bounded."""
+    _signal_group(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    # Any worker that outlived the supervisor is still in the group: make sure it is gone.
+    _signal_group(process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def running_server(database_url: str, workers: int, workdir: Path) -> Iterator[RunningServer]:
+    """Yields a healthy server, and stops it on the way out whatever happened inside."""
+    port = free_port()
+    log_path = workdir / "ovp.log"
+    command = [
+        str(ovp_executable()), "serve",
+        "--host", HOST,
+        "--port", str(port),
+        "--database", database_url,
+        "--auth", "open",
+        "--workers", str(workers),
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        _wait_healthy(process, port, log_path)
+        yield RunningServer(HOST, port, process.pid, log_path)
+    finally:
+        _stop(process)
