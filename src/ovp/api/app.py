@@ -83,7 +83,7 @@ def _resolver(settings: Settings, database: Database) -> AccountResolver:
         return open_resolver
 
     def lookup(secret_hash: str) -> str | None:
-        with database.transaction(write=False) as tx:
+        with database.single_read() as tx:
             return keys.account_for(tx, secret_hash)
 
     return keys_resolver(lookup)

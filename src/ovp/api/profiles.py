@@ -44,7 +44,7 @@ async def create_profile(request: Request) -> Response:
 
 async def retrieve_profile(request: Request) -> Response:
     profile_id = _path_id(request)
-    with request.app.database.transaction(write=False) as tx:
+    with request.app.database.single_read() as tx:
         profile = service.retrieve(tx, request.account_id, profile_id)
     return _one(profile)
 

@@ -13,6 +13,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 @dataclass(frozen=True)
 class Route:
+    template: str
     pattern: re.Pattern[str]
     handlers: dict[str, Handler]
     public: bool = False
@@ -21,7 +22,7 @@ class Route:
     def at(cls, template: str, handlers: dict[str, Handler], *, public: bool = False) -> Route:
         """`public` routes need no API key (health probes, the OpenAPI document)."""
         regex = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template))
-        return cls(re.compile(regex), handlers, public)
+        return cls(template, re.compile(regex), handlers, public)
 
     @property
     def allowed(self) -> str:
@@ -37,9 +38,15 @@ class Match:
 class Router:
     def __init__(self, routes: list[Route]) -> None:
         self.routes = routes
+        # Paths without parameters are looked up directly; only the rest pay for a regex.
+        self._exact = {route.template: route for route in routes if "{" not in route.template}
+        self._templated = [route for route in routes if "{" in route.template]
 
     def match(self, path: str) -> Match | None:
-        for route in self.routes:
+        exact = self._exact.get(path)
+        if exact is not None:
+            return Match(exact, {})
+        for route in self._templated:
             found = route.pattern.fullmatch(path)
             if found is not None:
                 return Match(route, found.groupdict())

@@ -198,10 +198,25 @@ class Database:
             pooled.close()
 
     @contextmanager
-    def _sqlite_transaction(self, write: bool) -> Iterator[Transaction]:
+    def single_read(self) -> Iterator[Transaction]:
+        """For a read of one statement, which is consistent by itself: SQLite runs it in an
+        implicit transaction of its own, sparing the BEGIN and COMMIT that cost as much as a
+        primary-key read. Reads of several statements that must agree take `transaction`."""
+        if not self._sqlite:
+            with self.transaction(write=False) as tx:
+                yield tx
+            return
+        yield Transaction(self._held_connection().driver_connection, self.dialect)
+
+    def _held_connection(self) -> PoolProxiedConnection:
         held: PoolProxiedConnection | None = getattr(self._held, "connection", None)
         if held is None:
             held = self._held.connection = self.engine.raw_connection()
+        return held
+
+    @contextmanager
+    def _sqlite_transaction(self, write: bool) -> Iterator[Transaction]:
+        held = self._held_connection()
         held.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
         with _committing(held, self.dialect) as tx:
             yield tx
@@ -221,7 +236,7 @@ class Database:
 
     def ping(self) -> None:
         """Raises unless the database answers."""
-        with self.transaction(write=False) as tx:
+        with self.single_read() as tx:
             tx.rows(_PING)
 
     def dispose(self) -> None:
