@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -29,8 +28,8 @@ def make_key(url: str, account: str) -> str:
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'ovp.db'}"
+def url(file_database_url: str) -> str:
+    return file_database_url
 
 
 @pytest.fixture

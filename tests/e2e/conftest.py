@@ -15,32 +15,36 @@ import httpx
 import pytest
 import telnyx
 
+from tests.databases import backends
 from tests.e2e.servers import OvpServer, StartServer, launch
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OvpServer]:
-    """One open-mode server (any bearer token is an account of its own) shared by the tests that
-    only need an account of their own: each takes a fresh token from the `account` fixture."""
+@pytest.fixture(scope="session", params=backends())
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OvpServer]:
+    """One open-mode server (any bearer token is an account of its own) per backend, shared by the
+    tests that only need an account of their own: each takes a fresh token from `account`."""
     directory = tmp_path_factory.mktemp("ovp-shared")
-    shared = launch(directory, directory / "ovp.db", auth="open")
+    url = f"sqlite:///{directory / 'ovp.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    shared = launch(directory, url, auth="open")
     yield shared
     shared.stop()
 
 
 @pytest.fixture
-def database_path(tmp_path: Path) -> Path:
-    return tmp_path / "ovp.db"
+def database_url(file_database_url: str) -> str:
+    """The test's own database, which its servers and `ovp` commands share."""
+    return file_database_url
 
 
 @pytest.fixture
-def start_server(tmp_path: Path, database_path: Path) -> Iterator[StartServer]:
+def start_server(tmp_path: Path, database_url: str) -> Iterator[StartServer]:
     """A factory for servers of the test's own (on its own database by default); every server it
     starts is stopped at teardown, by its own PID."""
     servers: list[OvpServer] = []
+    default_url = database_url
 
-    def start(*, auth: str = "open", database: Path | None = None) -> OvpServer:
-        started = launch(tmp_path, database or database_path, auth=auth)
+    def start(*, auth: str = "open", database_url: str | None = None) -> OvpServer:
+        started = launch(tmp_path, database_url or default_url, auth=auth)
         servers.append(started)
         return started
 

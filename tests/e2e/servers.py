@@ -55,10 +55,6 @@ def run_ovp(*args: str, timeout: float = 30.0) -> subprocess.CompletedProcess[st
     )
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
 @dataclass
 class OvpServer:
     """One running `ovp serve` process."""
@@ -135,15 +131,14 @@ class OvpServer:
 class StartServer(Protocol):
     """The `start_server` fixture: starts a server owned by the test (on the test's database by default)."""
 
-    def __call__(self, *, auth: str = "open", database: Path | None = None) -> OvpServer: ...
+    def __call__(self, *, auth: str = "open", database_url: str | None = None) -> OvpServer: ...
 
 PORT_ATTEMPTS = 3
 
 
-def launch(log_dir: Path, database: Path, *, auth: str = "open") -> OvpServer:
+def launch(log_dir: Path, url: str, *, auth: str = "open") -> OvpServer:
     """Starts `ovp serve` on a free port and returns once it is ready; fails the test, with the
     server's output, if it does not come up (a port taken between our probe and its bind is retried)."""
-    url = sqlite_url(database)
     for attempt in range(1, PORT_ATTEMPTS + 1):
         port = free_port()
         log_path = log_dir / f"ovp-serve-{port}-{time.monotonic_ns()}.log"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import secrets
 import signal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -288,8 +287,8 @@ def test_one_account_cannot_reach_another_accounts_profiles(server: OvpServer) -
 # 6. Keys mode and the `ovp keys` commands ----------------------------------------------------------------
 
 
-def test_keys_create_list_and_revoke(start_server: StartServer, database_path: Path) -> None:
-    url = f"sqlite:///{database_path}"
+def test_keys_create_list_and_revoke(start_server: StartServer, database_url: str) -> None:
+    url = database_url
     made = run_ovp("keys", "create", "--account", "acme", "--database", url)
     assert made.returncode == 0, made.stderr
     lines = made.stdout.splitlines()
@@ -348,7 +347,7 @@ def _raw_documents(server: OvpServer, token: str, ids: list[str]) -> tuple[list[
     return listing.json()["data"], one_by_one
 
 
-def test_a_restart_keeps_every_profile(start_server: StartServer, database_path: Path, account: str) -> None:
+def test_a_restart_keeps_every_profile(start_server: StartServer, database_url: str, account: str) -> None:
     first = start_server(auth="open")
     with first.client(account) as client:
         profiles = client.outbound_voice_profiles
@@ -377,7 +376,7 @@ def test_a_restart_keeps_every_profile(start_server: StartServer, database_path:
     assert first.stop() in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in first.log()
 
-    second = start_server(auth="open", database=database_path)
+    second = start_server(auth="open", database_url=database_url)
     assert second.pid != first.pid
     assert second.database_url == first.database_url
     raw_list_after, raw_each_after = _raw_documents(second, account, ids)
