@@ -76,6 +76,20 @@ class InvalidInput(OvpError):
     status = 422
 
 
+class ServiceUnavailable(OvpError):
+    """503: the database cannot be reached, or stayed locked past a bounded wait. It passes."""
+
+    status = 503
+    RETRY_AFTER_SECONDS = 1
+
+    def __init__(self) -> None:
+        super().__init__(
+            [Problem(code="10007", title="Service unavailable",
+                     detail="The database is unavailable for the moment; try again shortly.")],
+            {"Retry-After": str(self.RETRY_AFTER_SECONDS)},
+        )
+
+
 class Unexpected(OvpError):
     status = 500
 

@@ -13,17 +13,27 @@ read before they write lock their rows with SELECT ... FOR UPDATE.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import Dialect, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import NullPool, PoolProxiedConnection, StaticPool
 from sqlalchemy.sql import ClauseElement
 
+from ovp.domain.errors import ServiceUnavailable
+
+# Every wait on the database is bounded, so that trouble there becomes a 503 in seconds, not a hang.
 SQLITE_BUSY_TIMEOUT_MS = 5000
+POSTGRES_CONNECT_TIMEOUT_S = 3
+POSTGRES_STATEMENT_TIMEOUT_MS = 5000
+POOL_TIMEOUT_S = 5
 
 Row = Sequence[Any]
 T = TypeVar("T")
@@ -64,7 +74,17 @@ def _configure_sqlite(engine: Engine, synchronous: str, in_memory: bool) -> None
 def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return create_engine(
+            url,
+            pool_size=5,
+            max_overflow=10,
+            pool_timeout=POOL_TIMEOUT_S,
+            connect_args={
+                "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
+                "options": f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS} "
+                f"-c lock_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}",
+            },
+        )
     in_memory = is_memory_sqlite(url)
     engine = create_engine(
         url,
@@ -155,6 +175,19 @@ class Transaction:
 
 
 @contextmanager
+def _unavailable_on_lock() -> Iterator[None]:
+    """SQLite answers "database is locked" once another process held the write lock for longer
+    than the busy timeout: a 503, like an unreachable PostgreSQL. Other SQLite errors (a missing
+    table) are faults, not unavailability."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise ServiceUnavailable() from error
+        raise
+
+
+@contextmanager
 def _committing(connection: PoolProxiedConnection, dialect: Dialect) -> Iterator[Transaction]:
     try:
         yield Transaction(connection.driver_connection, dialect)
@@ -186,16 +219,27 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Transaction]:
+        """Raises ServiceUnavailable, within a bounded time, when the database cannot serve it."""
         if self._sqlite:
-            with self._sqlite_transaction(write) as tx:
+            with _unavailable_on_lock(), self._sqlite_transaction(write) as tx:
                 yield tx
             return
-        pooled = self.engine.raw_connection()
+        pooled = self._checkout()
         try:
             with _committing(pooled, self.dialect) as tx:
                 yield tx
+        except psycopg.OperationalError as error:
+            # The connection may be dead (a restarted server): never hand it out again.
+            pooled.invalidate(error)
+            raise ServiceUnavailable() from error
         finally:
             pooled.close()
+
+    def _checkout(self) -> PoolProxiedConnection:
+        try:
+            return self.engine.raw_connection()
+        except (OperationalError, PoolTimeout, psycopg.OperationalError) as error:
+            raise ServiceUnavailable() from error
 
     @contextmanager
     def single_read(self) -> Iterator[Transaction]:
@@ -206,7 +250,8 @@ class Database:
             with self.transaction(write=False) as tx:
                 yield tx
             return
-        yield Transaction(self._held_connection().driver_connection, self.dialect)
+        with _unavailable_on_lock():
+            yield Transaction(self._held_connection().driver_connection, self.dialect)
 
     def _held_connection(self) -> PoolProxiedConnection:
         held: PoolProxiedConnection | None = getattr(self._held, "connection", None)
