@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ovp.config import DEFAULT_DATABASE_URL, Settings
 from ovp.domain.clock import now_timestamp
-from ovp.domain.keys import new_key
+from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key
 from ovp.store import keys as key_store
 from ovp.store.database import Database, is_memory_sqlite, make_engine
 from ovp.store.migrate import upgrade
@@ -29,7 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _check_database_url(_ctx: click.Context, _param: click.Parameter, url: str) -> str:
     try:
         backend = make_url(url).get_backend_name()
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         backend = None
     if backend not in ("sqlite", "postgresql", "postgres"):
         raise click.BadParameter(f"{url!r} is not a sqlite:/// or postgresql:// URL")
@@ -54,10 +54,15 @@ def _open_database(url: str) -> Database:
         upgrade(database)
     except SQLAlchemyError as error:
         reason = " ".join(str(getattr(error, "orig", None) or error).split())
-        raise click.ClickException(f"cannot use the database {url!r}: {reason}") from error
+        raise click.ClickException(f"cannot use the database {shown(url)}: {reason}") from error
     except Exception as error:  # a driver error outside SQLAlchemy's wrapping, e.g. a bad URL
-        raise click.ClickException(f"cannot use the database {url!r}: {' '.join(str(error).split())}") from error
+        raise click.ClickException(f"cannot use the database {shown(url)}: {' '.join(str(error).split())}") from error
     return database
+
+
+def shown(url: str) -> str:
+    """A database URL fit to print: never with its password."""
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def _is_loopback(host: str) -> bool:
@@ -126,14 +131,14 @@ def serve(host: str, port: int, database_url: str, auth: str, workers: int, sqli
 
 
 def _announce(settings: Settings, active_keys: int) -> None:
-    click.echo(f"ovp: serving http://{settings.host}:{settings.port}/v2 with {settings.database_url} "
+    click.echo(f"ovp: serving http://{settings.host}:{settings.port}/v2 with {shown(settings.database_url)} "
                f"in {settings.auth} mode", err=True)
     if settings.auth == "open" and not _is_loopback(settings.host):
         click.echo("ovp: WARNING: open mode accepts any token; it is listening beyond loopback.", err=True)
     if settings.auth == "keys" and active_keys == 0:
         click.echo(
             "ovp: no API keys yet, so every request will get 401. Create one (shown once) with\n"
-            f"       ovp keys create --account me --database {settings.database_url}\n"
+            f"       ovp keys create --account me --database {shown(settings.database_url)}\n"
             "     or, for local testing only, serve with --auth open to accept any bearer token.",
             err=True,
         )
@@ -164,6 +169,11 @@ def keys_create(account: str, database_url: str) -> None:
     """Make a key and print it. It is shown this once; only its hash is kept."""
     if not account.strip() or len(account) > 58:
         raise click.BadParameter("give 1 to 58 characters", param_hint="--account")
+    if account.startswith(OPEN_ACCOUNT_PREFIX):
+        # Open mode names its accounts so; a key for such a name would reach an open-mode account's data.
+        raise click.BadParameter(f"names starting {OPEN_ACCOUNT_PREFIX!r} are reserved", param_hint="--account")
+    if is_memory_sqlite(database_url):
+        raise click.BadParameter("a key in an in-memory database would vanish at once", param_hint="--database")
     database = _open_database(database_url)
     key = new_key()
     with database.transaction(write=True) as tx:
@@ -205,6 +215,9 @@ def main(argv: list[str] | None = None) -> None:
     """Runs the command; a usage error is one line on stderr and exit status 2, never a traceback."""
     try:
         cli.main(args=argv, prog_name="ovp", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as error:  # `ovp` alone, or a group alone: its help
+        click.echo(error.ctx.get_help() if error.ctx else "")
+        sys.exit(2)
     except click.UsageError as error:
         hint = f" (see '{error.ctx.command_path} --help')" if error.ctx else ""
         click.echo(f"ovp: error: {error.format_message()}{hint}", err=True)

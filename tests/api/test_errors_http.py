@@ -46,7 +46,7 @@ def test_404_for_an_unknown_path(api: Api) -> None:
 def test_405_names_the_allowed_methods(api: Api) -> None:
     response = api.request("PUT", PROFILES)
     only_error(response, 405, "10015")
-    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["allow"] == "GET, HEAD, POST"
 
 
 def test_413_for_a_body_over_one_mebibyte(api: Api) -> None:
@@ -116,3 +116,43 @@ def test_500_reveals_nothing_and_the_trace_goes_to_the_log(
     assert "Traceback" not in response.text
     assert error["detail"] == "An unexpected error occurred."
     assert any("outbound_voice_profiles" in record.exc_text for record in caplog.records if record.exc_text)
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "parameter"),
+    [
+        ({"page[size]": "--5"}, "10026", "page[size]"),
+        ({"page[number]": "99999999999999999999"}, "10033", "page[number]"),
+        ({"page[number]": "9" * 5000}, "10033", "page[number]"),
+        ({"filter[name][contains]": "a" * 256}, "10025", "filter[name][contains]"),
+        ({"filter[name][contains]": "a\x00b"}, "10015", "filter[name][contains]"),
+    ],
+)
+def test_hostile_query_parameters_are_422_not_500(
+    api: Api, params: dict[str, str], code: str, parameter: str
+) -> None:
+    api.create()
+    error = only_error(api.request("GET", PROFILES, params=params), 422, code)
+    assert error["source"] == {"parameter": parameter}
+
+
+def test_a_huge_array_is_refused_at_once_with_one_problem(api: Api) -> None:
+    response = api.request("POST", PROFILES, json={"name": "office", "whitelisted_destinations": ["x"] * 100_000})
+    error = only_error(response, 422, "10033")
+    assert error["source"] == {"pointer": "/whitelisted_destinations"}
+
+
+def test_nul_in_a_name_is_refused(api: Api) -> None:
+    error = only_error(api.request("POST", PROFILES, json={"name": "off\x00ice"}), 422, "10015")
+    assert error["source"] == {"pointer": "/name"}
+
+
+def test_a_name_that_grows_when_case_folded_is_stored(api: Api) -> None:
+    created = api.create(name="ß" * 255)
+    found = api.request("GET", PROFILES, params={"filter[name][contains]": "SS"}).json()["data"]
+    assert [profile["id"] for profile in found] == [created["id"]]
+
+
+def test_an_id_with_a_leading_zero_names_nothing(api: Api) -> None:
+    created = api.create()
+    only_error(api.request("GET", f"{PROFILES}/0{created['id']}"), 404, "10005")

@@ -96,3 +96,25 @@ def test_db_upgrade_is_idempotent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ovp.db'}"
     assert ovp("db", "upgrade", "--database", url).returncode == 0
     assert ovp("db", "upgrade", "--database", url).returncode == 0
+
+
+def test_the_database_password_is_never_printed() -> None:
+    result = ovp("db", "upgrade", "--database", "postgresql://ovp:s3cret@127.0.0.1:9/none")
+    assert result.returncode == 1
+    assert "s3cret" not in result.stderr
+    assert "***" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["keys", "list", "--database", "postgresql://u@h:notaport/db"], "--database"),
+        (["keys", "create", "--account", "open:0123", "--database", "sqlite:///unused.db"], "--account"),
+        (["keys", "create", "--account", "acme", "--database", "sqlite:///:memory:"], "--database"),
+    ],
+)
+def test_values_that_cannot_work_are_refused_in_one_line(args: list[str], complaint: str) -> None:
+    result = ovp(*args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert complaint in result.stderr

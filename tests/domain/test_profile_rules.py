@@ -200,3 +200,7 @@ def test_consistency_is_checked_on_the_merged_profile() -> None:
     with pytest.raises(InvalidInput) as caught:
         apply_changes(before, parse_changes({"name": "office", "daily_spend_limit": None}), LATER)  # type: ignore[arg-type]
     assert [(p.code, p.pointer) for p in caught.value.problems] == [("10004", "/daily_spend_limit")]
+
+
+def test_negative_zero_spend_limit_is_stored_as_zero() -> None:
+    assert created(daily_spend_limit="-0")["daily_spend_limit"] == "0.00"

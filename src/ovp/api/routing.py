@@ -26,7 +26,8 @@ class Route:
 
     @property
     def allowed(self) -> str:
-        return ", ".join(sorted(self.handlers))
+        methods = set(self.handlers) | ({"HEAD"} if "GET" in self.handlers else set())
+        return ", ".join(sorted(methods))
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def _spend_limit(value: str) -> str:
         )
     if amount != amount.quantize(Decimal("0.01")):
         raise PydanticCustomError("decimal", "{value} has more than 2 decimal places", {"value": repr(value)})
-    return str(amount.quantize(Decimal("0.01")))
+    return str(abs(amount).quantize(Decimal("0.01")))  # abs: "-0" is "0.00"
 
 
 def _billing_group_id(value: str) -> str:
@@ -81,12 +81,25 @@ def _without_duplicates(values: list[str]) -> list[str]:
 
 
 CountryCode = Annotated[str, AfterValidator(_country_code)]
-CountryCodes = Annotated[list[CountryCode], AfterValidator(_without_duplicates)]
+# Bounds on arrays keep one request from holding a worker: an over-long array fails at once.
+MAX_COUNTRIES = 300  # more than there are countries
+MAX_LIST_ITEMS = 100
+CountryCodes = Annotated[list[CountryCode], Field(max_length=MAX_COUNTRIES), AfterValidator(_without_duplicates)]
+Tag = Annotated[str, Field(max_length=255)]
+Tags = Annotated[list[Tag], Field(max_length=MAX_LIST_ITEMS)]
 E164Number = Annotated[str, AfterValidator(_e164_number)]
+E164Numbers = Annotated[list[E164Number], Field(max_length=MAX_LIST_ITEMS)]
 TimeOfDay = Annotated[str, AfterValidator(_time_of_day)]
 SpendLimit = Annotated[str, AfterValidator(_spend_limit)]
 BillingGroupId = Annotated[str, AfterValidator(_billing_group_id)]
-ProfileName = Annotated[str, Field(min_length=3, max_length=255)]
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no name needs one.
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "must not contain NUL characters")
+    return value
+
+
+ProfileName = Annotated[str, Field(min_length=3, max_length=255), AfterValidator(_no_nul)]
 CallLimit = Annotated[int, Field(ge=1, le=MAX_INT32)]
 CallsPerNumber = Annotated[int, Field(ge=0, le=MAX_INT32)]
 Rate = Annotated[float, Field(ge=0, allow_inf_nan=False)]

@@ -49,7 +49,8 @@ class IdGenerator:
 
 def parse_id(text: str) -> int | None:
     """The id in a path, or None when it cannot name any resource (not a number, or out of range)."""
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
+    # One id, one URL: "0123" is not another name for 123.
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or text.startswith("0"):
         return None
     value = int(text)
     return value if 0 < value <= MAX_ID else None

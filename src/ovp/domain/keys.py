@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 KEY_PREFIX = "KEY"
 SHOWN_PREFIX_LENGTH = 10
+OPEN_ACCOUNT_PREFIX = "open:"
 
 
 @dataclass(frozen=True)
@@ -36,4 +37,4 @@ def new_key() -> NewKey:
 
 def open_mode_account(token: str) -> str:
     """In open mode each distinct bearer token is an account of its own."""
-    return "open:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+    return OPEN_ACCOUNT_PREFIX + hashlib.sha256(token.encode()).hexdigest()[:32]

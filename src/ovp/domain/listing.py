@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ovp.domain.errors import Problem, ProblemList
-from ovp.domain.validation import NOT_IN_ENUM, OUT_OF_RANGE, WRONG_TYPE
+from ovp.domain.validation import BAD_LENGTH, BAD_VALUE, NOT_IN_ENUM, OUT_OF_RANGE, WRONG_TYPE
 
 SORTABLE = ("enabled", "created_at", "name", "service_plan", "traffic_type", "usage_payment_method")
 MAX_PAGE_SIZE = 250
 DEFAULT_PAGE_SIZE = 20
 DEFAULT_SORT = "-created_at"
+MAX_PAGE_NUMBER = 1_000_000_000
+NAME_FILTER = "filter[name][contains]"
+MAX_FILTER_LENGTH = 255  # a name is at most this long, so a longer filter could never match
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -40,21 +45,20 @@ class PageMeta:
         return cls(query.page_number, query.page_size, total_pages, total_results)
 
 
-def _integer(params: Mapping[str, str], name: str, default: int, low: int, high: int | None,
-             problems: ProblemList) -> int:
+def _integer(params: Mapping[str, str], name: str, default: int, low: int, high: int, problems: ProblemList) -> int:
     raw = params.get(name)
     if raw is None:
         return default
     text = raw.strip()
-    if not (text.lstrip("-").isascii() and text.lstrip("-").isdigit()):
+    if not _INTEGER.fullmatch(text):
         code, title = WRONG_TYPE
         problems.add(Problem(code, title, f"{name} must be an integer.", parameter=name))
         return default
-    value = int(text)
-    if value < low or (high is not None and value > high):
+    # Compare as text first when it is long: Python refuses to parse integers of thousands of digits.
+    value = int(text) if len(text) <= len(str(high)) + 1 else high + 1
+    if not low <= value <= high:
         code, title = OUT_OF_RANGE
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        problems.add(Problem(code, title, f"{name} must be {bounds}.", parameter=name))
+        problems.add(Problem(code, title, f"{name} must be between {low} and {high}.", parameter=name))
         return default
     return value
 
@@ -62,7 +66,7 @@ def _integer(params: Mapping[str, str], name: str, default: int, low: int, high:
 def parse_list_query(params: Mapping[str, str]) -> ListQuery:
     """Raises InvalidInput naming each bad parameter in `source.parameter`."""
     problems = ProblemList()
-    page_number = _integer(params, "page[number]", 1, 1, None, problems)
+    page_number = _integer(params, "page[number]", 1, 1, MAX_PAGE_NUMBER, problems)
     page_size = _integer(params, "page[size]", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, problems)
     sort = params.get("sort", DEFAULT_SORT)
     field = sort.removeprefix("-")
@@ -71,11 +75,19 @@ def parse_list_query(params: Mapping[str, str]) -> ListQuery:
         allowed = ", ".join(f"{name}, -{name}" for name in SORTABLE)
         problems.add(Problem(code, title, f"sort must be one of: {allowed}.", parameter="sort"))
         field, sort = "created_at", DEFAULT_SORT
+    name_contains = params.get(NAME_FILTER) or None
+    if name_contains is not None and len(name_contains) > MAX_FILTER_LENGTH:
+        code, title = BAD_LENGTH
+        problems.add(Problem(code, title, f"{NAME_FILTER} must be at most {MAX_FILTER_LENGTH} characters long.",
+                             parameter=NAME_FILTER))
+    elif name_contains is not None and "\x00" in name_contains:
+        code, title = BAD_VALUE
+        problems.add(Problem(code, title, f"{NAME_FILTER} must not contain NUL characters.", parameter=NAME_FILTER))
     problems.raise_if_any()
     return ListQuery(
         page_number=page_number,
         page_size=page_size,
-        name_contains=params.get("filter[name][contains]") or None,
+        name_contains=name_contains,
         sort_field=field,
         descending=sort.startswith("-"),
     )

@@ -17,10 +17,11 @@ from ovp.domain.fields import (
     CallLimit,
     CallsPerNumber,
     CountryCodes,
-    E164Number,
+    E164Numbers,
     ProfileName,
     Rate,
     SpendLimit,
+    Tags,
     TimeOfDay,
 )
 from ovp.domain.validation import MISSING, WRONG_TYPE, body_problems
@@ -107,7 +108,7 @@ class _Changes(BaseModel):
 
 class CallRecordingChanges(_Changes):
     call_recording_type: Literal["all", "none", "by_caller_phone_number"] = "none"
-    call_recording_caller_phone_numbers: list[E164Number] = Field(default_factory=list)
+    call_recording_caller_phone_numbers: E164Numbers = Field(default_factory=list)
     call_recording_channels: Literal["single", "dual"] = "single"
     call_recording_format: Literal["wav", "mp3"] = "wav"
 
@@ -134,7 +135,7 @@ class ProfileChanges(_Changes):
     call_recording: CallRecordingChanges | None = None
     calling_window: CallingWindowChanges | None = None
     billing_group_id: BillingGroupId | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: Tags = Field(default_factory=list)
 
 
 _NESTED_DEFAULTS = {"call_recording": default_call_recording, "calling_window": default_calling_window}

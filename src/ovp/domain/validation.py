@@ -16,7 +16,9 @@ OUT_OF_RANGE = ("10033", "Value outside of range")
 BAD_LENGTH = ("10025", "String length out of range")
 BAD_VALUE = ("10015", "Bad Request")
 
-_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+_RANGE_ERRORS = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_long", "too_short"}
+# One bad request is answered with at most this many problems, so it cannot cost much to answer.
+MAX_PROBLEMS = 100
 _LENGTH_ERRORS = {"string_too_short", "string_too_long"}
 _TYPE_SUFFIXES = ("_type", "_parsing")
 
@@ -62,4 +64,6 @@ def body_problems(error: ValidationError) -> list[Problem]:
             continue
         seen.add((pointer, code))
         problems.append(Problem(code=code, title=title, detail=_detail(item), pointer=pointer))
+        if len(problems) == MAX_PROBLEMS:
+            break
     return problems

@@ -16,7 +16,7 @@ import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 import psycopg
@@ -135,14 +135,14 @@ class Transaction:
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Undoes the block's writes, and only those, when it raises."""
-        self._run("SAVEPOINT ovp_work")
+        self.run("SAVEPOINT ovp_work")
         try:
             yield
         except BaseException:
-            self._run("ROLLBACK TO SAVEPOINT ovp_work")
-            self._run("RELEASE SAVEPOINT ovp_work")
+            self.run("ROLLBACK TO SAVEPOINT ovp_work")
+            self.run("RELEASE SAVEPOINT ovp_work")
             raise
-        self._run("RELEASE SAVEPOINT ovp_work")
+        self.run("RELEASE SAVEPOINT ovp_work")
 
     def insert_unique(self, statement: Statement, params: Mapping[str, Any]) -> bool:
         """Runs an INSERT; answers False, having changed nothing, when it breaks a unique key."""
@@ -153,7 +153,7 @@ class Transaction:
             return False
         return True
 
-    def _run(self, sql: str) -> None:
+    def run(self, sql: str) -> None:
         cursor = self._connection.cursor()
         try:
             cursor.execute(sql)
@@ -191,10 +191,11 @@ def _unavailable_on_lock() -> Iterator[None]:
 def _committing(connection: PoolProxiedConnection, dialect: Dialect) -> Iterator[Transaction]:
     try:
         yield Transaction(connection.driver_connection, dialect)
+        connection.commit()
     except BaseException:
-        connection.rollback()
+        with suppress(Exception):  # the original error is the one worth reporting
+            connection.rollback()
         raise
-    connection.commit()
 
 
 _PING = Statement(text("SELECT 1"))
@@ -227,6 +228,9 @@ class Database:
         pooled = self._checkout()
         try:
             with _committing(pooled, self.dialect) as tx:
+                if not write:
+                    # A read of several statements (a page and its total) sees one snapshot.
+                    tx.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 yield tx
         except psycopg.OperationalError as error:
             # The connection may be dead (a restarted server): never hand it out again.
@@ -263,8 +267,20 @@ class Database:
     def _sqlite_transaction(self, write: bool) -> Iterator[Transaction]:
         held = self._held_connection()
         held.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
-        with _committing(held, self.dialect) as tx:
-            yield tx
+        try:
+            with _committing(held, self.dialect) as tx:
+                yield tx
+        finally:
+            if held.driver_connection.in_transaction:  # type: ignore[union-attr]
+                # Neither COMMIT nor ROLLBACK went through: this connection must not be reused,
+                # or every later BEGIN on this thread would fail while it kept the write lock.
+                self._drop_held_connection()
+
+    def _drop_held_connection(self) -> None:
+        held: PoolProxiedConnection | None = getattr(self._held, "connection", None)
+        self._held.connection = None
+        if held is not None:
+            held.invalidate()
 
     async def write(self, work: Callable[[Transaction], T]) -> T:
         """Runs `work` in a write transaction and answers once that transaction has committed.
@@ -290,9 +306,9 @@ class Database:
         if self._in_memory:
             return
         held: PoolProxiedConnection | None = getattr(self._held, "connection", None)
+        self._held.connection = None
         if held is not None:
             held.close()
-            self._held.connection = None
         self.engine.dispose()
 
 

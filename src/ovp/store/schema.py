@@ -13,9 +13,9 @@ profiles = Table(
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("account_id", String(64), nullable=False),
     Column("name", String(255), nullable=False),
-    # The name case-folded by Python, for the case-insensitive name filter: SQLite's lower()
-    # folds ASCII only.
-    Column("name_folded", String(255), nullable=False),
+    # The name case-folded by Python, for the case-insensitive name filter and sort: SQLite's
+    # lower() folds ASCII only. Text, since folding can lengthen a name ("ß" becomes "ss").
+    Column("name_folded", Text, nullable=False),
     Column("enabled", Boolean, nullable=False),
     Column("traffic_type", String(32), nullable=False),
     Column("service_plan", String(32), nullable=False),

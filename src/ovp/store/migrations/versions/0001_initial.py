@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=False),
         sa.Column("account_id", sa.String(64), nullable=False),
         sa.Column("name", sa.String(255), nullable=False),
-        sa.Column("name_folded", sa.String(255), nullable=False),
+        sa.Column("name_folded", sa.Text(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("traffic_type", sa.String(32), nullable=False),
         sa.Column("service_plan", sa.String(32), nullable=False),
