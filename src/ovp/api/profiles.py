@@ -8,6 +8,7 @@ from typing import Any
 from ovp.api.http import Request, Response, json_response
 from ovp.api.routing import Route
 from ovp.domain.errors import NotFound
+from ovp.domain.etags import Revised
 from ovp.domain.ids import parse_id
 from ovp.domain.listing import parse_list_query
 from ovp.domain.profile import ProfileDocument, wire_view
@@ -18,8 +19,8 @@ def _wire(profile: ProfileDocument) -> dict[str, Any]:
     return wire_view(profile, connections_count=0)
 
 
-def _one(profile: ProfileDocument) -> Response:
-    return json_response({"data": _wire(profile)})
+def _one(profile: Revised[ProfileDocument]) -> Response:
+    return json_response({"data": _wire(profile.value)}, headers={"ETag": profile.etag})
 
 
 def _path_id(request: Request) -> int:
@@ -52,14 +53,16 @@ async def retrieve_profile(request: Request) -> Response:
 async def update_profile(request: Request) -> Response:
     profile_id = _path_id(request)
     body = await request.json()
-    account_id = request.account_id
-    return _one(await request.app.database.write(lambda tx: service.update(tx, account_id, profile_id, body)))
+    account_id, if_match = request.account_id, request.headers.get("if-match")
+    return _one(
+        await request.app.database.write(lambda tx: service.update(tx, account_id, profile_id, body, if_match))
+    )
 
 
 async def delete_profile(request: Request) -> Response:
     profile_id = _path_id(request)
-    account_id = request.account_id
-    return _one(await request.app.database.write(lambda tx: service.delete(tx, account_id, profile_id)))
+    account_id, if_match = request.account_id, request.headers.get("if-match")
+    return _one(await request.app.database.write(lambda tx: service.delete(tx, account_id, profile_id, if_match)))
 
 
 routes = [

@@ -9,6 +9,7 @@ import orjson
 from sqlalchemy import ColumnElement, bindparam, func, literal_column, select
 
 from ovp.domain.errors import NotFound
+from ovp.domain.etags import Revised
 from ovp.domain.listing import ListQuery
 from ovp.domain.profile import ProfileDocument
 from ovp.store.database import Statement, Transaction
@@ -20,8 +21,8 @@ _STORED = ("name", "name_folded", "enabled", "traffic_type", "service_plan", "us
            "created_at", "updated_at", "document")
 
 _INSERT = Statement(profiles.insert())
-_SELECT = Statement(select(_COLUMNS.document).where(_OWNED))
-_SELECT_FOR_UPDATE = Statement(select(_COLUMNS.document).where(_OWNED).with_for_update())
+_SELECT = Statement(select(_COLUMNS.document, _COLUMNS.revision).where(_OWNED))
+_SELECT_FOR_UPDATE = Statement(select(_COLUMNS.document, _COLUMNS.revision).where(_OWNED).with_for_update())
 _UPDATE = Statement(
     profiles.update()
     .where(_OWNED)
@@ -29,6 +30,7 @@ _UPDATE = Statement(
 )
 _DELETE = Statement(profiles.delete().where(_OWNED))
 LIKE_ESCAPE = "/"
+FIRST_REVISION = 1
 
 
 def _stored_values(profile: ProfileDocument, prefix: str = "") -> dict[str, Any]:
@@ -55,27 +57,32 @@ class DuplicateId(Exception):
     """Another process made the same id; the caller draws a new one and tries again."""
 
 
-def insert(tx: Transaction, account_id: str, profile: ProfileDocument) -> None:
-    values = {"id": int(profile["id"]), "account_id": account_id, "revision": 1, **_stored_values(profile)}
+def insert(tx: Transaction, account_id: str, profile: ProfileDocument) -> Revised[ProfileDocument]:
+    values = {"id": int(profile["id"]), "account_id": account_id, "revision": FIRST_REVISION,
+              **_stored_values(profile)}
     if not tx.insert_unique(_INSERT, values):
         raise DuplicateId(profile["id"])
+    return Revised(profile, FIRST_REVISION)
 
 
-def get(tx: Transaction, account_id: str, profile_id: int, *, for_update: bool = False) -> ProfileDocument:
-    stored = tx.scalar(_SELECT_FOR_UPDATE if for_update else _SELECT, {"owner": account_id, "profile_id": profile_id})
-    if stored is None:
+def get(tx: Transaction, account_id: str, profile_id: int, *, for_update: bool = False) -> Revised[ProfileDocument]:
+    found = tx.rows(_SELECT_FOR_UPDATE if for_update else _SELECT, {"owner": account_id, "profile_id": profile_id})
+    if not found:
         raise NotFound()
-    return _document(stored)
+    document, revision = found[0]
+    return Revised(_document(document), revision)
 
 
-def replace(tx: Transaction, account_id: str, profile: ProfileDocument) -> None:
+def replace(tx: Transaction, account_id: str, current: Revised[ProfileDocument], profile: ProfileDocument
+            ) -> Revised[ProfileDocument]:
+    """Stores `profile` over `current`, which the caller read with for_update=True."""
     tx.execute(_UPDATE, {"owner": account_id, "profile_id": int(profile["id"]), **_stored_values(profile, "new_")})
+    return Revised(profile, current.revision + 1)
 
 
-def delete(tx: Transaction, account_id: str, profile_id: int) -> ProfileDocument:
-    profile = get(tx, account_id, profile_id, for_update=True)
-    tx.execute(_DELETE, {"owner": account_id, "profile_id": profile_id})
-    return profile
+def delete(tx: Transaction, account_id: str, current: Revised[ProfileDocument]) -> None:
+    """Deletes `current`, which the caller read with for_update=True."""
+    tx.execute(_DELETE, {"owner": account_id, "profile_id": int(current.value["id"])})
 
 
 def escape_like(text: str) -> str:
