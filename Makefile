@@ -25,9 +25,17 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
+# PostgreSQL for the benchmark: the harness makes a database of its own there and drops it after.
+BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench --workers 2
+	if pg_isready -q -d "$(BENCH_POSTGRES_URL)"; then \
+		$(BIN)/python -m bench --database-url "$(BENCH_POSTGRES_URL)" && \
+		$(BIN)/python -m bench --database-url "$(BENCH_POSTGRES_URL)" --workers 2; \
+	else echo "bench: no PostgreSQL answers at $(BENCH_POSTGRES_URL): its figures were not measured"; fi
 
 # Re-pins every dependency to the newest versions pyproject.toml allows.
 lock:

@@ -11,8 +11,12 @@ import signal
 import sys
 import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from types import FrameType
+
+from sqlalchemy.engine import make_url
+from tests.databases import scratch_postgres_database
 
 from bench import wrk
 from bench.client import Client
@@ -84,9 +88,12 @@ def _run(options: Options) -> int:
     # database (PostgreSQL) still gives each run exactly its own profiles.
     token = f"bench-{secrets.token_hex(6)}"
     outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory(prefix="ovp-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ovp-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
         database_url = options.database_url or f"sqlite:///{workdir / 'bench.db'}"
+        if make_url(database_url).get_backend_name() == "postgresql":
+            # A database of the run's own on that server, dropped afterwards: the server is left as found.
+            database_url = stack.enter_context(scratch_postgres_database(database_url))
         _say(f"starting ovp serve with {options.workers} worker(s)")
         with (
             running_server(database_url, options.workers, workdir) as server,
