@@ -20,6 +20,7 @@ from tests.databases import scratch_postgres_database
 
 from bench import wrk
 from bench.client import Client
+from bench.cpu import group_cpu_seconds
 from bench.options import Options, parse
 from bench.report import (
     Outcome,
@@ -68,16 +69,18 @@ def _measure(
         if options.warmup:
             _say(f"{scenario.label}: warming up for {options.warmup} s")
             load(options.warmup)
-        results: list[wrk.WrkResult] = []
+        runs: list[Outcome] = []
         for round_number in range(1, options.rounds + 1):
             _say(f"{scenario.label}: measuring for {options.duration} s (round {round_number} of {options.rounds})")
-            results.append(wrk.parse(load(options.duration)))
-            _say(f"{scenario.label}: {results[-1].requests_per_s:,.0f} requests/s")
-        failing = [outcome for outcome in (Outcome(scenario, result) for result in results) if outcome.failures]
+            cpu_before = group_cpu_seconds(server.pid)
+            result = wrk.parse(load(options.duration))
+            cpu_us = (group_cpu_seconds(server.pid) - cpu_before) / max(result.requests, 1) * 1e6
+            runs.append(Outcome(scenario, result, cpu_us_per_request=cpu_us))
+            _say(f"{scenario.label}: {result.requests_per_s:,.0f} requests/s, {cpu_us:.0f} µs of server CPU each")
+        failing = [run for run in runs if run.failures]
         if failing:
             return failing[0]
-        median = sorted(results, key=lambda result: result.requests_per_s)[len(results) // 2]
-        return Outcome(scenario, median)
+        return sorted(runs, key=lambda run: run.result.requests_per_s if run.result else 0.0)[len(runs) // 2]
     except wrk.WrkError as error:
         return Outcome(scenario, errors=[str(error)])
 

@@ -34,6 +34,7 @@ class Outcome:
     scenario: Scenario
     result: WrkResult | None = None
     errors: list[str] = field(default_factory=list)
+    cpu_us_per_request: float | None = None
 
     @property
     def failures(self) -> list[str]:
@@ -85,17 +86,18 @@ def settings_line(options: Options) -> str:
 
 def markdown_table(outcomes: list[Outcome]) -> str:
     rows = [
-        "| scenario | requests/s | p50 ms | p99 ms | non-2xx |",
-        "|---|--:|--:|--:|--:|",
+        "| scenario | requests/s | p50 ms | p99 ms | server CPU µs/request | non-2xx |",
+        "|---|--:|--:|--:|--:|--:|",
     ]
     for outcome in outcomes:
         result = outcome.result
         if result is None:
-            rows.append(f"| {outcome.scenario.label} | - | - | - | - |")
+            rows.append(f"| {outcome.scenario.label} | - | - | - | - | - |")
         else:
+            cpu = f"{outcome.cpu_us_per_request:.0f}" if outcome.cpu_us_per_request is not None else "-"
             rows.append(
                 f"| {outcome.scenario.label} | {result.requests_per_s:,.0f} | {result.p50_ms:.2f} "
-                f"| {result.p99_ms:.2f} | {result.non_2xx} |"
+                f"| {result.p99_ms:.2f} | {cpu} | {result.non_2xx} |"
             )
     return "\n".join(rows)
 
@@ -139,6 +141,7 @@ def results_document(options: Options, outcomes: list[Outcome], status: FloorSta
                 "method": outcome.scenario.method,
                 "path": outcome.scenario.path_template,
                 "result": outcome.result.to_json() if outcome.result else None,
+                "server_cpu_us_per_request": outcome.cpu_us_per_request,
                 "failures": outcome.failures,
             }
             for outcome in outcomes

@@ -1,0 +1,26 @@
+"""CPU time spent by the server's processes, read from /proc.
+
+Requests/s on a shared machine drifts with what the other tenants do; the CPU time the server
+itself spends per request drifts far less, so the harness reports both."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_seconds(process_group: int) -> float:
+    """User plus system CPU seconds of every live process in the group (the server and its workers)."""
+    total_ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended while we looked
+            continue
+        # The command name, in parentheses, may hold spaces: the fields that follow it are fixed.
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[2]) == process_group:  # field 5 of stat: the process group
+            total_ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
+    return total_ticks / TICKS_PER_SECOND
