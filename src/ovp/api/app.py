@@ -67,10 +67,13 @@ class OvpApp:
                 return
 
 
+_JSON = b"application/json"
+
+
 async def _send(send: Send, response: Response, *, include_body: bool) -> None:
     headers = [
-        (b"content-type", response.media_type.encode()),
-        (b"content-length", str(len(response.body)).encode()),
+        (b"content-type", _JSON if response.media_type == "application/json" else response.media_type.encode()),
+        (b"content-length", b"%d" % len(response.body)),
         *((name.lower().encode(), value.encode()) for name, value in response.headers.items()),
     ]
     start: Message = {"type": "http.response.start", "status": response.status, "headers": headers}

@@ -21,7 +21,7 @@ MAX_BODY_BYTES = 1024 * 1024
 ERRORS_URL = "https://developers.telnyx.com/docs/overview/errors/"
 
 
-@dataclass
+@dataclass(slots=True)
 class Request:
     scope: Scope
     receive: Receive
@@ -86,7 +86,7 @@ def _too_large() -> PayloadTooLarge:
     return PayloadTooLarge.single("10015", "Bad Request", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
 
 
-@dataclass
+@dataclass(slots=True)
 class Response:
     status: int
     body: bytes

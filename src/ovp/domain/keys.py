@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 KEY_PREFIX = "KEY"
 SHOWN_PREFIX_LENGTH = 10
@@ -35,6 +36,7 @@ def new_key() -> NewKey:
     )
 
 
+@lru_cache(maxsize=4096)
 def open_mode_account(token: str) -> str:
     """In open mode each distinct bearer token is an account of its own."""
     return OPEN_ACCOUNT_PREFIX + hashlib.sha256(token.encode()).hexdigest()[:32]
