@@ -76,6 +76,10 @@ def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(
             url,
+            # ovp says where each transaction begins and ends (see Database.transaction), so that a
+            # read of one statement is one round trip instead of three (BEGIN, the read, COMMIT).
+            isolation_level="AUTOCOMMIT",
+            pool_reset_on_return=None,
             pool_size=5,
             max_overflow=10,
             pool_timeout=POOL_TIMEOUT_S,
@@ -227,11 +231,16 @@ class Database:
             return
         pooled = self._checkout()
         try:
-            with _committing(pooled, self.dialect) as tx:
-                if not write:
-                    # A read of several statements (a page and its total) sees one snapshot.
-                    tx.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            tx = Transaction(pooled.driver_connection, self.dialect)
+            # A read of several statements (a page and its total) sees one snapshot.
+            tx.run("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            try:
                 yield tx
+                tx.run("COMMIT")
+            except BaseException:
+                with suppress(Exception):  # the original error is the one worth reporting
+                    tx.run("ROLLBACK")
+                raise
         except psycopg.OperationalError as error:
             # The connection may be dead (a restarted server): never hand it out again.
             pooled.invalidate(error)
@@ -251,8 +260,14 @@ class Database:
         implicit transaction of its own, sparing the BEGIN and COMMIT that cost as much as a
         primary-key read. Reads of several statements that must agree take `transaction`."""
         if not self._sqlite:
-            with self.transaction(write=False) as tx:
-                yield tx
+            pooled = self._checkout()
+            try:
+                yield Transaction(pooled.driver_connection, self.dialect)  # autocommit: its own transaction
+            except psycopg.OperationalError as error:
+                pooled.invalidate(error)
+                raise ServiceUnavailable() from error
+            finally:
+                pooled.close()
             return
         with _unavailable_on_lock():
             yield Transaction(self._held_connection().driver_connection, self.dialect)

@@ -23,6 +23,9 @@ def _config() -> Config:
 def upgrade(database: Database) -> None:
     config = _config()
     with database.engine.connect() as connection:
+        if database.backend == "postgresql":
+            # The engine runs in autocommit; migrations need a real transaction (and its advisory lock).
+            connection.execution_options(isolation_level="READ COMMITTED")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
