@@ -7,16 +7,20 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import orjson
 import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ovp.config import DEFAULT_DATABASE_URL, Settings
 from ovp.domain.clock import now_timestamp
-from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key
+from ovp.domain.errors import InvalidInput
+from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
+from ovp.services import seed
 from ovp.store import keys as key_store
 from ovp.store.database import Database, is_memory_sqlite, make_engine
 from ovp.store.migrate import upgrade
@@ -100,7 +104,22 @@ def cli() -> None:
     show_default=True,
     help="SQLite durability: FULL also survives a power loss; NORMAL survives a crash of ovp.",
 )
-def serve(host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str) -> None:
+@click.option(
+    "--seed",
+    "seed_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='Open mode: load profiles from a JSON file ({"data": [...]}, as the API answers; ids kept) at start.',
+)
+@click.option(
+    "--seed-token",
+    default="test",
+    show_default=True,
+    help="The bearer token whose account the seed goes to.",
+)
+def serve(
+    host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str,
+    seed_file: Path | None, seed_token: str,
+) -> None:
     """Run the HTTP server."""
     settings = Settings(
         host=host,
@@ -112,7 +131,13 @@ def serve(host: str, port: int, database_url: str, auth: str, workers: int, sqli
     )
     if workers > 1 and is_memory_sqlite(database_url):
         raise click.BadParameter("an in-memory database cannot be shared by several workers", param_hint="--workers")
+    if seed_file is not None and auth != "open":
+        raise click.BadParameter("seeding is for the emulator: serve with --auth open", param_hint="--seed")
+    if seed_file is not None and is_memory_sqlite(database_url):
+        raise click.BadParameter("a seed in an in-memory database would not reach the server", param_hint="--seed")
     database = _open_database(database_url)
+    if seed_file is not None:
+        _load_seed(database, seed_file, seed_token)
     with database.transaction(write=False) as tx:
         active_keys = key_store.count_active(tx)
     database.dispose()
@@ -130,6 +155,19 @@ def serve(host: str, port: int, database_url: str, auth: str, workers: int, sqli
         # ovp reads no client address; X-Forwarded-* parsing would only cost every request time.
         proxy_headers=False,
     )
+
+
+def _load_seed(database: Database, seed_file: Path, token: str) -> None:
+    try:
+        document = orjson.loads(seed_file.read_bytes())
+        with database.transaction(write=True) as tx:
+            loaded = seed.load(tx, open_mode_account(token), document)
+    except orjson.JSONDecodeError as error:
+        raise click.BadParameter(f"{seed_file} is not valid JSON: {error}", param_hint="--seed") from error
+    except InvalidInput as error:
+        problems = "; ".join(f"{problem.pointer}: {problem.detail}" for problem in error.problems)
+        raise click.BadParameter(f"{seed_file}: {problems}", param_hint="--seed") from error
+    click.echo(f"ovp: loaded {loaded} profiles from {seed_file} for the token {token!r}", err=True)
 
 
 def _announce(settings: Settings, active_keys: int) -> None:

@@ -56,6 +56,7 @@ def test_contract_components_are_unchanged() -> None:
 
 
 def test_every_route_is_documented_and_every_documented_operation_is_routed(client: TestClient) -> None:
+    # `client` serves in open mode, so the admin surface is routed too.
     app: OvpApp = client.app  # type: ignore[assignment]
     routed = {
         (route.pattern.pattern, method.lower()) for route in app.router.routes for method in route.handlers

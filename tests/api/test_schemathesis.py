@@ -31,7 +31,8 @@ HEADERS = {"Authorization": "Bearer schemathesis"}
 loading_app = create_app(Settings(database_url="sqlite:///:memory:", auth="open"))
 contract_schema = schemathesis.openapi.from_path(CONTRACT)
 contract_schema.app = loading_app
-ovp_schema = schemathesis.openapi.from_dict(openapi_document())
+# The admin surface is left out: an armed fault would make the following requests fail on purpose.
+ovp_schema = schemathesis.openapi.from_dict(openapi_document()).exclude(path_regex="^/_ovp/")
 ovp_schema.app = loading_app
 
 CONTRACT_CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from ovp.api import documents, profiles
+from ovp.api import admin, documents, profiles
 from ovp.api.asgi import Message, Receive, Scope, Send
 from ovp.api.auth import AccountResolver, authenticate, keys_resolver, open_resolver
-from ovp.api.context import AppContext
+from ovp.api.context import AppContext, Emulator
 from ovp.api.http import Request, Response, error_response
 from ovp.api.routing import Router
 from ovp.config import Settings
+from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import MethodNotAllowed, NotFound, OvpError, Unexpected
 from ovp.domain.ids import IdGenerator
+from ovp.emulator.faults import FaultBook
+from ovp.emulator.journal import Journal, JournalEntry
 from ovp.store import keys
 from ovp.store.database import Database, make_engine
 from ovp.store.migrate import upgrade
@@ -24,7 +28,8 @@ class OvpApp:
     def __init__(self, context: AppContext, resolve: AccountResolver) -> None:
         self.context = context
         self.resolve = resolve
-        self.router = Router([*profiles.routes, *documents.routes])
+        emulator_routes = admin.routes if context.emulator is not None else []
+        self.router = Router([*profiles.routes, *documents.routes, *emulator_routes])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -41,6 +46,8 @@ class OvpApp:
             # The trace goes to the server's log; the client learns nothing of it.
             log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
             response = error_response(Unexpected())
+        if self.context.emulator is not None and _journaled(request):
+            self.context.emulator.journal.record(request.account_id, _entry(request, response.status))
         await _send(send, response, include_body=scope["method"] != "HEAD")
 
     async def _dispatch(self, request: Request) -> Response:
@@ -54,6 +61,8 @@ class OvpApp:
         if not match.route.public:
             request.account_id = authenticate(request.headers.get("authorization", ""), self.resolve)
         request.path_params = match.path_params
+        if self.context.emulator is not None and _journaled(request):
+            await _inject_fault(self.context.emulator, request)
         return await handler(request)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -65,6 +74,27 @@ class OvpApp:
                 self.context.database.dispose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _journaled(request: Request) -> bool:
+    """Requests of an account to the API itself; not the probes, nor the admin surface."""
+    return bool(request.account_id) and not request.scope["path"].startswith(admin.PREFIX)
+
+
+def _entry(request: Request, status: int) -> JournalEntry:
+    scope = request.scope
+    return JournalEntry(scope["method"], scope["path"], request.query, request.body, status, now_timestamp())
+
+
+async def _inject_fault(emulator: Emulator, request: Request) -> None:
+    fault = emulator.faults.take(request.account_id, request.method, request.scope["path"])
+    if fault is None:
+        return
+    if fault.delay_ms:
+        await asyncio.sleep(fault.delay_ms / 1000)
+    error = fault.error()
+    if error is not None:
+        raise error
 
 
 _JSON = b"application/json"
@@ -96,7 +126,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
     database = Database(make_engine(settings.database_url, settings.sqlite_synchronous))
     if migrate:
         upgrade(database)
-    context = AppContext(settings=settings, database=database, ids=IdGenerator())
+    emulator = Emulator(Journal(), FaultBook()) if settings.auth == "open" else None
+    context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator)
     return OvpApp(context, _resolver(settings, database))
 
 

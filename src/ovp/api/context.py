@@ -6,7 +6,17 @@ from dataclasses import dataclass
 
 from ovp.config import Settings
 from ovp.domain.ids import IdGenerator
+from ovp.emulator.faults import FaultBook
+from ovp.emulator.journal import Journal
 from ovp.store.database import Database
+
+
+@dataclass
+class Emulator:
+    """Open mode's test tools; a server in keys mode has none."""
+
+    journal: Journal
+    faults: FaultBook
 
 
 @dataclass
@@ -14,3 +24,4 @@ class AppContext:
     settings: Settings
     database: Database
     ids: IdGenerator
+    emulator: Emulator | None = None

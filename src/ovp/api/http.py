@@ -29,6 +29,7 @@ class Request:
     headers: dict[str, str]
     app: AppContext
     account_id: str = ""
+    body: object = None  # the parsed JSON body, once read
 
     @classmethod
     def of(cls, scope: Scope, receive: Receive, app: AppContext) -> Request:
@@ -54,9 +55,10 @@ class Request:
         declared = self.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise _too_large()
-        body = await self._read_body()
+        raw = await self._read_body()
         try:
-            return orjson.loads(body)
+            self.body = orjson.loads(raw)
+            return self.body
         except orjson.JSONDecodeError as error:
             raise BadRequest.single("10023", "Invalid JSON", f"The request body is not valid JSON: {error}.") from None
 

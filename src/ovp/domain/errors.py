@@ -76,6 +76,10 @@ class InvalidInput(OvpError):
     status = 422
 
 
+class TooManyRequests(OvpError):
+    status = 429
+
+
 class ServiceUnavailable(OvpError):
     """503: the database cannot be reached, or stayed locked past a bounded wait. It passes."""
 

@@ -29,6 +29,9 @@ _UPDATE = Statement(
     .values(revision=_COLUMNS.revision + literal_column("1"), **{name: bindparam(f"new_{name}") for name in _STORED})
 )
 _DELETE = Statement(profiles.delete().where(_OWNED))
+_DELETE_ACCOUNT = Statement(profiles.delete().where(_COLUMNS.account_id == bindparam("owner")))
+_DELETE_EVERYTHING = Statement(profiles.delete())
+_OWNER = Statement(select(_COLUMNS.account_id).where(_COLUMNS.id == bindparam("profile_id")))
 LIKE_ESCAPE = "/"
 FIRST_REVISION = 1
 
@@ -83,6 +86,21 @@ def replace(tx: Transaction, account_id: str, current: Revised[ProfileDocument],
 def delete(tx: Transaction, account_id: str, current: Revised[ProfileDocument]) -> None:
     """Deletes `current`, which the caller read with for_update=True."""
     tx.execute(_DELETE, {"owner": account_id, "profile_id": int(current.value["id"])})
+
+
+def delete_account(tx: Transaction, account_id: str) -> int:
+    """Deletes every profile of the account; answers how many there were."""
+    return tx.execute(_DELETE_ACCOUNT, {"owner": account_id})
+
+
+def delete_everything(tx: Transaction) -> int:
+    return tx.execute(_DELETE_EVERYTHING)
+
+
+def owner_of(tx: Transaction, profile_id: int) -> str | None:
+    """The account that holds this id, whichever it is: for seeding, where ids are given."""
+    owner: str | None = tx.scalar(_OWNER, {"profile_id": profile_id})
+    return owner
 
 
 def escape_like(text: str) -> str:

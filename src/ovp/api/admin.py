@@ -1,0 +1,82 @@
+"""The emulator's admin surface, under /_ovp/admin, in open mode only: reset, seed, the request
+journal and fault injection. Each acts on the caller's account (its bearer token), except a reset
+with `?scope=all`."""
+
+from __future__ import annotations
+
+from ovp.api.context import Emulator
+from ovp.api.http import Request, Response, json_response
+from ovp.api.routing import Route
+from ovp.domain.errors import InvalidInput, Problem
+from ovp.domain.validation import NOT_IN_ENUM
+from ovp.emulator.faults import parse_fault
+from ovp.services import seed
+from ovp.store import profiles as store
+from ovp.store.database import Transaction
+
+PREFIX = "/_ovp/admin"
+
+
+def _emulator(request: Request) -> Emulator:
+    emulator = request.app.emulator
+    assert emulator is not None, "admin routes are routed only in open mode"
+    return emulator
+
+
+async def reset(request: Request) -> Response:
+    scope = request.query.get("scope", "account")
+    if scope not in ("account", "all"):
+        code, title = NOT_IN_ENUM
+        raise InvalidInput([Problem(code, title, "scope must be account or all.", parameter="scope")])
+    emulator, account_id = _emulator(request), request.account_id
+    everything = scope == "all"
+
+    def wipe(tx: Transaction) -> int:
+        return store.delete_everything(tx) if everything else store.delete_account(tx, account_id)
+
+    deleted = await request.app.database.write(wipe)
+    emulator.journal.clear(None if everything else account_id)
+    emulator.faults.clear(None if everything else account_id)
+    return json_response({"data": {"scope": scope, "deleted_profiles": deleted}})
+
+
+async def load_seed(request: Request) -> Response:
+    body, account_id = await request.json(), request.account_id
+    loaded = await request.app.database.write(lambda tx: seed.load(tx, account_id, body))
+    return json_response({"data": {"loaded_profiles": loaded}})
+
+
+async def journal(request: Request) -> Response:
+    entries = _emulator(request).journal.entries(request.account_id)
+    return json_response({"data": [entry.to_json() for entry in entries]})
+
+
+async def clear_journal(request: Request) -> Response:
+    emulator = _emulator(request)
+    cleared = len(emulator.journal.entries(request.account_id))
+    emulator.journal.clear(request.account_id)
+    return json_response({"data": {"cleared": cleared}})
+
+
+async def arm_fault(request: Request) -> Response:
+    fault = _emulator(request).faults.arm(request.account_id, parse_fault(await request.json()))
+    return json_response({"data": fault.to_json()})
+
+
+async def faults(request: Request) -> Response:
+    return json_response({"data": [fault.to_json() for fault in _emulator(request).faults.armed(request.account_id)]})
+
+
+async def clear_faults(request: Request) -> Response:
+    emulator = _emulator(request)
+    cleared = len(emulator.faults.armed(request.account_id))
+    emulator.faults.clear(request.account_id)
+    return json_response({"data": {"cleared": cleared}})
+
+
+routes = [
+    Route.at(f"{PREFIX}/reset", {"POST": reset}),
+    Route.at(f"{PREFIX}/seed", {"POST": load_seed}),
+    Route.at(f"{PREFIX}/journal", {"GET": journal, "DELETE": clear_journal}),
+    Route.at(f"{PREFIX}/faults", {"GET": faults, "POST": arm_fault, "DELETE": clear_faults}),
+]
