@@ -118,3 +118,12 @@ def test_values_that_cannot_work_are_refused_in_one_line(args: list[str], compla
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1, result.stderr
     assert complaint in result.stderr
+
+
+def test_serve_refuses_a_seed_outside_open_mode_or_in_memory() -> None:
+    seed = str(Path(__file__).parents[2] / "examples" / "seed.json")
+    for args in (["serve", "--seed", seed], ["serve", "--auth", "open", "--seed", seed, "--database", "sqlite:///:memory:"]):
+        result = ovp(*args)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert "--seed" in result.stderr

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -136,7 +137,7 @@ class StartServer(Protocol):
 PORT_ATTEMPTS = 3
 
 
-def launch(log_dir: Path, url: str, *, auth: str = "open") -> OvpServer:
+def launch(log_dir: Path, url: str, *, auth: str = "open", extra: Sequence[str] = ()) -> OvpServer:
     """Starts `ovp serve` on a free port and returns once it is ready; fails the test, with the
     server's output, if it does not come up (a port taken between our probe and its bind is retried)."""
     for attempt in range(1, PORT_ATTEMPTS + 1):
@@ -144,7 +145,7 @@ def launch(log_dir: Path, url: str, *, auth: str = "open") -> OvpServer:
         log_path = log_dir / f"ovp-serve-{port}-{time.monotonic_ns()}.log"
         log = log_path.open("wb")
         process = subprocess.Popen(
-            [str(OVP), "serve", "--host", HOST, "--port", str(port), "--database", url, "--auth", auth],
+            [str(OVP), "serve", "--host", HOST, "--port", str(port), "--database", url, "--auth", auth, *extra],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
