@@ -97,12 +97,8 @@ def expected_after(field: str, last_round: int) -> Any:
     return value[tail] if tail else value
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=needs_postgres)])
-def test_concurrent_patches_of_different_fields_all_survive(
-    backend: str, servers: Launcher, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = f"sqlite:///{tmp_path / 'ovp.db'}" if backend == "sqlite" else request.getfixturevalue("postgres")
-    first, second = pair(servers, url)
+def test_concurrent_patches_of_different_fields_all_survive(file_database_url: str, servers: Launcher) -> None:
+    first, second = pair(servers, file_database_url)
     token = "no-lost-updates"
     with first.http(token) as client:
         profile_id = client.post(PROFILES, json={"name": "contested"}).json()["data"]["id"]
@@ -184,12 +180,8 @@ def test_a_revoked_key_stops_working_on_both_servers(servers: Launcher, postgres
         assert two.get(PROFILES).status_code == 401
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=needs_postgres)])
-def test_list_totals_stay_exact_under_concurrent_creates_and_deletes(
-    backend: str, servers: Launcher, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = f"sqlite:///{tmp_path / 'ovp.db'}" if backend == "sqlite" else request.getfixturevalue("postgres")
-    first, second = pair(servers, url)
+def test_list_totals_stay_exact_under_concurrent_creates_and_deletes(file_database_url: str, servers: Launcher) -> None:
+    first, second = pair(servers, file_database_url)
     token = "totals"
     with first.http(token) as client:
         doomed = [client.post(PROFILES, json={"name": f"doomed {n}"}).json()["data"]["id"] for n in range(150)]
