@@ -16,7 +16,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from ovp.store.database import Database, make_engine
+from ovp.store.database import Database
+from ovp.store.engine import make_engine
 from ovp.store.migrate import upgrade
 
 POSTGRES_VARIABLE = "OVP_TEST_POSTGRES_URL"

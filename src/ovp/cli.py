@@ -22,7 +22,8 @@ from ovp.domain.errors import InvalidInput
 from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
 from ovp.services import seed
 from ovp.store import keys as key_store
-from ovp.store.database import Database, is_memory_sqlite, make_engine
+from ovp.store.database import Database
+from ovp.store.engine import is_memory_sqlite, make_engine
 from ovp.store.migrate import upgrade
 
 log = logging.getLogger("ovp")

@@ -12,7 +12,8 @@ from ovp.config import Settings
 from ovp.domain.clock import now_timestamp
 from ovp.domain.keys import new_key
 from ovp.store import keys as key_store
-from ovp.store.database import Database, make_engine
+from ovp.store.database import Database
+from ovp.store.engine import make_engine
 from ovp.store.migrate import upgrade
 from tests.conftest import PROFILES, bearer
 

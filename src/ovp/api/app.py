@@ -18,7 +18,8 @@ from ovp.domain.ids import IdGenerator
 from ovp.emulator.faults import FaultBook
 from ovp.emulator.journal import Journal, JournalEntry
 from ovp.store import keys
-from ovp.store.database import Database, make_engine
+from ovp.store.database import Database
+from ovp.store.engine import make_engine
 from ovp.store.migrate import upgrade
 
 log = logging.getLogger("ovp")

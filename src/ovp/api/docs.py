@@ -78,7 +78,7 @@ def _page() -> bytes:
 </head>
 <body>
 <div id="swagger-ui"></div>
-<noscript>This page needs JavaScript. The OpenAPI document is at <a href="v2/openapi.json">/v2/openapi.json</a>.</noscript>
+<noscript>This page needs JavaScript; the OpenAPI document is <a href="v2/openapi.json">here</a>.</noscript>
 <script src="{_asset_url("swagger-ui-bundle.js")}"></script>
 <script src="{_asset_url("ovp-docs.js")}"></script>
 </body>

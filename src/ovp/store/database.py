@@ -1,4 +1,4 @@
-"""The database: engine set-up for SQLite and PostgreSQL, prepared statements and transactions.
+"""The database: prepared statements and transactions, on SQLite and PostgreSQL.
 
 Statements are written with SQLAlchemy Core and compiled once per dialect; each request then runs
 the compiled SQL on the pooled DBAPI connection. Going through SQLAlchemy's execution layer for
@@ -12,7 +12,6 @@ read before they write lock their rows with SELECT ... FOR UPDATE.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,89 +19,18 @@ from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import Dialect, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Dialect, Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.pool import NullPool, PoolProxiedConnection, StaticPool
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 
 from ovp.domain.errors import ServiceUnavailable
-
-# Every wait on the database is bounded, so that trouble there becomes a 503 in seconds, not a hang.
-SQLITE_BUSY_TIMEOUT_MS = 5000
-POSTGRES_CONNECT_TIMEOUT_S = 3
-POSTGRES_STATEMENT_TIMEOUT_MS = 5000
-POOL_TIMEOUT_S = 5
+from ovp.store.engine import is_memory_sqlite
+from ovp.store.group_commit import GroupCommit
 
 Row = Sequence[Any]
 T = TypeVar("T")
-
-
-def normalise_url(url: str) -> str:
-    """Accepts SQLAlchemy URLs as users write them and picks the drivers ovp ships with."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    elif parsed.drivername == "sqlite":
-        parsed = parsed.set(drivername="sqlite+pysqlite")
-    return parsed.render_as_string(hide_password=False)
-
-
-def is_memory_sqlite(url: str) -> bool:
-    parsed = make_url(url)
-    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
-
-
-def _configure_sqlite(engine: Engine, synchronous: str, in_memory: bool) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # ovp says itself where each transaction begins and ends (see Database.transaction).
-        dbapi_connection.isolation_level = None
-        if not in_memory:
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
-        dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
-        dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        # SQLAlchemy's own transactions (migrations) need an explicit BEGIN under isolation_level None.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
-    url = normalise_url(url)
-    if make_url(url).get_backend_name() != "sqlite":
-        return create_engine(
-            url,
-            # ovp says where each transaction begins and ends (see Database.transaction), so that a
-            # read of one statement is one round trip instead of three (BEGIN, the read, COMMIT).
-            isolation_level="AUTOCOMMIT",
-            pool_reset_on_return=None,
-            pool_size=5,
-            max_overflow=10,
-            pool_timeout=POOL_TIMEOUT_S,
-            connect_args={
-                "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S,
-                "options": f"-c statement_timeout={POSTGRES_STATEMENT_TIMEOUT_MS} "
-                f"-c lock_timeout={POSTGRES_STATEMENT_TIMEOUT_MS}",
-            },
-        )
-    in_memory = is_memory_sqlite(url)
-    engine = create_engine(
-        url,
-        paramstyle="named",
-        # Every transaction ends in an explicit commit or rollback; a second rollback when the
-        # connection goes back to the pool would only cost time.
-        pool_reset_on_return=None,
-        # One in-memory database is one connection, shared; a file gets a connection per thread,
-        # which Database keeps (NullPool: the pool itself keeps none).
-        poolclass=StaticPool if in_memory else NullPool,
-        connect_args={"check_same_thread": False},
-    )
-    _configure_sqlite(engine, sqlite_synchronous, in_memory)
-    return engine
 
 
 class Statement:
@@ -327,58 +255,3 @@ class Database:
         self.engine.dispose()
 
 
-class GroupCommit:
-    """Collects the write works submitted during one turn of the event loop and runs them all in
-    one transaction. A client hears back only after the commit that holds its write.
-
-    When one work of a batch fails, the whole batch is rolled back and each work runs again in a
-    transaction of its own, so that a failure reaches only its own caller. Failures are rare (a
-    404, a rule broken by the merged profile), and this spares every write two savepoint
-    statements."""
-
-    def __init__(self, database: Database) -> None:
-        self._database = database
-        self._pending: list[tuple[Callable[[Transaction], Any], asyncio.Future[Any]]] = []
-
-    async def submit(self, work: Callable[[Transaction], T]) -> T:
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)
-        self._pending.append((work, future))
-        return await future
-
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if len(batch) > 1 and self._run_together(batch):
-            return
-        for work, future in batch:
-            self._run_alone(work, future)
-
-    def _run_together(self, batch: list[tuple[Callable[[Transaction], Any], asyncio.Future[Any]]]) -> bool:
-        try:
-            with self._database.transaction(write=True) as tx:
-                results = [work(tx) for work, _future in batch]
-        except Exception:  # rolled back whole; each work runs again alone
-            return False
-        for (_work, future), result in zip(batch, results, strict=True):
-            _settle(future, result, None)
-        return True
-
-    def _run_alone(self, work: Callable[[Transaction], Any], future: asyncio.Future[Any]) -> None:
-        try:
-            with self._database.transaction(write=True) as tx:
-                result = work(tx)
-        except Exception as error:  # the work's own failure, handed back to its caller
-            _settle(future, None, error)
-            return
-        _settle(future, result, None)
-
-
-def _settle(future: asyncio.Future[Any], result: Any, failure: BaseException | None) -> None:
-    if future.done():  # its caller went away (a cancelled request)
-        return
-    if failure is None:
-        future.set_result(result)
-    else:
-        future.set_exception(failure)
