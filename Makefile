@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := tests/node/node_modules/.installed
 
 .PHONY: install serve test lint bench lock clean
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
 
 # Reinstalls only when the declared or pinned dependencies change.
 $(STAMP): pyproject.toml constraints.txt
@@ -15,10 +16,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# The Node SDK's end-to-end test (tests/e2e/test_node_sdk.py): reinstalls only when package*.json change.
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	@command -v npm >/dev/null || { echo "make install: npm (Node.js 20 or later) is needed for the Node SDK test in tests/node" >&2; exit 1; }
+	cd tests/node && npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
 serve: $(STAMP)
 	$(BIN)/ovp serve --host 127.0.0.1 --port 8000 --database sqlite:///ovp.db
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -46,4 +53,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache tests/node/node_modules
