@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint bench lock clean
+.PHONY: install serve test lint bench lock clean chromium
 
-install: $(STAMP) $(NODE_STAMP)
+install: $(STAMP) $(NODE_STAMP) chromium
 
 # Reinstalls only when the declared or pinned dependencies change.
 $(STAMP): pyproject.toml constraints.txt
@@ -22,10 +22,14 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	cd tests/node && npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
+# Headless Chromium for the docs page's browser test (tests/e2e/test_docs_browser.py).
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
 serve: $(STAMP)
 	$(BIN)/ovp serve --host 127.0.0.1 --port 8000 --database sqlite:///ovp.db
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(STAMP) $(NODE_STAMP) chromium
 	$(BIN)/pytest
 
 lint: $(STAMP)

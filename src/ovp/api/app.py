@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from ovp.api import admin, documents, profiles
+from ovp.api import admin, docs, documents, profiles
 from ovp.api.asgi import Message, Receive, Scope, Send
 from ovp.api.auth import AccountResolver, authenticate, keys_resolver, open_resolver
 from ovp.api.context import AppContext, Emulator
@@ -30,7 +30,7 @@ class OvpApp:
         self.context = context
         self.resolve = resolve
         emulator_routes = admin.routes if context.emulator is not None else []
-        self.router = Router([*profiles.routes, *documents.routes, *emulator_routes])
+        self.router = Router([*profiles.routes, *documents.routes, *docs.routes, *emulator_routes])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
