@@ -6,8 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 from ovp.store.database import Database
 
@@ -28,9 +26,3 @@ def upgrade(database: Database) -> None:
             connection.execution_options(isolation_level="READ COMMITTED")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-
-
-def is_current(database: Database) -> bool:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    with database.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
