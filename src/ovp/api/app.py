@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from ovp.api import admin, docs, documents, profiles
 from ovp.api.asgi import Message, Receive, Scope, Send
@@ -12,7 +13,6 @@ from ovp.api.context import AppContext, Emulator
 from ovp.api.http import Request, Response, error_response
 from ovp.api.routing import Router
 from ovp.config import Settings
-from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import MethodNotAllowed, NotFound, OvpError, Unexpected
 from ovp.domain.ids import IdGenerator
 from ovp.emulator.faults import FaultBook
@@ -84,7 +84,7 @@ def _journaled(request: Request) -> bool:
 
 def _entry(request: Request, status: int) -> JournalEntry:
     scope = request.scope
-    return JournalEntry(scope["method"], scope["path"], request.query, request.body, status, now_timestamp())
+    return JournalEntry(scope["method"], scope["path"], scope["query_string"], request.body, status, time.time_ns())
 
 
 async def _inject_fault(emulator: Emulator, request: Request) -> None:

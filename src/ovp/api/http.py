@@ -18,6 +18,7 @@ from ovp.api.context import AppContext
 from ovp.domain.errors import BadRequest, OvpError, PayloadTooLarge, Problem, UnsupportedMediaType
 
 MAX_BODY_BYTES = 1024 * 1024
+_READ_HEADERS = frozenset({b"authorization", b"content-type", b"content-length", b"if-match"})
 ERRORS_URL = "https://developers.telnyx.com/docs/overview/errors/"
 
 
@@ -33,8 +34,11 @@ class Request:
 
     @classmethod
     def of(cls, scope: Scope, receive: Receive, app: AppContext) -> Request:
-        # Header names arrive lower-cased from every ASGI server; a repeated header keeps its last value.
-        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        # Header names arrive lower-cased from every ASGI server; a repeated header keeps its last
+        # value. Only the headers ovp reads are decoded.
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"] if name in _READ_HEADERS
+        }
         return cls(scope=scope, receive=receive, path_params={}, headers=headers, app=app)
 
     @property

@@ -3,23 +3,36 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
+
+from ovp.domain.clock import timestamp
 
 MAX_ENTRIES_PER_ACCOUNT = 1000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
+    """Kept raw, as every request of an open-mode account is journaled; formatted when listed."""
+
     method: str
     path: str
-    query: dict[str, str]
+    query_string: bytes
     body: Any
     status: int
-    time: str
+    time_ns: int
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)),
+            "body": self.body,
+            "status": self.status,
+            "time": timestamp(datetime.fromtimestamp(self.time_ns / 1e9, UTC)),
+        }
 
 
 class Journal:

@@ -57,12 +57,7 @@ class Transaction:
 
     def execute(self, statement: Statement, params: Mapping[str, Any] | None = None) -> int:
         """Runs a statement that returns no rows; answers how many rows it changed."""
-        cursor = self._connection.cursor()
-        try:
-            cursor.execute(statement.sql(self.dialect), params or {})
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        return int(self._connection.execute(statement.sql(self.dialect), params or {}).rowcount)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -86,19 +81,11 @@ class Transaction:
         return True
 
     def run(self, sql: str) -> None:
-        cursor = self._connection.cursor()
-        try:
-            cursor.execute(sql)
-        finally:
-            cursor.close()
+        self._connection.execute(sql)
 
     def rows(self, statement: Statement, params: Mapping[str, Any] | None = None) -> list[Row]:
-        cursor = self._connection.cursor()
-        try:
-            cursor.execute(statement.sql(self.dialect), params or {})
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
+        # Both drivers' connections run a statement on a cursor of their own, closed with it.
+        return list(self._connection.execute(statement.sql(self.dialect), params or {}).fetchall())
 
     def scalar(self, statement: Statement, params: Mapping[str, Any] | None = None) -> Any:
         """The first column of the first row, or None when there is no row."""
