@@ -15,7 +15,7 @@ MAX_SPEND_LIMIT = Decimal("999999999.99")
 MAX_INT32 = 2**31 - 1
 
 _COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
-_E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _TIME_OF_DAY = re.compile(
     r"(?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9])"
@@ -34,7 +34,7 @@ def _country_code(value: str) -> str:
 
 
 def _e164_number(value: str) -> str:
-    if not _E164.fullmatch(value):
+    if not E164.fullmatch(value):
         raise PydanticCustomError(
             "e164", "{value} is not a phone number in E.164 format, such as '+19705555098'", {"value": repr(value)}
         )

@@ -1,0 +1,194 @@
+"""Whether a profile allows an outbound call: pure rules over plain data, no I/O.
+
+The rules run in a fixed order, and the first that refuses the call gives the answer, so that
+the reason a switch hears is the same whatever else is also wrong:
+
+1. D38  the connection has no outbound profile             (configuration first)
+2. D15  the profile is disabled
+3. OVP1 the dialled number is not a valid E.164 number     (then the destination itself)
+4. D13  the number's country is not whitelisted
+5. OVP2 no rate matches the number
+6. D24  the rate is above max_destination_rate
+7. OVP3 the calling window is closed                       (then the time of the call)
+8. OVP4 calls_per_cld: this number was called often enough (then the counters, most transient last)
+9. OVP5 the daily spend limit is reached
+10. D2  the concurrent call limit is reached
+
+The D-codes and their wording are Telnyx's; the OVP codes are ovp's own, for the limits Telnyx
+enforces without a published code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
+
+import phonenumbers
+
+from ovp.domain.fields import E164
+from ovp.domain.profile import CallRecordingDocument, ProfileDocument
+
+
+@dataclass(frozen=True)
+class Destination:
+    number: str  # E.164, as dialled
+    country: str  # ISO 3166-1 alpha-2, from the number itself
+
+    @property
+    def digits(self) -> str:
+        return self.number.removeprefix("+")
+
+
+def parse_destination(number: str) -> Destination | None:
+    """The destination of a dialled number; None unless it is a valid E.164 number."""
+    if not E164.fullmatch(number):  # phonenumbers alone would forgive spaces and stray letters
+        return None
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return None
+    country = phonenumbers.region_code_for_number(parsed)
+    if not phonenumbers.is_valid_number(parsed) or country is None:
+        return None
+    return Destination(number, country)
+
+
+@dataclass(frozen=True)
+class Rate:
+    prefix: str  # E.164 digits, without the "+"
+    per_minute: Decimal  # USD
+
+
+class RateDeck:
+    """Per-minute rates by destination prefix; a number takes the rate of its longest prefix."""
+
+    def __init__(self, rates: Mapping[str, Decimal]) -> None:
+        self._rates = dict(rates)
+        self._longest = max((len(prefix) for prefix in self._rates), default=0)
+
+    def match(self, digits: str) -> Rate | None:
+        for length in range(min(len(digits), self._longest), 0, -1):
+            rate = self._rates.get(digits[:length])
+            if rate is not None:
+                return Rate(digits[:length], rate)
+        return None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The counters the decision needs, as the store holds them when the call is asked for."""
+
+    active_calls: int = 0
+    calls_to_number: int = 0  # calls to this dialled number in the current calling window
+    spend_today: Decimal = Decimal(0)  # USD booked against the profile for this UTC day
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    profile: ProfileDocument | None
+    dialled: str
+    caller: str
+    now: time  # UTC time of day
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class Recording:
+    record: bool
+    format: str
+    channels: str
+
+
+@dataclass(frozen=True)
+class Allowed:
+    country: str
+    prefix: str
+    rate: Decimal
+    recording: Recording
+
+
+@dataclass(frozen=True)
+class Rejected:
+    sip_status: int
+    code: str
+    reason: str
+
+
+Decision = Allowed | Rejected
+
+
+def _forbidden(code: str, reason: str) -> Rejected:
+    return Rejected(403, code, reason)
+
+
+def window_is_open(start: str | None, end: str | None, now: time) -> bool:
+    """A window may wrap midnight (start later than end). An unset bound is the day's start or end;
+    equal bounds, like no bounds, leave the whole day open."""
+    opens = time.fromisoformat(start) if start else time.min
+    if end is None:
+        return now >= opens
+    closes = time.fromisoformat(end)
+    if opens == closes:
+        return True
+    if opens < closes:
+        return opens <= now < closes
+    return now >= opens or now < closes
+
+
+def _recording(settings: CallRecordingDocument, caller: str) -> Recording:
+    kind = settings["call_recording_type"]
+    record = kind == "all" or (
+        kind == "by_caller_phone_number" and caller in settings["call_recording_caller_phone_numbers"]
+    )
+    return Recording(record, settings["call_recording_format"], settings["call_recording_channels"])
+
+
+def _time_and_counters(request: CallRequest, profile: ProfileDocument) -> Rejected | None:
+    usage = request.usage
+    window = profile["calling_window"]
+    if not window_is_open(window.get("start_time"), window.get("end_time"), request.now):
+        return _forbidden("OVP3", "Outside the profile's calling window")
+    calls_per_cld = window.get("calls_per_cld")
+    if calls_per_cld is not None and usage.calls_to_number >= calls_per_cld:
+        return _forbidden("OVP4", "Calls per dialled number limit reached")
+    limit = profile["daily_spend_limit"]
+    if profile["daily_spend_limit_enabled"] and limit is not None and usage.spend_today >= Decimal(limit):
+        return _forbidden("OVP5", "Daily spend limit reached")
+    concurrent = profile["concurrent_call_limit"]
+    if concurrent is not None and usage.active_calls >= concurrent:
+        return _forbidden("D2", "OB profile channel limit exceeded")
+    return None
+
+
+def decide(request: CallRequest, rates: RateDeck) -> Decision:
+    profile = request.profile
+    if profile is None:
+        return _forbidden("D38", "Connection has no Outbound Profile assigned")
+    if not profile["enabled"]:
+        return _forbidden("D15", "Outbound Profile is disabled")
+    destination = parse_destination(request.dialled)
+    if destination is None:
+        return Rejected(484, "OVP1", f"Dialed number {request.dialled} is not a valid E.164 number")
+    whitelist = profile["whitelisted_destinations"]
+    if destination.country not in whitelist:
+        return _forbidden(
+            "D13",
+            f"Dialed number {destination.number} is not included in whitelisted countries: {', '.join(whitelist)}",
+        )
+    rate = rates.match(destination.digits)
+    if rate is None:
+        return _forbidden("OVP2", f"No rate for dialed number {destination.number}")
+    ceiling = profile["max_destination_rate"]
+    if ceiling is not None and rate.per_minute > Decimal(str(ceiling)):
+        return _forbidden("D24", "Maximum destination rate limit exceeded")
+    refusal = _time_and_counters(request, profile)
+    if refusal is not None:
+        return refusal
+    recording = _recording(profile["call_recording"], request.caller)
+    return Allowed(destination.country, rate.prefix, rate.per_minute, recording)
+
+
+# The order above, as data: the first code in it that applies is the answer.
+RULE_ORDER = ("D38", "D15", "OVP1", "D13", "OVP2", "D24", "OVP3", "OVP4", "OVP5", "D2")
