@@ -144,8 +144,7 @@ class Database:
             with _unavailable_on_lock(), self._sqlite_transaction(write) as tx:
                 yield tx
             return
-        pooled = self._checkout()
-        try:
+        with self._pooled() as pooled:
             tx = Transaction(pooled.driver_connection, self.dialect)
             # A read of several statements (a page and its total) sees one snapshot.
             tx.run("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -156,6 +155,16 @@ class Database:
                 with suppress(Exception):  # the original error is the one worth reporting
                     tx.run("ROLLBACK")
                 raise
+
+    @contextmanager
+    def _pooled(self) -> Iterator[PoolProxiedConnection]:
+        """A PostgreSQL connection from the pool; when the database fails it, a 503."""
+        try:
+            pooled = self.engine.raw_connection()
+        except (OperationalError, PoolTimeout, psycopg.OperationalError) as error:
+            raise ServiceUnavailable() from error
+        try:
+            yield pooled
         except psycopg.OperationalError as error:
             # The connection may be dead (a restarted server): never hand it out again.
             pooled.invalidate(error)
@@ -163,26 +172,14 @@ class Database:
         finally:
             pooled.close()
 
-    def _checkout(self) -> PoolProxiedConnection:
-        try:
-            return self.engine.raw_connection()
-        except (OperationalError, PoolTimeout, psycopg.OperationalError) as error:
-            raise ServiceUnavailable() from error
-
     @contextmanager
     def single_read(self) -> Iterator[Transaction]:
         """For a read of one statement, which is consistent by itself: SQLite runs it in an
         implicit transaction of its own, sparing the BEGIN and COMMIT that cost as much as a
         primary-key read. Reads of several statements that must agree take `transaction`."""
         if not self._sqlite:
-            pooled = self._checkout()
-            try:
+            with self._pooled() as pooled:
                 yield Transaction(pooled.driver_connection, self.dialect)  # autocommit: its own transaction
-            except psycopg.OperationalError as error:
-                pooled.invalidate(error)
-                raise ServiceUnavailable() from error
-            finally:
-                pooled.close()
             return
         with _unavailable_on_lock():
             yield Transaction(self._held_connection().driver_connection, self.dialect)
