@@ -76,7 +76,7 @@ def parse(argv: Sequence[str] | None = None) -> Options:
     )
     parser.add_argument("--profiles", type=_positive, default=100, help="profiles to create before measuring (100)")
     parser.add_argument(
-        "--check-floor", action="store_true", help="exit non-zero when PATCH is below the requests/s floor"
+        "--check-floor", action="store_true", help="exit non-zero when a scenario run misses its floor"
     )
     parser.add_argument("--wrk", default="wrk", help="the wrk executable (wrk on PATH)")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Judge and present results: failures, the PATCH floor, a Markdown table and a JSON file.
+"""Judge and present results: failures, the floors, a Markdown table and a JSON file.
 
 The table is what goes into the README; the JSON keeps the exact numbers and the settings
 they were measured with, so two runs can be compared without re-reading terminal output.
@@ -35,6 +35,7 @@ class Outcome:
     result: WrkResult | None = None
     errors: list[str] = field(default_factory=list)
     cpu_us_per_request: float | None = None
+    authorizations_per_s: float | None = None  # call pairs only
 
     @property
     def failures(self) -> list[str]:
@@ -53,19 +54,50 @@ class Outcome:
         return found
 
 
-def floor_status(outcomes: list[Outcome]) -> FloorStatus:
-    """PASS needs a clean PATCH run at or above the floor: a rate full of errors proves nothing."""
-    for outcome in outcomes:
-        if outcome.scenario.key == FLOOR_SCENARIO:
-            clean = outcome.result is not None and not outcome.failures
-            fast = outcome.result is not None and outcome.result.requests_per_s >= FLOOR_REQUESTS_PER_S
-            return "PASS" if clean and fast else "FAIL"
-    return "SKIP"
+@dataclass(frozen=True)
+class Floor:
+    """A figure the issue tracker sets as a minimum, for one scenario."""
+
+    scenario: str
+    description: str
+    requests_per_s: float = 0.0
+    authorizations_per_s: float = 0.0
+    p99_ms_below: float | None = None
+
+    def met_by(self, outcome: Outcome) -> bool:
+        """A clean run only: a rate full of errors proves nothing."""
+        result = outcome.result
+        if result is None or outcome.failures:
+            return False
+        fast_enough = result.requests_per_s >= self.requests_per_s and (
+            (outcome.authorizations_per_s or 0.0) >= self.authorizations_per_s
+        )
+        return fast_enough and (self.p99_ms_below is None or result.p99_ms < self.p99_ms_below)
 
 
-def floor_line(status: FloorStatus) -> str:
-    note = " (PATCH not run)" if status == "SKIP" else ""
-    return f"floor: PATCH {FLOOR_REQUESTS_PER_S} req/s: {status}{note}"
+FLOORS = (
+    Floor(FLOOR_SCENARIO, f"PATCH {FLOOR_REQUESTS_PER_S} req/s", requests_per_s=FLOOR_REQUESTS_PER_S),
+    Floor("calls", "authorize + end 3000 authorizations/s, p99 < 10 ms", authorizations_per_s=3000,
+          p99_ms_below=10.0),
+)
+
+
+def floor_statuses(outcomes: list[Outcome]) -> dict[str, FloorStatus]:
+    """Each floor's status; SKIP when its scenario was not run."""
+    by_key = {outcome.scenario.key: outcome for outcome in outcomes}
+    statuses: dict[str, FloorStatus] = {}
+    for floor in FLOORS:
+        outcome = by_key.get(floor.scenario)
+        statuses[floor.scenario] = "SKIP" if outcome is None else ("PASS" if floor.met_by(outcome) else "FAIL")
+    return statuses
+
+
+def floor_lines(statuses: dict[str, FloorStatus]) -> list[str]:
+    return [
+        f"floor: {floor.description}: {statuses[floor.scenario]}"
+        + (f" ({floor.scenario} not run)" if statuses[floor.scenario] == "SKIP" else "")
+        for floor in FLOORS
+    ]
 
 
 def describe_database(url: str | None) -> str:
@@ -86,17 +118,18 @@ def settings_line(options: Options) -> str:
 
 def markdown_table(outcomes: list[Outcome]) -> str:
     rows = [
-        "| scenario | requests/s | p50 ms | p99 ms | server CPU µs/request | non-2xx |",
-        "|---|--:|--:|--:|--:|--:|",
+        "| scenario | requests/s | authorizations/s | p50 ms | p99 ms | server CPU µs/request | non-2xx |",
+        "|---|--:|--:|--:|--:|--:|--:|",
     ]
     for outcome in outcomes:
         result = outcome.result
         if result is None:
-            rows.append(f"| {outcome.scenario.label} | - | - | - | - | - |")
+            rows.append(f"| {outcome.scenario.label} | - | - | - | - | - | - |")
         else:
             cpu = f"{outcome.cpu_us_per_request:.0f}" if outcome.cpu_us_per_request is not None else "-"
+            calls = f"{outcome.authorizations_per_s:,.0f}" if outcome.authorizations_per_s is not None else "-"
             rows.append(
-                f"| {outcome.scenario.label} | {result.requests_per_s:,.0f} | {result.p50_ms:.2f} "
+                f"| {outcome.scenario.label} | {result.requests_per_s:,.0f} | {calls} | {result.p50_ms:.2f} "
                 f"| {result.p99_ms:.2f} | {cpu} | {result.non_2xx} |"
             )
     return "\n".join(rows)
@@ -120,7 +153,7 @@ def _commit() -> str | None:
     return f"{head}-dirty" if dirty else head
 
 
-def results_document(options: Options, outcomes: list[Outcome], status: FloorStatus) -> dict[str, Any]:
+def results_document(options: Options, outcomes: list[Outcome], statuses: dict[str, FloorStatus]) -> dict[str, Any]:
     return {
         "measured_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "commit": _commit(),
@@ -142,11 +175,13 @@ def results_document(options: Options, outcomes: list[Outcome], status: FloorSta
                 "path": outcome.scenario.path_template,
                 "result": outcome.result.to_json() if outcome.result else None,
                 "server_cpu_us_per_request": outcome.cpu_us_per_request,
+                "authorizations_per_s": outcome.authorizations_per_s,
                 "failures": outcome.failures,
             }
             for outcome in outcomes
         },
-        "floor": {"scenario": FLOOR_SCENARIO, "requests_per_s": FLOOR_REQUESTS_PER_S, "status": status},
+        "floors": [{"scenario": floor.scenario, "floor": floor.description, "status": statuses[floor.scenario]}
+                   for floor in FLOORS],
     }
 
 

@@ -7,6 +7,7 @@ once, with its body shown, instead of as thousands of anonymous non-2xx response
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import orjson
@@ -32,13 +33,21 @@ class Scenario:
     method: str
     path_template: str
     body: bytes | None = None
+    # Call pairs: each authorization is followed by the end of an authorized call, so the wrk
+    # script is stateful (see call_pairs_lua) and the scenario targets the calls profile.
+    call_pairs: bool = False
 
     def request(self, profile_id: str, token: str) -> Request:
         headers = {"Authorization": f"Bearer {token}"}
         if self.body is not None:
             headers["Content-Type"] = "application/json"
-        return Request(self.method, self.path_template.format(id=profile_id), headers, self.body)
+        body = self.body.replace(b"{id}", profile_id.encode()) if self.body is not None else None
+        return Request(self.method, self.path_template.format(id=profile_id), headers, body)
 
+
+CALLS = "/ovp/call_authorizations"
+CALLER = "+12025550100"
+AUTHORIZE_BODY = b'{"outbound_voice_profile_id":"{id}","to":"+14155552671","from":"' + CALLER.encode() + b'"}'
 
 SCENARIOS: dict[str, Scenario] = {
     scenario.key: scenario
@@ -46,6 +55,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("patch", "PATCH one", "PATCH", COLLECTION + "/{id}", PATCH_BODY),
         Scenario("get", "GET one", "GET", COLLECTION + "/{id}"),
         Scenario("list", "GET list (20)", "GET", COLLECTION + "?" + LIST_QUERY),
+        Scenario("calls", "authorize + end", "POST", CALLS, AUTHORIZE_BODY, call_pairs=True),
     )
 }
 SCENARIO_KEYS: tuple[str, ...] = tuple(SCENARIOS)
@@ -74,3 +84,67 @@ def lua_script(request: Request) -> str:
     for name, value in request.headers.items():
         lines.append(f"wrk.headers[{lua_string(name)}] = {lua_string(value)}")
     return "\n".join(lines) + "\n"
+
+
+AUTHORIZED_LINE = "ovp-authorized"
+REJECTED_LINE = "ovp-rejected"
+
+
+def call_counts(output: str) -> tuple[int, int]:
+    """The authorized and rejected calls that call_pairs_lua's done() printed."""
+    counts = dict(re.findall(rf"^({AUTHORIZED_LINE}|{REJECTED_LINE}): (\d+)$", output, re.MULTILINE))
+    if len(counts) != 2:
+        raise ValueError(f"wrk did not print the call counts:\n{output}")
+    return int(counts[AUTHORIZED_LINE]), int(counts[REJECTED_LINE])
+
+
+def call_pairs_lua(request: Request, profile_id: str) -> str:
+    """A stateful wrk script: each wrk thread authorizes calls to numbers that vary (+1 415 555
+    0000 to 9999) and, whenever one of its authorizations has answered, ends that call next with
+    a duration of up to five minutes. So about half the requests authorize and half end, each
+    connection's pair runs back to back, and at most one call per connection is left active.
+    done() prints how many calls were authorized and rejected, summed over the threads."""
+    base = lua_script(Request("POST", request.path, request.headers))
+    return base + f"""
+local profile = {lua_string(profile_id)}
+local calls = {lua_string(CALLS)}
+local pending = {{}}
+local sequence = 0
+authorized = 0
+rejected = 0
+
+function request()
+  local id = table.remove(pending)
+  if id then
+    return wrk.format(nil, calls .. "/" .. id .. "/actions/end", nil,
+                      '{{"duration_secs":' .. (sequence % 300) .. '}}')
+  end
+  sequence = sequence + 1
+  local number = string.format("+1415555%04d", sequence % 10000)
+  return wrk.format(nil, calls, nil,
+                    '{{"outbound_voice_profile_id":"' .. profile .. '","to":"' .. number .. '","from":"{CALLER}"}}')
+end
+
+function response(status, headers, body)
+  if body:find('"status":"active"', 1, true) then
+    authorized = authorized + 1
+    table.insert(pending, body:match('"id":"(%d+)"'))
+  elseif body:find('"decision":"rejected"', 1, true) then
+    rejected = rejected + 1
+  end
+end
+
+local threads = {{}}
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function done(summary, latency, requests)
+  local allowed, refused = 0, 0
+  for _, thread in ipairs(threads) do
+    allowed = allowed + thread:get("authorized")
+    refused = refused + thread:get("rejected")
+  end
+  io.write(string.format("{AUTHORIZED_LINE}: %d\\n{REJECTED_LINE}: %d\\n", allowed, refused))
+end
+"""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import orjson
 
 from bench.client import Client
-from bench.scenarios import COLLECTION, Request
+from bench.scenarios import CALLER, COLLECTION, Request
 
 
 class SeedError(RuntimeError):
@@ -27,3 +27,32 @@ def seed(client: Client, token: str, count: int) -> str:
             raise SeedError(f"POST {COLLECTION} answered {response.status}: {response.body[:500]!r}")
         ids.append(str(orjson.loads(response.body)["data"]["id"]))
     return ids[0]
+
+
+# Every limit set, none reached: each authorization reads every counter. The deck's prefixes
+# make the longest-prefix match choose among several.
+CALLS_PROFILE = {
+    "name": "switch",
+    "whitelisted_destinations": ["US", "CA", "GB"],
+    "max_destination_rate": 1,
+    "concurrent_call_limit": 100_000,
+    "daily_spend_limit": "999999999.99",
+    "daily_spend_limit_enabled": True,
+    "calling_window": {"calls_per_cld": 1_000_000},
+    "call_recording": {"call_recording_type": "by_caller_phone_number",
+                       "call_recording_caller_phone_numbers": [CALLER]},
+}
+DECK = "prefix,rate\n1,0.0100\n1415,0.0050\n1415555,0.0040\n44,0.0200\n"
+
+
+def seed_calls(client: Client, token: str) -> str:
+    """Loads a rate deck and creates the profile the call scenario authorizes against; answers its id."""
+    auth = {"Authorization": f"Bearer {token}"}
+    deck = client.send(Request("PUT", "/ovp/rates", {**auth, "Content-Type": "text/csv"}, DECK.encode()))
+    if not deck.ok:
+        raise SeedError(f"PUT /ovp/rates answered {deck.status}: {deck.body[:500]!r}")
+    created = client.send(Request("POST", COLLECTION, {**auth, "Content-Type": "application/json"},
+                                  orjson.dumps(CALLS_PROFILE)))
+    if not created.ok:
+        raise SeedError(f"POST {COLLECTION} answered {created.status}: {created.body[:500]!r}")
+    return str(orjson.loads(created.body)["data"]["id"])

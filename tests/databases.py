@@ -19,10 +19,11 @@ from sqlalchemy.engine import make_url
 from ovp.store.database import Database
 from ovp.store.engine import make_engine
 from ovp.store.migrate import upgrade
+from ovp.store.schema import metadata
 
 POSTGRES_VARIABLE = "OVP_TEST_POSTGRES_URL"
 SKIPPED_REASON = f"{POSTGRES_VARIABLE} is not set: the PostgreSQL tests were skipped"
-TABLES = ("outbound_voice_profiles", "api_keys")
+TABLES = tuple(metadata.tables)  # every table ovp has
 
 
 def postgres_admin_url() -> str | None:

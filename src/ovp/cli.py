@@ -1,4 +1,4 @@
-"""The `ovp` command: serve, migrate the database, manage API keys."""
+"""The `ovp` command: serve, migrate the database, manage API keys, import rate decks."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ovp.config import DEFAULT_DATABASE_URL, Settings
+from ovp.domain.billing import BillingIncrement
 from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import InvalidInput
 from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
+from ovp.domain.rates import parse_rate_deck
 from ovp.services import seed
 from ovp.store import keys as key_store
+from ovp.store import rates as rate_store
 from ovp.store.database import Database
 from ovp.store.engine import is_memory_sqlite, make_engine
 from ovp.store.migrate import upgrade
@@ -39,6 +42,21 @@ def _check_database_url(_ctx: click.Context, _param: click.Parameter, url: str) 
     if backend not in ("sqlite", "postgresql", "postgres"):
         raise click.BadParameter(f"{url!r} is not a sqlite:/// or postgresql:// URL")
     return url
+
+
+class BillingIncrementType(click.ParamType):  # type: ignore[type-arg]
+    name = "initial/subsequent"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> BillingIncrement:
+        if isinstance(value, BillingIncrement):
+            return value
+        try:
+            return BillingIncrement.parse(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+BILLING_INCREMENT = BillingIncrementType()
 
 
 def database_option(function: F) -> F:
@@ -106,6 +124,22 @@ def cli() -> None:
     help="SQLite durability: FULL also survives a power loss; NORMAL survives a crash of ovp.",
 )
 @click.option(
+    "--billing-increment",
+    envvar="OVP_BILLING_INCREMENT",
+    type=BILLING_INCREMENT,
+    default="60/60",
+    show_default=True,
+    help="How ended calls are billed: initial/subsequent seconds (60/60 whole minutes, 1/1 by the second).",
+)
+@click.option(
+    "--max-call-duration",
+    envvar="OVP_MAX_CALL_DURATION",
+    type=click.IntRange(1, 7 * 24 * 3600),
+    default=4 * 3600,
+    show_default=True,
+    help="Seconds after which an authorized call never ended releases its slot.",
+)
+@click.option(
     "--seed",
     "seed_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -119,7 +153,7 @@ def cli() -> None:
 )
 def serve(
     host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str,
-    seed_file: Path | None, seed_token: str,
+    billing_increment: BillingIncrement, max_call_duration: int, seed_file: Path | None, seed_token: str,
 ) -> None:
     """Run the HTTP server."""
     settings = Settings(
@@ -129,6 +163,8 @@ def serve(
         auth=auth,  # type: ignore[arg-type]
         workers=workers,
         sqlite_synchronous=sqlite_synchronous.upper(),  # type: ignore[arg-type]
+        billing_increment=str(billing_increment),
+        max_call_duration=max_call_duration,
     )
     if workers > 1 and is_memory_sqlite(database_url):
         raise click.BadParameter("an in-memory database cannot be shared by several workers", param_hint="--workers")
@@ -250,6 +286,35 @@ def keys_revoke(key_id: str, database_url: str) -> None:
     if not revoked:
         raise click.ClickException(f"no active key with id {key_id!r}")
     click.echo(f"ovp: key {key_id} revoked.", err=True)
+
+
+@cli.group()
+def rates() -> None:
+    """Rate decks: per-minute rates by destination prefix, per account."""
+
+
+@rates.command("import")
+@click.argument("csv_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--account", help="The account (as in `ovp keys create --account`) whose deck this becomes.")
+@click.option("--token", help="Open mode: the bearer token whose account's deck this becomes.")
+@database_option
+def rates_import(csv_file: Path, account: str | None, token: str | None, database_url: str) -> None:
+    """Replace an account's rate deck with FILE, a CSV of prefix,rate lines (USD per minute)."""
+    if (account is None) == (token is None):
+        raise click.UsageError("give exactly one of --account and --token")
+    owner = account if account is not None else open_mode_account(token or "")
+    try:
+        deck = parse_rate_deck(csv_file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError as error:
+        raise click.BadParameter(f"{csv_file} is not UTF-8 text: {error}", param_hint="FILE") from error
+    except InvalidInput as error:
+        problems = "; ".join(problem.detail for problem in error.problems)
+        raise click.BadParameter(f"{csv_file}: {problems}", param_hint="FILE") from error
+    database = _open_database(database_url)
+    with database.transaction(write=True) as tx:
+        loaded = rate_store.replace_deck(tx, owner, deck)
+    database.dispose()
+    click.echo(f"ovp: {loaded} rates loaded for the account {account or 'of that token'}.", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,8 @@ class Settings:
     auth: AuthMode = "keys"
     workers: int = 1
     sqlite_synchronous: SqliteSynchronous = "NORMAL"
+    billing_increment: str = "60/60"  # initial/subsequent seconds
+    max_call_duration: int = 4 * 3600  # seconds before an authorization never ended expires
 
     def to_environment(self) -> dict[str, str]:
         """The OVP_* variables that recreate these settings, for worker processes."""
@@ -42,4 +44,6 @@ class Settings:
             auth=auth,  # type: ignore[arg-type]
             workers=int(env.get("OVP_WORKERS", defaults.workers)),
             sqlite_synchronous=synchronous,  # type: ignore[arg-type]
+            billing_increment=env.get("OVP_BILLING_INCREMENT", defaults.billing_increment),
+            max_call_duration=int(env.get("OVP_MAX_CALL_DURATION", defaults.max_call_duration)),
         )

@@ -65,6 +65,19 @@ def test_reset_clears_one_account_or_all(api: Api, other_api: Api) -> None:
     assert other_api.request("GET", PROFILES).json()["meta"]["total_results"] == 0
 
 
+def test_reset_clears_the_accounts_rates_and_calls(api: Api, other_api: Api) -> None:
+    for each in (api, other_api):
+        each.request("PUT", "/ovp/rates", content="1,0.01\n", headers={"Content-Type": "text/csv"})
+    profile = api.create()
+    call = api.request("POST", "/ovp/call_authorizations",
+                       json={"outbound_voice_profile_id": profile["id"], "to": "+14155552671", "from": "x"})
+    assert call.json()["data"]["decision"] == "allowed"
+    api.request("POST", f"{ADMIN}/reset")
+    assert api.request("GET", "/ovp/rates").json()["meta"]["total_results"] == 0
+    assert api.request("GET", f"/ovp/call_authorizations/{call.json()['data']['id']}").status_code == 404
+    assert other_api.request("GET", "/ovp/rates").json()["meta"]["total_results"] == 1
+
+
 def test_the_journal_records_each_request_of_the_account(api: Api, other_api: Api) -> None:
     created = api.create(tags=["t"])
     api.request("PATCH", f"{PROFILES}/{created['id']}", json={"name": "office"})

@@ -127,3 +127,34 @@ def test_serve_refuses_a_seed_outside_open_mode_or_in_memory() -> None:
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1, result.stderr
         assert "--seed" in result.stderr
+
+
+def test_rates_import_loads_an_accounts_deck(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ovp.db'}"
+    deck = tmp_path / "deck.csv"
+    deck.write_text("\ufeffprefix,rate,description\n1,0.01,North America\n44,0.02,United Kingdom\n", encoding="utf-8")
+    result = ovp("rates", "import", str(deck), "--token", "t", "--database", url)
+    assert result.returncode == 0, result.stderr
+    assert "2 rates loaded" in result.stderr
+    with TestClient(create_app(Settings(database_url=url, auth="open"))) as client:
+        listed = client.get("/ovp/rates", headers=bearer("t")).json()["data"]
+        assert [(rate["prefix"], rate["rate"]) for rate in listed] == [("1", "0.01"), ("44", "0.02")]
+        assert client.get("/ovp/rates", headers=bearer("other")).json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        ("1,abc\n", ["--account", "acme"], "line 1: 'abc' is not a rate"),
+        ("1,0.01\n", [], "give exactly one of --account and --token"),
+        ("1,0.01\n", ["--account", "a", "--token", "t"], "give exactly one of --account and --token"),
+    ],
+)
+def test_rates_import_refuses_bad_input_in_one_line(tmp_path: Path, content: str, args: list[str], message: str
+                                                    ) -> None:
+    deck = tmp_path / "deck.csv"
+    deck.write_text(content, encoding="utf-8")
+    result = ovp("rates", "import", str(deck), *args, "--database", f"sqlite:///{tmp_path / 'ovp.db'}")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from ovp.domain.billing import BillingIncrement
 from ovp.domain.call_policy import (
     RULE_ORDER,
     Allowed,
@@ -17,8 +18,11 @@ from ovp.domain.call_policy import (
     Rejected,
     Usage,
     decide,
+    needs_usage,
     parse_destination,
+    reservation,
     window_is_open,
+    window_opened_at,
 )
 from ovp.domain.profile import ProfileDocument, apply_changes, new_profile, parse_changes
 
@@ -186,3 +190,59 @@ def test_an_allowed_call_carries_its_recording_instruction(
     assert isinstance(decision, Allowed)
     assert decision.recording == Recording(record, "mp3", "dual")
     assert (decision.country, decision.prefix, decision.rate) == ("US", "1415", Decimal("0.005"))
+
+
+SPEND_LIMITED = {"daily_spend_limit": "5.00", "daily_spend_limit_enabled": True}
+
+
+@pytest.mark.parametrize(
+    ("spent", "billing", "allowed"),
+    [
+        ("4.995", BillingIncrement(60, 60), True),  # its first minute (0.005) just fits
+        ("4.996", BillingIncrement(60, 60), False),  # its first minute would pass the limit
+        ("4.996", BillingIncrement(1, 1), True),  # billed by the second, it holds far less
+        ("5.00", BillingIncrement(1, 1), False),  # reached
+    ],
+)
+def test_a_call_must_fit_its_first_increment_in_the_budget(spent: str, billing: BillingIncrement,
+                                                           allowed: bool) -> None:
+    request = CallRequest(profile(**SPEND_LIMITED), US_NUMBER, "+12025550100", NOON,
+                          Usage(spend_today=Decimal(spent)), billing)
+    assert isinstance(decide(request, RATES), Allowed) is allowed
+
+
+def test_reservation_is_the_first_increment_at_the_rate() -> None:
+    assert reservation(Decimal("0.06"), BillingIncrement(60, 60)) == Decimal("0.06")
+    assert reservation(Decimal("0.06"), BillingIncrement(30, 6)) == Decimal("0.03")
+
+
+UTC_NOON = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("start", "now", "opened"),
+    [
+        (None, UTC_NOON, datetime(2026, 3, 4, tzinfo=UTC)),  # no start: the UTC day
+        ("08:00:00", UTC_NOON, datetime(2026, 3, 4, 8, tzinfo=UTC)),
+        ("22:00:00", datetime(2026, 3, 4, 3, 0, tzinfo=UTC), datetime(2026, 3, 3, 22, tzinfo=UTC)),  # wrapped
+        ("22:00:00", datetime(2026, 3, 4, 23, 0, tzinfo=UTC), datetime(2026, 3, 4, 22, tzinfo=UTC)),
+        ("12:00:00", UTC_NOON, UTC_NOON),
+    ],
+)
+def test_calls_per_number_count_from_when_the_window_opened(start: str | None, now: datetime,
+                                                            opened: datetime) -> None:
+    assert window_opened_at(start, now) == opened
+
+
+@pytest.mark.parametrize(
+    ("fields", "needed"),
+    [
+        ({}, False),
+        ({"concurrent_call_limit": 5}, True),
+        ({"calling_window": {"calls_per_cld": 5}}, True),
+        ({"daily_spend_limit": "5.00"}, False),  # set but not enabled
+        (SPEND_LIMITED, True),
+    ],
+)
+def test_counters_are_read_only_when_a_limit_needs_them(fields: dict[str, Any], needed: bool) -> None:
+    assert needs_usage(profile(**fields)) is needed

@@ -11,7 +11,10 @@ from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.validation import NOT_IN_ENUM
 from ovp.emulator.faults import parse_fault
 from ovp.services import seed
+from ovp.store import calls as call_store
+from ovp.store import connections as connection_store
 from ovp.store import profiles as store
+from ovp.store import rates as rate_store
 from ovp.store.database import Transaction
 
 PREFIX = "/_ovp/admin"
@@ -32,7 +35,16 @@ async def reset(request: Request) -> Response:
     everything = scope == "all"
 
     def wipe(tx: Transaction) -> int:
-        return store.delete_everything(tx) if everything else store.delete_account(tx, account_id)
+        # Connections first: they name profiles. Then the account's calls and rates.
+        if everything:
+            connection_store.table.delete_everything(tx)
+            call_store.delete_everything(tx)
+            rate_store.delete_everything(tx)
+            return store.delete_everything(tx)
+        connection_store.table.delete_account(tx, account_id)
+        call_store.delete_account(tx, account_id)
+        rate_store.delete_account(tx, account_id)
+        return store.delete_account(tx, account_id)
 
     deleted = await request.app.database.write(wipe)
     emulator.journal.clear(None if everything else account_id)

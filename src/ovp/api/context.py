@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ovp.config import Settings
 from ovp.domain.ids import IdGenerator
 from ovp.emulator.faults import FaultBook
 from ovp.emulator.journal import Journal
+from ovp.services.calls import CallSettings
 from ovp.store.database import Database
 
 
@@ -25,3 +26,4 @@ class AppContext:
     database: Database
     ids: IdGenerator
     emulator: Emulator | None = None
+    calls: CallSettings = field(default_factory=CallSettings)

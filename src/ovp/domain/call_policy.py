@@ -11,7 +11,7 @@ the reason a switch hears is the same whatever else is also wrong:
 6. D24  the rate is above max_destination_rate
 7. OVP3 the calling window is closed                       (then the time of the call)
 8. OVP4 calls_per_cld: this number was called often enough (then the counters, most transient last)
-9. OVP5 the daily spend limit is reached
+9. OVP5 the daily spend limit is reached, or this call's first billing increment would pass it
 10. D2  the concurrent call limit is reached
 
 The D-codes and their wording are Telnyx's; the OVP codes are ovp's own, for the limits Telnyx
@@ -21,12 +21,14 @@ enforces without a published code.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 import phonenumbers
 
+from ovp.domain.billing import BillingIncrement
 from ovp.domain.fields import E164
 from ovp.domain.profile import CallRecordingDocument, ProfileDocument
 
@@ -61,6 +63,11 @@ class Rate:
     per_minute: Decimal  # USD
 
 
+class RateLookup(Protocol):
+    def match(self, digits: str) -> Rate | None:
+        """The rate of the longest prefix of `digits` that has one."""
+
+
 class RateDeck:
     """Per-minute rates by destination prefix; a number takes the rate of its longest prefix."""
 
@@ -82,7 +89,8 @@ class Usage:
 
     active_calls: int = 0
     calls_to_number: int = 0  # calls to this dialled number in the current calling window
-    spend_today: Decimal = Decimal(0)  # USD booked against the profile for this UTC day
+    # USD booked against the profile for this UTC day, plus what its active calls have reserved
+    spend_today: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ class CallRequest:
     caller: str
     now: time  # UTC time of day
     usage: Usage
+    billing: BillingIncrement = field(default_factory=BillingIncrement)
 
 
 @dataclass(frozen=True)
@@ -145,7 +154,30 @@ def _recording(settings: CallRecordingDocument, caller: str) -> Recording:
     return Recording(record, settings["call_recording_format"], settings["call_recording_channels"])
 
 
-def _time_and_counters(request: CallRequest, profile: ProfileDocument) -> Rejected | None:
+def window_opened_at(start: str | None, now: datetime) -> datetime:
+    """When the calling window that holds `now` (UTC) opened: the day's start when the window has
+    no start time; yesterday's start for a window that wrapped midnight. calls_per_cld counts
+    the calls made since then."""
+    opens = time.fromisoformat(start) if start else time.min
+    opened = datetime.combine(now.astimezone(UTC).date(), opens, UTC)
+    return opened if opened <= now else opened - timedelta(days=1)
+
+
+def reservation(rate: Decimal, billing: BillingIncrement) -> Decimal:
+    """What an allowed call holds of the day's budget until it ends: its first increment."""
+    return rate * billing.initial / 60
+
+
+def needs_usage(profile: ProfileDocument) -> bool:
+    """Whether any counter rule applies, so that a profile without limits costs no count."""
+    return (
+        profile["concurrent_call_limit"] is not None
+        or profile["calling_window"].get("calls_per_cld") is not None
+        or (profile["daily_spend_limit_enabled"] and profile["daily_spend_limit"] is not None)
+    )
+
+
+def _time_and_counters(request: CallRequest, profile: ProfileDocument, rate: Decimal) -> Rejected | None:
     usage = request.usage
     window = profile["calling_window"]
     if not window_is_open(window.get("start_time"), window.get("end_time"), request.now):
@@ -154,15 +186,18 @@ def _time_and_counters(request: CallRequest, profile: ProfileDocument) -> Reject
     if calls_per_cld is not None and usage.calls_to_number >= calls_per_cld:
         return _forbidden("OVP4", "Calls per dialled number limit reached")
     limit = profile["daily_spend_limit"]
-    if profile["daily_spend_limit_enabled"] and limit is not None and usage.spend_today >= Decimal(limit):
-        return _forbidden("OVP5", "Daily spend limit reached")
+    if profile["daily_spend_limit_enabled"] and limit is not None:
+        budget = Decimal(limit)
+        # Reached, or this call's first increment would go beyond it.
+        if usage.spend_today >= budget or usage.spend_today + reservation(rate, request.billing) > budget:
+            return _forbidden("OVP5", "Daily spend limit reached")
     concurrent = profile["concurrent_call_limit"]
     if concurrent is not None and usage.active_calls >= concurrent:
         return _forbidden("D2", "OB profile channel limit exceeded")
     return None
 
 
-def decide(request: CallRequest, rates: RateDeck) -> Decision:
+def decide(request: CallRequest, rates: RateLookup) -> Decision:
     profile = request.profile
     if profile is None:
         return _forbidden("D38", "Connection has no Outbound Profile assigned")
@@ -183,7 +218,7 @@ def decide(request: CallRequest, rates: RateDeck) -> Decision:
     ceiling = profile["max_destination_rate"]
     if ceiling is not None and rate.per_minute > Decimal(str(ceiling)):
         return _forbidden("D24", "Maximum destination rate limit exceeded")
-    refusal = _time_and_counters(request, profile)
+    refusal = _time_and_counters(request, profile, rate.per_minute)
     if refusal is not None:
         return refusal
     recording = _recording(profile["call_recording"], request.caller)

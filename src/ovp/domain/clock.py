@@ -18,6 +18,10 @@ def _whole_second(seconds: int) -> str:
 
 def now_timestamp() -> str:
     # Every write asks for the time; formatting each whole second once keeps that cheap.
-    milliseconds = time.time_ns() // 1_000_000
+    return timestamp_of_ms(time.time_ns() // 1_000_000)
+
+
+def timestamp_of_ms(milliseconds: int) -> str:
+    """The timestamp of an epoch time in milliseconds."""
     seconds, fraction = divmod(milliseconds, 1000)
     return f"{_whole_second(seconds)}.{fraction:03d}Z"

@@ -76,6 +76,15 @@ class InvalidInput(OvpError):
     status = 422
 
 
+class ResourceInUse(OvpError):
+    """422: the resource cannot be deleted while others still use it."""
+
+    status = 422
+
+    def __init__(self, detail: str) -> None:
+        super().__init__([Problem(code="10021", title="Resource in use", detail=detail)])
+
+
 class TooManyRequests(OvpError):
     status = 429
 

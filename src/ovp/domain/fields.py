@@ -15,6 +15,7 @@ MAX_SPEND_LIMIT = Decimal("999999999.99")
 MAX_INT32 = 2**31 - 1
 
 _COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
+MAX_E164_DIGITS = 15
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 _DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _TIME_OF_DAY = re.compile(

@@ -63,31 +63,60 @@ def _integer(params: Mapping[str, str], name: str, default: int, low: int, high:
     return value
 
 
-def parse_list_query(params: Mapping[str, str]) -> ListQuery:
-    """Raises InvalidInput naming each bad parameter in `source.parameter`."""
-    problems = ProblemList()
+def parse_page(params: Mapping[str, str], problems: ProblemList) -> tuple[int, int]:
+    """page[number] and page[size], each problem added to `problems`."""
     page_number = _integer(params, "page[number]", 1, 1, MAX_PAGE_NUMBER, problems)
     page_size = _integer(params, "page[size]", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, problems)
-    sort = params.get("sort", DEFAULT_SORT)
-    field = sort.removeprefix("-")
-    if field not in SORTABLE:
-        code, title = NOT_IN_ENUM
-        allowed = ", ".join(f"{name}, -{name}" for name in SORTABLE)
-        problems.add(Problem(code, title, f"sort must be one of: {allowed}.", parameter="sort"))
-        field, sort = "created_at", DEFAULT_SORT
-    name_contains = params.get(NAME_FILTER) or None
-    if name_contains is not None and len(name_contains) > MAX_FILTER_LENGTH:
+    return page_number, page_size
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """What the list of one kind of resource sorts by, and the query parameter of its name filter."""
+
+    sortable: tuple[str, ...]
+    name_filter: str
+    min_filter_length: int = 1
+
+
+PROFILE_LIST = ListShape(SORTABLE, NAME_FILTER)
+
+
+def _name_contains(params: Mapping[str, str], shape: ListShape, problems: ProblemList) -> str | None:
+    name = shape.name_filter
+    name_contains = params.get(name) or None
+    if name_contains is not None and not shape.min_filter_length <= len(name_contains) <= MAX_FILTER_LENGTH:
         code, title = BAD_LENGTH
-        problems.add(Problem(code, title, f"{NAME_FILTER} must be at most {MAX_FILTER_LENGTH} characters long.",
-                             parameter=NAME_FILTER))
+        problems.add(Problem(code, title, f"{name} must be {shape.min_filter_length} to {MAX_FILTER_LENGTH} "
+                             "characters long.", parameter=name))
     elif name_contains is not None and "\x00" in name_contains:
         code, title = BAD_VALUE
-        problems.add(Problem(code, title, f"{NAME_FILTER} must not contain NUL characters.", parameter=NAME_FILTER))
-    problems.raise_if_any()
+        problems.add(Problem(code, title, f"{name} must not contain NUL characters.", parameter=name))
+    return name_contains
+
+
+def read_list_query(params: Mapping[str, str], shape: ListShape, problems: ProblemList) -> ListQuery:
+    """The page, sort and name filter, each problem added to `problems`."""
+    page_number, page_size = parse_page(params, problems)
+    sort = params.get("sort", DEFAULT_SORT)
+    field = sort.removeprefix("-")
+    if field not in shape.sortable:
+        code, title = NOT_IN_ENUM
+        allowed = ", ".join(f"{name}, -{name}" for name in shape.sortable)
+        problems.add(Problem(code, title, f"sort must be one of: {allowed}.", parameter="sort"))
+        field, sort = "created_at", DEFAULT_SORT
     return ListQuery(
         page_number=page_number,
         page_size=page_size,
-        name_contains=name_contains,
+        name_contains=_name_contains(params, shape, problems),
         sort_field=field,
         descending=sort.startswith("-"),
     )
+
+
+def parse_list_query(params: Mapping[str, str], shape: ListShape = PROFILE_LIST) -> ListQuery:
+    """Raises InvalidInput naming each bad parameter in `source.parameter`."""
+    problems = ProblemList()
+    query = read_list_query(params, shape, problems)
+    problems.raise_if_any()
+    return query

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ovp.domain.errors import InvalidInput, Problem, ProblemList
+from ovp.domain.errors import Problem, ProblemList
 from ovp.domain.fields import (
     BillingGroupId,
     CallLimit,
@@ -24,7 +24,8 @@ from ovp.domain.fields import (
     Tags,
     TimeOfDay,
 )
-from ovp.domain.validation import MISSING, WRONG_TYPE, body_problems
+from ovp.domain.patch import merge_patch
+from ovp.domain.validation import MISSING, parse_object
 
 RECORD_TYPE = "outbound_voice_profile"
 
@@ -143,28 +144,13 @@ _NESTED_DEFAULTS = {"call_recording": default_call_recording, "calling_window": 
 
 def parse_changes(body: object) -> dict[str, Any]:
     """The fields the client sent, validated and normalised; raises InvalidInput listing every problem."""
-    if not isinstance(body, dict):
-        code, title = WRONG_TYPE
-        raise InvalidInput([Problem(code, title, "The request body must be a JSON object.", pointer="")])
-    try:
-        changes = ProfileChanges.model_validate(body)
-    except ValidationError as error:
-        raise InvalidInput(body_problems(error)) from None
-    return changes.model_dump(exclude_unset=True)
+    return parse_object(ProfileChanges, body).model_dump(exclude_unset=True)
 
 
 def apply_changes(profile: ProfileDocument, changes: dict[str, Any], now: str) -> ProfileDocument:
     """The profile with the changes applied as a JSON merge patch (RFC 7396): nested objects merge
     field by field, arrays are replaced whole, and `null` for a nested object restores its defaults."""
-    updated: dict[str, Any] = dict(profile)
-    for field, value in changes.items():
-        if field in _NESTED_DEFAULTS:
-            base = updated[field] if value is not None else _NESTED_DEFAULTS[field]()
-            updated[field] = {**base, **(value or {})}
-        else:
-            updated[field] = value
-    updated["updated_at"] = now
-    result: ProfileDocument = updated  # type: ignore[assignment]
+    result: ProfileDocument = merge_patch(profile, changes, _NESTED_DEFAULTS, now)  # type: ignore[assignment]
     check_consistency(result)
     return result
 

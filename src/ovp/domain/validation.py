@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ovp.domain.errors import Problem
+from ovp.domain.errors import InvalidInput, Problem
+
+Model = TypeVar("Model", bound=BaseModel)
 
 MISSING = ("10004", "Missing required parameter")
 WRONG_TYPE = ("10026", "Invalid parameter type")
@@ -67,3 +70,14 @@ def body_problems(error: ValidationError) -> list[Problem]:
         if len(problems) == MAX_PROBLEMS:
             break
     return problems
+
+
+def parse_object(model: type[Model], body: object) -> Model:
+    """A JSON object body validated by `model`; raises InvalidInput listing every problem."""
+    if not isinstance(body, dict):
+        code, title = WRONG_TYPE
+        raise InvalidInput([Problem(code, title, "The request body must be a JSON object.", pointer="")])
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise InvalidInput(body_problems(error)) from None

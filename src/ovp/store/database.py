@@ -26,6 +26,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 
 from ovp.domain.errors import ServiceUnavailable
+from ovp.store.checkpoint import Checkpointer
 from ovp.store.engine import is_memory_sqlite
 from ovp.store.group_commit import GroupCommit
 
@@ -58,6 +59,14 @@ class Transaction:
     def execute(self, statement: Statement, params: Mapping[str, Any] | None = None) -> int:
         """Runs a statement that returns no rows; answers how many rows it changed."""
         return int(self._connection.execute(statement.sql(self.dialect), params or {}).rowcount)
+
+    def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Runs a statement once for each row of parameters, in one driver call."""
+        cursor = self._connection.cursor()  # psycopg's connection has no executemany of its own
+        try:
+            cursor.executemany(statement.sql(self.dialect), rows)
+        finally:
+            cursor.close()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -123,8 +132,10 @@ _PING = Statement(text("SELECT 1"))
 class Database:
     """Hands out transactions; a request's work runs in exactly one of them."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, checkpointer: Checkpointer | None = None) -> None:
+        """`checkpointer`: for an SQLite file whose engine leaves WAL checkpoints to it."""
         self.engine = engine
+        self._checkpointer = checkpointer
         self.dialect = engine.dialect
         self._sqlite = engine.dialect.name == "sqlite"
         self._in_memory = self._sqlite and is_memory_sqlite(engine.url.render_as_string())
@@ -227,9 +238,17 @@ class Database:
         with self.single_read() as tx:
             tx.rows(_PING)
 
+    def start(self) -> None:
+        """Starts the background work of a served database (SQLite's WAL checkpoints)."""
+        if self._checkpointer is not None:
+            self._checkpointer.start()
+
     def dispose(self) -> None:
-        """Closes the connections. An in-memory database lives as long as this object, so that an
-        app served, stopped and served again in one process (as test clients do) keeps its data."""
+        """Stops the background work and closes the connections. An in-memory database lives as
+        long as this object, so that an app served, stopped and served again in one process (as
+        test clients do) keeps its data."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         if self._in_memory:
             return
         held: PoolProxiedConnection | None = getattr(self._held, "connection", None)

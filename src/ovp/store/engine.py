@@ -34,13 +34,15 @@ def is_memory_sqlite(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
-def _configure_sqlite(engine: Engine, synchronous: str, in_memory: bool) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str, in_memory: bool, checkpoints_apart: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # ovp says itself where each transaction begins and ends (see Database.transaction).
         dbapi_connection.isolation_level = None
         if not in_memory:
             dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            # Checkpoints run on a thread of their own while serving (see ovp.store.checkpoint).
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={0 if checkpoints_apart else 1000}")
         dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
         dbapi_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
@@ -51,7 +53,8 @@ def _configure_sqlite(engine: Engine, synchronous: str, in_memory: bool) -> None
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
+def make_engine(url: str, sqlite_synchronous: str = "NORMAL", *, sqlite_checkpoints_apart: bool = False) -> Engine:
+    """`sqlite_checkpoints_apart`: the caller runs WAL checkpoints itself (ovp.store.checkpoint)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(
@@ -81,5 +84,5 @@ def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
         poolclass=StaticPool if in_memory else NullPool,
         connect_args={"check_same_thread": False},
     )
-    _configure_sqlite(engine, sqlite_synchronous, in_memory)
+    _configure_sqlite(engine, sqlite_synchronous, in_memory, sqlite_checkpoints_apart)
     return engine

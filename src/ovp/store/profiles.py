@@ -5,96 +5,74 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-import orjson
-from sqlalchemy import ColumnElement, bindparam, func, literal_column, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 
 from ovp.domain.errors import NotFound
 from ovp.domain.etags import Revised
 from ovp.domain.listing import ListQuery
 from ovp.domain.profile import ProfileDocument
 from ovp.store.database import Statement, Transaction
-from ovp.store.schema import profiles
+from ovp.store.documents import (
+    DocumentTable,
+    contains,
+    contains_pattern,
+    folded_order,
+    load,
+    page_statements,
+    read_page,
+)
+from ovp.store.schema import connections, profiles
 
 _COLUMNS = profiles.c
 _OWNED = (_COLUMNS.account_id == bindparam("owner")) & (_COLUMNS.id == bindparam("profile_id"))
-_STORED = ("name", "name_folded", "enabled", "traffic_type", "service_plan", "usage_payment_method",
-           "created_at", "updated_at", "document")
-
-_INSERT = Statement(profiles.insert())
-_SELECT = Statement(select(_COLUMNS.document, _COLUMNS.revision).where(_OWNED))
-_SELECT_FOR_UPDATE = Statement(select(_COLUMNS.document, _COLUMNS.revision).where(_OWNED).with_for_update())
-_UPDATE = Statement(
-    profiles.update()
-    .where(_OWNED)
-    .values(revision=_COLUMNS.revision + literal_column("1"), **{name: bindparam(f"new_{name}") for name in _STORED})
+# How many of the account's connections use the profile, read in the same statement as the profile.
+_CONNECTIONS_COUNT = (
+    select(func.count()).select_from(connections)
+    .where((connections.c.account_id == _COLUMNS.account_id) & (connections.c.outbound_voice_profile_id == _COLUMNS.id))
+    .scalar_subquery()
 )
-_DELETE = Statement(profiles.delete().where(_OWNED))
-_DELETE_ACCOUNT = Statement(profiles.delete().where(_COLUMNS.account_id == bindparam("owner")))
-_DELETE_EVERYTHING = Statement(profiles.delete())
+_SELECT_COUNTED = Statement(select(_COLUMNS.document, _COLUMNS.revision, _CONNECTIONS_COUNT).where(_OWNED))
+# A connection that names the profile holds this share lock until it commits, so that a concurrent
+# delete, which reads the profile FOR UPDATE before it counts the connections, waits and sees it.
+_LOCK_FOR_REFERENCE = Statement(select(_COLUMNS.id).where(_OWNED).with_for_update(read=True))
 _OWNER = Statement(select(_COLUMNS.account_id).where(_COLUMNS.id == bindparam("profile_id")))
-LIKE_ESCAPE = "/"
-FIRST_REVISION = 1
 
 
-def _stored_values(profile: ProfileDocument, prefix: str = "") -> dict[str, Any]:
-    """The row's values, named as the statement's parameters are (the UPDATE's carry a prefix)."""
+def _columns(profile: ProfileDocument) -> dict[str, Any]:
     return {
-        prefix + "name": profile["name"],
-        prefix + "name_folded": profile["name"].casefold(),
-        prefix + "enabled": profile["enabled"],
-        prefix + "traffic_type": profile["traffic_type"],
-        prefix + "service_plan": profile["service_plan"],
-        prefix + "usage_payment_method": profile["usage_payment_method"],
-        prefix + "created_at": profile["created_at"],
-        prefix + "updated_at": profile["updated_at"],
-        prefix + "document": orjson.dumps(profile).decode(),
+        "name": profile["name"],
+        # Case-folded by Python, for the case-insensitive filter and sort: SQLite's lower() folds ASCII only.
+        "name_folded": profile["name"].casefold(),
+        "enabled": profile["enabled"],
+        "traffic_type": profile["traffic_type"],
+        "service_plan": profile["service_plan"],
+        "usage_payment_method": profile["usage_payment_method"],
+        "created_at": profile["created_at"],
+        "updated_at": profile["updated_at"],
     }
 
 
-def _document(stored: str) -> ProfileDocument:
-    document: ProfileDocument = orjson.loads(stored)
-    return document
+_TABLE = DocumentTable[ProfileDocument](profiles, _columns)
+insert = _TABLE.insert
+get = _TABLE.get
+replace = _TABLE.replace
+delete = _TABLE.delete
+delete_account = _TABLE.delete_account
+delete_everything = _TABLE.delete_everything
 
 
-class DuplicateId(Exception):
-    """Another process made the same id; the caller draws a new one and tries again."""
-
-
-def insert(tx: Transaction, account_id: str, profile: ProfileDocument) -> Revised[ProfileDocument]:
-    values = {"id": int(profile["id"]), "account_id": account_id, "revision": FIRST_REVISION,
-              **_stored_values(profile)}
-    if not tx.insert_unique(_INSERT, values):
-        raise DuplicateId(profile["id"])
-    return Revised(profile, FIRST_REVISION)
-
-
-def get(tx: Transaction, account_id: str, profile_id: int, *, for_update: bool = False) -> Revised[ProfileDocument]:
-    found = tx.rows(_SELECT_FOR_UPDATE if for_update else _SELECT, {"owner": account_id, "profile_id": profile_id})
+def get_counted(tx: Transaction, account_id: str, profile_id: int) -> tuple[Revised[ProfileDocument], int]:
+    """The profile and how many of the account's connections use it, read in one snapshot."""
+    found = tx.rows(_SELECT_COUNTED, {"owner": account_id, "profile_id": profile_id})
     if not found:
         raise NotFound()
-    document, revision = found[0]
-    return Revised(_document(document), revision)
+    document, revision, connections_count = found[0]
+    return Revised(load(document), revision), int(connections_count)
 
 
-def replace(tx: Transaction, account_id: str, current: Revised[ProfileDocument], profile: ProfileDocument
-            ) -> Revised[ProfileDocument]:
-    """Stores `profile` over `current`, which the caller read with for_update=True."""
-    tx.execute(_UPDATE, {"owner": account_id, "profile_id": int(profile["id"]), **_stored_values(profile, "new_")})
-    return Revised(profile, current.revision + 1)
-
-
-def delete(tx: Transaction, account_id: str, current: Revised[ProfileDocument]) -> None:
-    """Deletes `current`, which the caller read with for_update=True."""
-    tx.execute(_DELETE, {"owner": account_id, "profile_id": int(current.value["id"])})
-
-
-def delete_account(tx: Transaction, account_id: str) -> int:
-    """Deletes every profile of the account; answers how many there were."""
-    return tx.execute(_DELETE_ACCOUNT, {"owner": account_id})
-
-
-def delete_everything(tx: Transaction) -> int:
-    return tx.execute(_DELETE_EVERYTHING)
+def lock_for_reference(tx: Transaction, account_id: str, profile_id: int) -> bool:
+    """Whether the account has this profile; if so, it cannot be deleted until this transaction ends."""
+    return bool(tx.rows(_LOCK_FOR_REFERENCE, {"owner": account_id, "profile_id": profile_id}))
 
 
 def owner_of(tx: Transaction, profile_id: int) -> str | None:
@@ -103,42 +81,23 @@ def owner_of(tx: Transaction, profile_id: int) -> str | None:
     return owner
 
 
-def escape_like(text: str) -> str:
-    return text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
-
-
 @cache
-def _list_statements(
-    dialect: str, filtered: bool, sort_field: str, descending: bool
-) -> tuple[Statement, Statement]:
+def _list_statements(dialect: str, filtered: bool, sort_field: str, descending: bool) -> tuple[Statement, Statement]:
     """The count and page queries for one shape of list request."""
     condition = _COLUMNS.account_id == bindparam("owner")
     if filtered:
-        condition = condition & _COLUMNS.name_folded.like(bindparam("pattern"), escape=LIKE_ESCAPE)
-    sort_column: ColumnElement[Any] = _COLUMNS[sort_field]
-    if sort_field == "name":
-        # Names sort by their case-folded code points on every backend, whatever the
-        # PostgreSQL database's locale: the same request pages the same way on SQLite.
-        sort_column = _COLUMNS.name_folded.collate("C") if dialect == "postgresql" else _COLUMNS.name_folded
-    # Ties are broken by id, in the same direction, so that pages never overlap or skip.
-    order = (sort_column.desc(), _COLUMNS.id.desc()) if descending else (sort_column.asc(), _COLUMNS.id.asc())
-    count = select(func.count()).select_from(profiles).where(condition)
-    page = (
-        select(_COLUMNS.document).where(condition).order_by(*order)
-        .limit(bindparam("limit", literal_execute=False)).offset(bindparam("offset", literal_execute=False))
+        condition = condition & contains(_COLUMNS.name_folded)
+    sort_column: ColumnElement[Any] = (
+        folded_order(_COLUMNS.name_folded, dialect) if sort_field == "name" else _COLUMNS[sort_field]
     )
-    return Statement(count), Statement(page)
+    return page_statements(profiles, condition, sort_column, descending)
 
 
 def list_page(tx: Transaction, account_id: str, query: ListQuery) -> tuple[list[ProfileDocument], int]:
     """One page of profiles and the total that match, read in one transaction so they agree."""
-    filtered = query.name_contains is not None
-    count, page = _list_statements(tx.dialect.name, filtered, query.sort_field, query.descending)
+    statements = _list_statements(tx.dialect.name, query.name_contains is not None, query.sort_field, query.descending)
     params: dict[str, Any] = {"owner": account_id}
     if query.name_contains is not None:
-        params["pattern"] = "%" + escape_like(query.name_contains.casefold()) + "%"
-    total = int(tx.scalar(count, params))
-    if query.offset >= total:
-        return [], total
-    rows = tx.rows(page, {**params, "limit": query.page_size, "offset": query.offset})
-    return [_document(row[0]) for row in rows], total
+        params["pattern"] = contains_pattern(query.name_contains)
+    stored, total = read_page(tx, statements, params, query)
+    return [load(document) for document in stored], total

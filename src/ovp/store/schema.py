@@ -27,6 +27,25 @@ profiles = Table(
     Index("ix_outbound_voice_profiles_account_created", "account_id", "created_at", "id"),
 )
 
+# A credential connection, stored as its wire document like a profile. Its outbound profile is a
+# column too, indexed, so that a profile's connections are counted without reading documents.
+connections = Table(
+    "credential_connections",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("account_id", String(64), nullable=False),
+    Column("connection_name", String(255), nullable=False),
+    Column("connection_name_folded", Text, nullable=False),  # as profiles' name_folded
+    Column("active", Boolean, nullable=False),
+    Column("outbound_voice_profile_id", BigInteger, nullable=True),
+    Column("created_at", String(24), nullable=False),
+    Column("updated_at", String(24), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("document", Text, nullable=False),
+    Index("ix_credential_connections_account_created", "account_id", "created_at", "id"),
+    Index("ix_credential_connections_profile", "outbound_voice_profile_id"),
+)
+
 api_keys = Table(
     "api_keys",
     metadata,
@@ -36,4 +55,54 @@ api_keys = Table(
     Column("shown_prefix", String(16), nullable=False),
     Column("created_at", String(24), nullable=False),
     Column("revoked_at", String(24), nullable=True),
+)
+
+# An account's rate deck: the per-minute rate (a decimal, as text) of each destination prefix.
+rates = Table(
+    "rates",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("prefix", String(15), primary_key=True),
+    Column("per_minute", String(24), nullable=False),
+)
+
+# One row per allowed call. Its slot is taken while ended_ms is null and expires_ms is ahead;
+# times are epoch milliseconds and money whole micro-dollars, so that the counters are exact sums
+# and comparisons on every backend.
+call_authorizations = Table(
+    "call_authorizations",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("account_id", String(64), nullable=False),
+    Column("profile_id", BigInteger, nullable=False),
+    Column("connection_id", BigInteger, nullable=True),
+    Column("dialled", String(16), nullable=False),
+    Column("caller", String(64), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("prefix", String(15), nullable=False),
+    Column("per_minute", String(24), nullable=False),
+    Column("billing_increment", String(16), nullable=False),
+    Column("reserved_micros", BigInteger, nullable=False),
+    Column("recording", Text, nullable=False),
+    Column("authorized_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("ended_ms", BigInteger, nullable=True),
+    Column("duration_secs", Integer, nullable=True),
+    Column("billed_secs", Integer, nullable=True),
+    Column("cost_micros", BigInteger, nullable=True),
+)
+Index("ix_call_authorizations_account", call_authorizations.c.account_id, call_authorizations.c.id)
+Index("ix_call_authorizations_number", call_authorizations.c.profile_id, call_authorizations.c.dialled,
+      call_authorizations.c.authorized_ms)
+Index("ix_call_authorizations_active", call_authorizations.c.profile_id, call_authorizations.c.expires_ms,
+      sqlite_where=call_authorizations.c.ended_ms.is_(None), postgresql_where=call_authorizations.c.ended_ms.is_(None))
+
+# What the ended calls of each profile cost, per UTC day.
+daily_spend = Table(
+    "daily_spend",
+    metadata,
+    Column("profile_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("day", String(10), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("spent_micros", BigInteger, nullable=False),
 )

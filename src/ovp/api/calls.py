@@ -1,0 +1,125 @@
+"""Handlers for /ovp/call_authorizations: a switch asks before each outbound call, and says when
+it ended. ovp's own resource, beside Telnyx's, in the same envelope."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from ovp.api.http import Request, Response, json_response
+from ovp.api.routing import Route
+from ovp.domain.authorization import Authorization
+from ovp.domain.billing import money_text
+from ovp.domain.call_policy import Rejected
+from ovp.domain.clock import timestamp_of_ms
+from ovp.domain.errors import NotFound
+from ovp.domain.ids import parse_id
+from ovp.services import calls as service
+
+PREFIX = "/ovp/call_authorizations"
+RECORD_TYPE = "call_authorization"
+
+
+def _rejected(subject: service.Subject, rejected: Rejected) -> dict[str, Any]:
+    return {
+        "record_type": RECORD_TYPE,
+        "id": None,
+        "decision": "rejected",
+        "sip_code": rejected.sip_status,
+        "code": rejected.code,
+        "reason": rejected.reason,
+        "outbound_voice_profile_id": None if subject.profile_id is None else str(subject.profile_id),
+        "connection_id": None if subject.connection_id is None else str(subject.connection_id),
+        "to": subject.dialled,
+        "from": subject.caller,
+    }
+
+
+def _optional_timestamp(milliseconds: int | None) -> str | None:
+    return None if milliseconds is None else timestamp_of_ms(milliseconds)
+
+
+def _allowed(authorization: Authorization, now_ms: int) -> dict[str, Any]:
+    return {
+        "record_type": RECORD_TYPE,
+        "id": str(authorization.id),
+        "decision": "allowed",
+        "status": authorization.status(now_ms),
+        "outbound_voice_profile_id": str(authorization.profile_id),
+        "connection_id": None if authorization.connection_id is None else str(authorization.connection_id),
+        "to": authorization.dialled,
+        "from": authorization.caller,
+        "country_code": authorization.country,
+        "prefix": authorization.prefix,
+        "rate": authorization.per_minute,
+        "currency": "USD",
+        "billing_increment": authorization.billing_increment,
+        "recording": orjson.Fragment(authorization.recording),
+        "authorized_at": timestamp_of_ms(authorization.authorized_ms),
+        "expires_at": timestamp_of_ms(authorization.expires_ms),
+        "ended_at": _optional_timestamp(authorization.ended_ms),
+        "duration_secs": authorization.duration_secs,
+        "billed_secs": authorization.billed_secs,
+        "cost": None if authorization.cost_micros is None else money_text(authorization.cost_micros),
+    }
+
+
+def _answer(authorization: Authorization, now: datetime) -> Response:
+    return json_response({"data": _allowed(authorization, int(now.timestamp() * 1000))})
+
+
+def _path_id(request: Request) -> int:
+    call_id = parse_id(request.path_params["id"])
+    if call_id is None:
+        raise NotFound()
+    return call_id
+
+
+async def authorize(request: Request) -> Response:
+    body = await request.json()
+    app, account_id, now = request.app, request.account_id, datetime.now(UTC)
+    outcome = await app.database.write(
+        lambda tx: service.authorize(tx, account_id, body, app.ids, app.calls, now)
+    )
+    if isinstance(outcome.decision, Rejected):
+        return json_response({"data": _rejected(outcome.subject, outcome.decision)})
+    return _answer(outcome.decision, now)
+
+
+async def retrieve(request: Request) -> Response:
+    call_id = _path_id(request)
+    with request.app.database.single_read() as tx:
+        authorization = service.retrieve(tx, request.account_id, call_id)
+    return _answer(authorization, datetime.now(UTC))
+
+
+async def end(request: Request) -> Response:
+    call_id = _path_id(request)
+    body = await request.json()
+    account_id, now = request.account_id, datetime.now(UTC)
+    return _answer(await request.app.database.write(lambda tx: service.end(tx, account_id, call_id, body, now)), now)
+
+
+async def profile_usage(request: Request) -> Response:
+    profile_id, now = _path_id(request), datetime.now(UTC)
+    with request.app.database.transaction(write=False) as tx:
+        counters = service.profile_counters(tx, request.account_id, profile_id, now)
+    return json_response({"data": {
+        "record_type": "outbound_voice_profile_usage",
+        "outbound_voice_profile_id": str(profile_id),
+        "day": now.date().isoformat(),
+        "active_calls": counters.active_calls,
+        "reserved": money_text(counters.reserved_micros),
+        "spent": money_text(counters.spent_micros),
+        "currency": "USD",
+    }})
+
+
+routes = [
+    Route.at(PREFIX, {"POST": authorize}),
+    Route.at(PREFIX + "/{id}", {"GET": retrieve}),
+    Route.at(PREFIX + "/{id}/actions/end", {"POST": end}),
+    Route.at("/ovp/outbound_voice_profiles/{id}/usage", {"GET": profile_usage}),
+]

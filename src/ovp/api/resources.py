@@ -1,0 +1,82 @@
+"""Handlers for a Telnyx-style collection (list, create, retrieve, update with PATCH, delete): HTTP
+in, HTTP out. A resource's service does the work and answers what the API shows; the handlers only
+read the request, open the transaction and write the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Generic, TypeVar
+
+from ovp.api.http import Request, Response, json_response
+from ovp.api.routing import Route
+from ovp.domain.errors import NotFound
+from ovp.domain.etags import Revised
+from ovp.domain.ids import IdGenerator, parse_id
+from ovp.domain.listing import PageMeta
+from ovp.store.database import Transaction
+
+Q = TypeVar("Q")
+View = dict[str, Any]
+Shown = Revised[View]
+
+
+@dataclass(frozen=True)
+class Collection(Generic[Q]):
+    """The operations of one resource, each run in the transaction the handler opens."""
+
+    path: str
+    parse_query: Callable[[Mapping[str, str]], Q]
+    list_page: Callable[[Transaction, str, Q], tuple[list[View], PageMeta]]
+    create: Callable[[Transaction, str, object, IdGenerator], Shown]
+    retrieve: Callable[[Transaction, str, int], Shown]
+    update: Callable[[Transaction, str, int, object, str | None], Shown]
+    delete: Callable[[Transaction, str, int, str | None], Shown]
+    created_status: int = 200
+
+    def routes(self) -> list[Route]:
+        async def list_all(request: Request) -> Response:
+            query = self.parse_query(request.query)
+            with request.app.database.transaction(write=False) as tx:
+                page, meta = self.list_page(tx, request.account_id, query)
+            return json_response({"data": page, "meta": asdict(meta)})
+
+        async def create(request: Request) -> Response:
+            body = await request.json()
+            account_id, ids = request.account_id, request.app.ids
+            created = await request.app.database.write(lambda tx: self.create(tx, account_id, body, ids))
+            return _one(created, self.created_status)
+
+        async def retrieve(request: Request) -> Response:
+            resource_id = _path_id(request)
+            with request.app.database.single_read() as tx:
+                return _one(self.retrieve(tx, request.account_id, resource_id))
+
+        async def update(request: Request) -> Response:
+            resource_id = _path_id(request)
+            body = await request.json()
+            account_id, if_match = request.account_id, request.headers.get("if-match")
+            return _one(
+                await request.app.database.write(lambda tx: self.update(tx, account_id, resource_id, body, if_match))
+            )
+
+        async def delete(request: Request) -> Response:
+            resource_id = _path_id(request)
+            account_id, if_match = request.account_id, request.headers.get("if-match")
+            return _one(await request.app.database.write(lambda tx: self.delete(tx, account_id, resource_id, if_match)))
+
+        return [
+            Route.at(self.path, {"GET": list_all, "POST": create}),
+            Route.at(self.path + "/{id}", {"GET": retrieve, "PATCH": update, "DELETE": delete}),
+        ]
+
+
+def _one(shown: Shown, status: int = 200) -> Response:
+    return json_response({"data": shown.value}, status, headers={"ETag": shown.etag})
+
+
+def _path_id(request: Request) -> int:
+    resource_id = parse_id(request.path_params["id"])
+    if resource_id is None:
+        raise NotFound()
+    return resource_id

@@ -1,0 +1,181 @@
+"""Authorizing a call and ending it. Each runs inside the write transaction its caller opened.
+
+On PostgreSQL the profile's row is locked for the rest of the transaction (SELECT ... FOR UPDATE)
+before any counter is read, so that the authorizations of one profile, on any server, run one
+after another: two can never both take the last slot or the last of the day's budget. SQLite
+runs one write transaction at a time anyway.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from ovp.domain import call_policy
+from ovp.domain.authorization import Authorization
+from ovp.domain.billing import BillingIncrement, cost_micros
+from ovp.domain.call_policy import Allowed, CallRequest, Rejected, Usage
+from ovp.domain.errors import InvalidInput, NotFound, Problem
+from ovp.domain.fields import MAX_INT32
+from ovp.domain.ids import IdGenerator, parse_id
+from ovp.domain.profile import ProfileDocument
+from ovp.domain.validation import BAD_VALUE, MISSING, parse_object
+from ovp.store import calls as store
+from ovp.store import profiles as profile_store
+from ovp.store.database import Transaction
+from ovp.store.rates import AccountRates
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    billing: BillingIncrement = field(default_factory=BillingIncrement)
+    max_call_secs: int = 4 * 3600
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, populate_by_name=True)
+
+
+class AuthorizeBody(_Body):
+    connection_id: str | None = None
+    outbound_voice_profile_id: str | None = None
+    to: Annotated[str, Field(min_length=1, max_length=64)]
+    caller: Annotated[str, Field(alias="from", max_length=64)]
+
+
+class EndBody(_Body):
+    duration_secs: Annotated[int, Field(ge=0, le=MAX_INT32)]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What the switch asked about."""
+
+    profile_id: int | None
+    connection_id: int | None
+    dialled: str
+    caller: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    subject: Subject
+    decision: Authorization | Rejected
+
+
+def _no_such(what: str, value: object, pointer: str) -> InvalidInput:
+    code, title = BAD_VALUE
+    return InvalidInput([Problem(code, title, f"No {what} has the id {value}.", pointer=pointer)])
+
+
+def _reference(value: str | None, pointer: str, what: str) -> int:
+    found = parse_id(value) if value is not None else None
+    if found is None:
+        raise _no_such(what, value, pointer)
+    return found
+
+
+def _subject(tx: Transaction, account_id: str, body: AuthorizeBody) -> Subject:
+    """Resolves the connection (when the call is asked for by connection) to its profile."""
+    by_connection, by_profile = body.connection_id is not None, body.outbound_voice_profile_id is not None
+    if by_connection == by_profile:
+        code, title = MISSING
+        raise InvalidInput([Problem(code, title, "Send exactly one of connection_id and outbound_voice_profile_id.",
+                                    pointer="/connection_id")])
+    if by_profile:
+        named = _reference(body.outbound_voice_profile_id, "/outbound_voice_profile_id", "outbound voice profile")
+        return Subject(named, None, body.to, body.caller)
+    connection_id = _reference(body.connection_id, "/connection_id", "connection")
+    try:
+        attached = store.outbound_profile_of(tx, account_id, connection_id)
+    except NotFound:
+        raise _no_such("connection", connection_id, "/connection_id") from None
+    return Subject(attached, connection_id, body.to, body.caller)
+
+
+def _profile(tx: Transaction, account_id: str, subject: Subject) -> ProfileDocument | None:
+    if subject.profile_id is None:
+        return None
+    try:
+        return profile_store.get(tx, account_id, subject.profile_id, for_update=True).value
+    except NotFound:
+        raise _no_such("outbound voice profile", subject.profile_id, "/outbound_voice_profile_id") from None
+
+
+def authorize(
+    tx: Transaction, account_id: str, body: object, ids: IdGenerator, settings: CallSettings, now: datetime
+) -> Outcome:
+    request = parse_object(AuthorizeBody, body)
+    subject = _subject(tx, account_id, request)
+    profile = _profile(tx, account_id, subject)
+    usage = Usage()
+    if profile is not None and call_policy.needs_usage(profile):
+        window = profile["calling_window"]
+        opened = call_policy.window_opened_at(window.get("start_time"), now)
+        usage = store.counters(tx, subject.profile_id or 0, now_ms=_ms(now), day=now.date().isoformat(),
+                               dialled=subject.dialled, since_ms=_ms(opened),
+                               cld_cap=window.get("calls_per_cld") or 0).usage()
+    decision = call_policy.decide(
+        CallRequest(profile, subject.dialled, subject.caller, now.time(), usage, settings.billing),
+        AccountRates(tx, account_id),
+    )
+    if isinstance(decision, Rejected):
+        return Outcome(subject, decision)
+    return Outcome(subject, _record(tx, account_id, subject, decision, ids, settings, now))
+
+
+def _record(tx: Transaction, account_id: str, subject: Subject, allowed: Allowed, ids: IdGenerator,
+            settings: CallSettings, now: datetime) -> Authorization:
+    assert subject.profile_id is not None, "only a call with a profile is allowed"
+    authorized_ms = _ms(now)
+    authorization = Authorization(
+        id=ids.next_id(), profile_id=subject.profile_id, connection_id=subject.connection_id,
+        dialled=subject.dialled, caller=subject.caller, country=allowed.country, prefix=allowed.prefix,
+        per_minute=str(allowed.rate), billing_increment=str(settings.billing),
+        reserved_micros=cost_micros(allowed.rate, settings.billing.initial),
+        recording=orjson.dumps(dataclasses.asdict(allowed.recording)).decode(),
+        authorized_ms=authorized_ms, expires_ms=authorized_ms + settings.max_call_secs * 1000,
+    )
+    store.insert(tx, account_id, authorization)
+    return authorization
+
+
+def profile_counters(tx: Transaction, account_id: str, profile_id: int, now: datetime) -> store.Counters:
+    """The profile's active calls and today's spend, as the call rules see them now."""
+    profile_store.get(tx, account_id, profile_id)  # NotFound unless the account has the profile
+    return store.counters(tx, profile_id, now_ms=_ms(now), day=now.date().isoformat())
+
+
+def retrieve(tx: Transaction, account_id: str, call_id: int) -> Authorization:
+    found = store.get(tx, account_id, call_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def end(tx: Transaction, account_id: str, call_id: int, body: object, now: datetime) -> Authorization:
+    """Releases the call's slot and books its cost against the profile's spend for today (UTC).
+    A call already ended is answered as it was: ending twice books once."""
+    duration = parse_object(EndBody, body).duration_secs
+    current = store.get(tx, account_id, call_id, for_update=True)
+    if current is None:
+        raise NotFound()
+    if current.ended_ms is not None:
+        return current
+    billed = BillingIncrement.parse(current.billing_increment).billed_seconds(duration)
+    ended = dataclasses.replace(
+        current, ended_ms=_ms(now), duration_secs=duration, billed_secs=billed,
+        cost_micros=cost_micros(Decimal(current.per_minute), billed),
+    )
+    store.end(tx, account_id, ended, now.date().isoformat())
+    return ended
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.astimezone(UTC).timestamp() * 1000)

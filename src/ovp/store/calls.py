@@ -1,0 +1,129 @@
+"""Queries on call authorizations and daily spend: the counters behind the call rules."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, fields
+
+from sqlalchemy import bindparam, func, literal_column, select, text
+
+from ovp.domain.authorization import Authorization
+from ovp.domain.billing import dollars
+from ovp.domain.call_policy import Usage
+from ovp.domain.errors import NotFound
+from ovp.store.database import Statement, Transaction
+from ovp.store.schema import call_authorizations, daily_spend
+
+_CALLS = call_authorizations.c
+_SPEND = daily_spend.c
+_FIELDS = [field.name for field in fields(Authorization)]
+_ROW = [_CALLS.id, _CALLS.profile_id, _CALLS.connection_id, _CALLS.dialled, _CALLS.caller, _CALLS.country,
+        _CALLS.prefix, _CALLS.per_minute, _CALLS.billing_increment, _CALLS.reserved_micros, _CALLS.recording,
+        _CALLS.authorized_ms, _CALLS.expires_ms, _CALLS.ended_ms, _CALLS.duration_secs, _CALLS.billed_secs,
+        _CALLS.cost_micros]
+_OWNED = (_CALLS.account_id == bindparam("owner")) & (_CALLS.id == bindparam("call_id"))
+_ACTIVE = (_CALLS.profile_id == bindparam("profile_id")) & _CALLS.ended_ms.is_(None) & (
+    _CALLS.expires_ms > bindparam("now_ms")
+)
+
+# Every counter in one statement, so that they come from one snapshot (and one round trip): a
+# call ending meanwhile is seen whole (slot released and cost booked) or not at all.
+_USAGE = Statement(
+    select(
+        select(func.count()).select_from(call_authorizations).where(_ACTIVE).scalar_subquery(),
+        select(func.coalesce(func.sum(_CALLS.reserved_micros), literal_column("0"))).where(_ACTIVE).scalar_subquery(),
+        select(func.coalesce(func.sum(_SPEND.spent_micros), literal_column("0")))
+        .where((_SPEND.profile_id == bindparam("profile_id")) & (_SPEND.day == bindparam("day")))
+        .scalar_subquery(),
+        # Counted only up to the limit, so a number called a million times costs no more.
+        select(func.count()).select_from(
+            select(literal_column("1"))
+            .where((_CALLS.profile_id == bindparam("profile_id")) & (_CALLS.dialled == bindparam("dialled"))
+                   & (_CALLS.authorized_ms >= bindparam("since_ms")))
+            .limit(bindparam("cld_cap", literal_execute=False)).offset(literal_column("0"))
+            .subquery()
+        ).scalar_subquery(),
+    )
+)
+_INSERT = Statement(call_authorizations.insert())
+_SELECT = Statement(select(*_ROW).where(_OWNED))
+_SELECT_FOR_UPDATE = Statement(select(*_ROW).where(_OWNED).with_for_update())
+_END = Statement(
+    call_authorizations.update()
+    .where(_OWNED & _CALLS.ended_ms.is_(None))
+    .values(ended_ms=bindparam("ended_ms"), duration_secs=bindparam("duration_secs"),
+            billed_secs=bindparam("billed_secs"), cost_micros=bindparam("cost_micros"))
+)
+# The same upsert is valid on SQLite (3.24+) and PostgreSQL.
+_BOOK = Statement(text(
+    "INSERT INTO daily_spend (profile_id, day, account_id, spent_micros) "
+    "VALUES (:profile_id, :day, :owner, :cost_micros) "
+    "ON CONFLICT (profile_id, day) DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
+))
+_CONNECTION_PROFILE = Statement(text(
+    "SELECT outbound_voice_profile_id FROM credential_connections WHERE account_id = :owner AND id = :connection_id"
+))
+_DELETE_CALLS = Statement(call_authorizations.delete().where(_CALLS.account_id == bindparam("owner")))
+_DELETE_SPEND = Statement(daily_spend.delete().where(_SPEND.account_id == bindparam("owner")))
+_DELETE_ALL_CALLS = Statement(call_authorizations.delete())
+_DELETE_ALL_SPEND = Statement(daily_spend.delete())
+
+
+def outbound_profile_of(tx: Transaction, account_id: str, connection_id: int) -> int | None:
+    """The profile of the account's connection, None when it has none; NotFound without the connection."""
+    found = tx.rows(_CONNECTION_PROFILE, {"owner": account_id, "connection_id": connection_id})
+    if not found:
+        raise NotFound()
+    profile_id: int | None = found[0][0]
+    return profile_id
+
+
+@dataclass(frozen=True)
+class Counters:
+    active_calls: int
+    reserved_micros: int  # the first increments of the active calls
+    spent_micros: int  # what the calls that ended on the day cost
+    calls_to_number: int
+
+    def usage(self) -> Usage:
+        return Usage(self.active_calls, self.calls_to_number, dollars(self.spent_micros + self.reserved_micros))
+
+
+def counters(tx: Transaction, profile_id: int, *, now_ms: int, day: str, dialled: str = "", since_ms: int = 0,
+             cld_cap: int = 0) -> Counters:
+    """The profile's counters now; calls to `dialled` since `since_ms` are counted up to `cld_cap`."""
+    row = tx.rows(_USAGE, {"profile_id": profile_id, "now_ms": now_ms, "day": day, "dialled": dialled,
+                           "since_ms": since_ms, "cld_cap": cld_cap})[0]
+    active, reserved, spent, to_number = (int(value) for value in row)
+    return Counters(active, reserved, spent, to_number)
+
+
+def insert(tx: Transaction, account_id: str, authorization: Authorization) -> None:
+    tx.execute(_INSERT, {"account_id": account_id, **dict(zip(_FIELDS, astuple(authorization), strict=True))})
+
+
+def get(tx: Transaction, account_id: str, call_id: int, *, for_update: bool = False) -> Authorization | None:
+    found = tx.rows(_SELECT_FOR_UPDATE if for_update else _SELECT, {"owner": account_id, "call_id": call_id})
+    return Authorization(*found[0]) if found else None
+
+
+def end(tx: Transaction, account_id: str, ended: Authorization, day: str) -> bool:
+    """Records the end of a call and books its cost for `day`; answers False, changing nothing,
+    when the call had already ended, so that ending twice books once."""
+    params = {"owner": account_id, "call_id": ended.id, "ended_ms": ended.ended_ms,
+              "duration_secs": ended.duration_secs, "billed_secs": ended.billed_secs,
+              "cost_micros": ended.cost_micros}
+    if tx.execute(_END, params) == 0:
+        return False
+    tx.execute(_BOOK, {"profile_id": ended.profile_id, "day": day, "owner": account_id,
+                       "cost_micros": ended.cost_micros})
+    return True
+
+
+def delete_account(tx: Transaction, account_id: str) -> int:
+    tx.execute(_DELETE_SPEND, {"owner": account_id})
+    return tx.execute(_DELETE_CALLS, {"owner": account_id})
+
+
+def delete_everything(tx: Transaction) -> int:
+    tx.execute(_DELETE_ALL_SPEND)
+    return tx.execute(_DELETE_ALL_CALLS)

@@ -1,0 +1,88 @@
+"""Queries on credential connections. Every one is scoped to an account."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, func, select
+
+from ovp.domain.connection import ConnectionDocument, outbound_profile_id
+from ovp.domain.connection_listing import ConnectionListQuery
+from ovp.store import documents
+from ovp.store.database import Statement, Transaction
+from ovp.store.schema import connections
+
+_COLUMNS = connections.c
+
+
+def _columns(connection: ConnectionDocument) -> dict[str, Any]:
+    return {
+        "connection_name": connection["connection_name"],
+        "connection_name_folded": connection["connection_name"].casefold(),  # as profiles' name_folded
+        "active": connection["active"],
+        "outbound_voice_profile_id": outbound_profile_id(connection),
+        "created_at": connection["created_at"],
+        "updated_at": connection["updated_at"],
+    }
+
+
+# insert, get, replace, delete, delete_account and delete_everything, as for every table of documents.
+table = documents.DocumentTable[ConnectionDocument](connections, _columns)
+
+
+@cache
+def _count_statement(profiles: int) -> Statement:
+    """How many of the account's connections use each of `profiles` profiles (ids p0, p1, ...)."""
+    profile = _COLUMNS.outbound_voice_profile_id
+    return Statement(
+        select(profile, func.count())
+        .where((_COLUMNS.account_id == bindparam("owner")) & profile.in_([bindparam(f"p{i}") for i in range(profiles)]))
+        .group_by(profile)
+    )
+
+
+def count_by_profile(tx: Transaction, account_id: str, profile_ids: Sequence[int]) -> dict[int, int]:
+    """How many of the account's connections use each profile, in one grouped query; a profile
+    that none uses is left out."""
+    if not profile_ids:
+        return {}
+    params: dict[str, Any] = {f"p{i}": profile_id for i, profile_id in enumerate(profile_ids)}
+    rows = tx.rows(_count_statement(len(profile_ids)), {"owner": account_id, **params})
+    return {int(profile_id): int(count) for profile_id, count in rows}
+
+
+_SORT_COLUMNS: dict[str, ColumnElement[Any]] = {"created_at": _COLUMNS.created_at, "active": _COLUMNS.active}
+
+
+@cache
+def _list_statements(
+    dialect: str, name_filtered: bool, profile_filtered: bool, sort_field: str, descending: bool
+) -> tuple[Statement, Statement]:
+    """The count and page queries for one shape of list request."""
+    condition = _COLUMNS.account_id == bindparam("owner")
+    if name_filtered:
+        condition = condition & documents.contains(_COLUMNS.connection_name_folded)
+    if profile_filtered:
+        condition = condition & (_COLUMNS.outbound_voice_profile_id == bindparam("profile_id"))
+    sort_column = (
+        documents.folded_order(_COLUMNS.connection_name_folded, dialect) if sort_field == "connection_name"
+        else _SORT_COLUMNS[sort_field]
+    )
+    return documents.page_statements(connections, condition, sort_column, descending)
+
+
+def list_page(tx: Transaction, account_id: str, query: ConnectionListQuery) -> tuple[list[ConnectionDocument], int]:
+    """One page of connections and the total that match, read in one transaction so they agree."""
+    page = query.page
+    statements = _list_statements(
+        tx.dialect.name, page.name_contains is not None, query.profile_id is not None, page.sort_field, page.descending
+    )
+    params: dict[str, Any] = {"owner": account_id}
+    if page.name_contains is not None:
+        params["pattern"] = documents.contains_pattern(page.name_contains)
+    if query.profile_id is not None:
+        params["profile_id"] = query.profile_id
+    stored, total = documents.read_page(tx, statements, params, page)
+    return [documents.load(document) for document in stored], total

@@ -1,0 +1,276 @@
+"""Call authorizations over HTTP, in-process: the decisions, ending calls, and the counters."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from ovp.api.app import create_app
+from ovp.config import Settings
+from tests.conftest import Api
+
+CALLS = "/ovp/call_authorizations"
+DECK = "prefix,rate\n1,0.0100\n1415,0.0050\n44,0.0600\n55,0.0800\n61,0.2000\n"
+US = "+14155552671"
+US_OTHER = "+12125550100"
+UK = "+442071838750"
+BR = "+5511912345678"
+AU = "+61291234567"
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def load_deck(api: Api, deck: str = DECK) -> None:
+    response = api.request("PUT", "/ovp/rates", content=deck, headers={"Content-Type": "text/csv"})
+    assert response.status_code == 200, response.text
+
+
+def ask(api: Api, profile: dict[str, Any], to: str = US, caller: str = "+12025550100") -> dict[str, Any]:
+    response = api.request("POST", CALLS, json={"outbound_voice_profile_id": profile["id"], "to": to, "from": caller})
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def end(api: Api, call_id: str, duration: int) -> dict[str, Any]:
+    response = api.request("POST", f"{CALLS}/{call_id}/actions/end", json={"duration_secs": duration})
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def usage(api: Api, profile: dict[str, Any]) -> dict[str, Any]:
+    response = api.request("GET", f"/ovp/outbound_voice_profiles/{profile['id']}/usage")
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+@pytest.fixture
+def ready(api: Api) -> Api:
+    load_deck(api)
+    return api
+
+
+def test_an_allowed_call_carries_its_destination_rate_and_recording(ready: Api) -> None:
+    profile = ready.create(whitelisted_destinations=["US", "GB"])
+    allowed = ask(ready, profile)
+    assert allowed["decision"] == "allowed"
+    assert allowed["record_type"] == "call_authorization"
+    assert allowed["id"].isdigit()
+    assert allowed["status"] == "active"
+    assert (allowed["country_code"], allowed["prefix"], allowed["rate"], allowed["currency"]) == (
+        "US", "1415", "0.0050", "USD")
+    assert allowed["recording"] == {"record": False, "format": "wav", "channels": "single"}
+    assert allowed["outbound_voice_profile_id"] == profile["id"]
+    assert allowed["connection_id"] is None
+    assert (allowed["to"], allowed["from"]) == (US, "+12025550100")
+    assert TIMESTAMP.fullmatch(allowed["authorized_at"])
+    authorized = datetime.fromisoformat(allowed["authorized_at"])
+    assert datetime.fromisoformat(allowed["expires_at"]) - authorized == timedelta(hours=4)
+    assert allowed["ended_at"] is None
+    assert allowed["cost"] is None
+    retrieved = ready.request("GET", f"{CALLS}/{allowed['id']}")
+    assert retrieved.status_code == 200
+    assert retrieved.json()["data"] == allowed
+
+
+@pytest.mark.parametrize(
+    ("fields", "to", "sip", "code", "reason"),
+    [
+        ({"enabled": False}, US, 403, "D15", "Outbound Profile is disabled"),
+        ({}, "+1415555", 484, "OVP1", "Dialed number +1415555 is not a valid E.164 number"),
+        ({}, BR, 403, "D13", "Dialed number +5511912345678 is not included in whitelisted countries: US, CA"),
+        ({"whitelisted_destinations": ["FR"]}, "+33142685300", 403, "OVP2", "No rate for dialed number +33142685300"),
+        ({"whitelisted_destinations": ["AU"], "max_destination_rate": 0.1}, AU, 403, "D24",
+         "Maximum destination rate limit exceeded"),
+    ],
+)
+def test_rejections_carry_the_sip_answer_and_the_reason(
+    ready: Api, fields: dict[str, Any], to: str, sip: int, code: str, reason: str
+) -> None:
+    profile = ready.create(**{"whitelisted_destinations": ["US", "CA"], **fields})
+    rejected = ask(ready, profile, to)
+    assert rejected == {
+        "record_type": "call_authorization", "id": None, "decision": "rejected", "sip_code": sip, "code": code,
+        "reason": reason, "outbound_voice_profile_id": profile["id"], "connection_id": None, "to": to,
+        "from": "+12025550100",
+    }
+
+
+def test_a_closed_calling_window_rejects(ready: Api) -> None:
+    now = datetime.now(UTC)
+    opens, closes = (now + timedelta(hours=2)).strftime("%H:%M:%S"), (now + timedelta(hours=3)).strftime("%H:%M:%S")
+    profile = ready.create(calling_window={"start_time": opens, "end_time": closes})
+    assert ask(ready, profile)["code"] == "OVP3"
+    always = ready.create(calling_window={"start_time": (now - timedelta(hours=1)).strftime("%H:%M:%S"),
+                                          "end_time": (now + timedelta(hours=1)).strftime("%H:%M:%S")})
+    assert ask(ready, always)["decision"] == "allowed"
+
+
+def test_the_concurrent_limit_frees_a_slot_when_a_call_ends(ready: Api) -> None:
+    profile = ready.create(concurrent_call_limit=2)
+    first, second = ask(ready, profile), ask(ready, profile)
+    assert [first["decision"], second["decision"]] == ["allowed", "allowed"]
+    third = ask(ready, profile)
+    assert (third["code"], third["reason"], third["sip_code"]) == ("D2", "OB profile channel limit exceeded", 403)
+    assert usage(ready, profile)["active_calls"] == 2
+    end(ready, first["id"], 30)
+    assert usage(ready, profile)["active_calls"] == 1
+    assert ask(ready, profile)["decision"] == "allowed"
+
+
+def test_ending_books_the_cost_once(ready: Api) -> None:
+    profile = ready.create(whitelisted_destinations=["GB"], daily_spend_limit="0.20", daily_spend_limit_enabled=True)
+    call = ask(ready, profile, UK)  # 0.06 a minute; its first minute is reserved while it lasts
+    assert usage(ready, profile)["reserved"] == "0.060000"
+    ended = end(ready, call["id"], 61)  # billed 120 s
+    assert (ended["status"], ended["duration_secs"], ended["billed_secs"], ended["cost"]) == ("ended", 61, 120,
+                                                                                             "0.120000")
+    assert TIMESTAMP.fullmatch(ended["ended_at"])
+    again = ready.request("POST", f"{CALLS}/{call['id']}/actions/end", json={"duration_secs": 3000})
+    assert again.status_code == 200
+    assert again.json()["data"] == ended  # the first end stands
+    today = usage(ready, profile)
+    assert (today["spent"], today["reserved"], today["active_calls"]) == ("0.120000", "0.000000", 0)
+    assert today["day"] == datetime.now(UTC).date().isoformat()
+    # 0.12 spent + 0.06 reserved fits in 0.20; one more first minute would not.
+    assert ask(ready, profile, UK)["decision"] == "allowed"
+    refused = ask(ready, profile, UK)
+    assert (refused["code"], refused["reason"]) == ("OVP5", "Daily spend limit reached")
+
+
+def test_a_call_that_never_connected_costs_nothing(ready: Api) -> None:
+    profile = ready.create(whitelisted_destinations=["GB"])
+    assert end(ready, ask(ready, profile, UK)["id"], 0)["cost"] == "0.000000"
+
+
+def test_calls_per_number_counts_calls_to_each_number_in_the_window(ready: Api) -> None:
+    profile = ready.create(calling_window={"calls_per_cld": 2})
+    for _ in range(2):
+        end(ready, ask(ready, profile, US)["id"], 10)  # ended calls still count
+    refused = ask(ready, profile, US)
+    assert (refused["code"], refused["reason"]) == ("OVP4", "Calls per dialled number limit reached")
+    assert ask(ready, profile, US_OTHER)["decision"] == "allowed"
+
+
+def connection(api: Api, profile: dict[str, Any] | None, name: str) -> str:
+    body: dict[str, Any] = {"connection_name": name, "user_name": f"user{name}", "password": "secret-pass-1"}
+    if profile is not None:
+        body["outbound"] = {"outbound_voice_profile_id": profile["id"]}
+    response = api.request("POST", "/v2/credential_connections", json=body)
+    assert response.status_code in (200, 201), response.text
+    connection_id: str = response.json()["data"]["id"]
+    return connection_id
+
+
+def test_a_call_through_a_connection_takes_the_connections_profile(ready: Api) -> None:
+    profile = ready.create(concurrent_call_limit=1)
+    through = connection(ready, profile, "trunk1")
+    asked = ready.request("POST", CALLS, json={"connection_id": through, "to": US, "from": "+12025550100"})
+    allowed = asked.json()["data"]
+    assert (allowed["decision"], allowed["connection_id"], allowed["outbound_voice_profile_id"]) == (
+        "allowed", through, profile["id"])
+    # The connection's calls count against its profile's limits, as calls asked for by profile do.
+    assert ask(ready, profile)["code"] == "D2"
+
+
+def test_a_connection_without_a_profile_is_rejected_with_d38(ready: Api) -> None:
+    bare = connection(ready, None, "trunk2")
+    rejected = ready.request("POST", CALLS, json={"connection_id": bare, "to": US, "from": "x"}).json()["data"]
+    assert (rejected["decision"], rejected["sip_code"], rejected["code"], rejected["reason"]) == (
+        "rejected", 403, "D38", "Connection has no Outbound Profile assigned")
+    assert rejected["outbound_voice_profile_id"] is None
+    assert rejected["connection_id"] == bare
+
+
+@pytest.mark.parametrize(
+    ("recording", "caller", "record"),
+    [
+        ({"call_recording_type": "all", "call_recording_format": "mp3", "call_recording_channels": "dual"},
+         "+12025550100", True),
+        ({"call_recording_type": "by_caller_phone_number", "call_recording_caller_phone_numbers": ["+12025550100"]},
+         "+12025550100", True),
+        ({"call_recording_type": "by_caller_phone_number", "call_recording_caller_phone_numbers": ["+12025550100"]},
+         "+12025550199", False),
+    ],
+)
+def test_the_recording_instruction_follows_call_recording(
+    ready: Api, recording: dict[str, Any], caller: str, record: bool
+) -> None:
+    profile = ready.create(call_recording=recording)
+    allowed = ask(ready, profile, caller=caller)
+    assert allowed["recording"]["record"] is record
+    assert allowed["recording"]["format"] == recording.get("call_recording_format", "wav")
+    assert allowed["recording"]["channels"] == recording.get("call_recording_channels", "single")
+
+
+@pytest.mark.parametrize(
+    ("body", "pointers"),
+    [
+        ({"to": US, "from": "x"}, ["/connection_id"]),
+        ({"connection_id": "1", "outbound_voice_profile_id": "2", "to": US, "from": "x"}, ["/connection_id"]),
+        ({"outbound_voice_profile_id": "1"}, ["/to", "/from"]),
+        ({"outbound_voice_profile_id": 1, "to": 14155552671, "from": "x"}, ["/outbound_voice_profile_id", "/to"]),
+        ({"outbound_voice_profile_id": "123", "to": US, "from": "x"}, ["/outbound_voice_profile_id"]),
+        ({"outbound_voice_profile_id": "abc", "to": US, "from": "x"}, ["/outbound_voice_profile_id"]),
+        ({"connection_id": "123", "to": US, "from": "x"}, ["/connection_id"]),
+    ],
+)
+def test_bad_requests_list_every_problem(ready: Api, body: dict[str, Any], pointers: list[str]) -> None:
+    response = ready.request("POST", CALLS, json=body)
+    assert response.status_code == 422
+    assert [error["source"]["pointer"] for error in response.json()["errors"]] == pointers
+
+
+def test_another_accounts_profile_and_calls_are_not_found(ready: Api, other_api: Api) -> None:
+    profile = ready.create()
+    call = ask(ready, profile)
+    body = {"outbound_voice_profile_id": profile["id"], "to": US, "from": "x"}
+    response = other_api.request("POST", CALLS, json=body)
+    assert response.status_code == 422
+    assert other_api.request("GET", f"{CALLS}/{call['id']}").status_code == 404
+    assert other_api.request("POST", f"{CALLS}/{call['id']}/actions/end", json={"duration_secs": 1}).status_code == 404
+    assert other_api.request("GET", f"/ovp/outbound_voice_profiles/{profile['id']}/usage").status_code == 404
+    assert usage(ready, profile)["active_calls"] == 1
+
+
+@pytest.mark.parametrize("body", [{}, {"duration_secs": -1}, {"duration_secs": "60"}, {"duration_secs": 2**31}])
+def test_an_end_needs_a_duration(ready: Api, body: dict[str, Any]) -> None:
+    call = ask(ready, ready.create())
+    response = ready.request("POST", f"{CALLS}/{call['id']}/actions/end", json=body)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["source"]["pointer"] == "/duration_secs"
+    assert ready.request("GET", f"{CALLS}/{call['id']}").json()["data"]["status"] == "active"
+
+
+@pytest.mark.parametrize("path", [f"{CALLS}/0", f"{CALLS}/abc", f"{CALLS}/99999999999999999999"])
+def test_unknown_authorizations_are_not_found(ready: Api, path: str) -> None:
+    assert ready.request("GET", path).status_code == 404
+
+
+@pytest.fixture
+def short_calls(database_url: str) -> Iterator[Api]:
+    app = create_app(Settings(database_url=database_url, auth="open", max_call_duration=1, billing_increment="1/1"))
+    with TestClient(app) as client:
+        api = Api(client, "account-a")
+        load_deck(api)
+        yield api
+    app.context.database.dispose()
+
+
+def test_an_authorization_never_ended_expires_and_frees_its_slot(short_calls: Api) -> None:
+    profile = short_calls.create(concurrent_call_limit=1)
+    call = ask(short_calls, profile)
+    assert call["billing_increment"] == "1/1"
+    assert ask(short_calls, profile)["code"] == "D2"
+    time.sleep(1.1)
+    assert short_calls.request("GET", f"{CALLS}/{call['id']}").json()["data"]["status"] == "expired"
+    assert ask(short_calls, profile)["decision"] == "allowed"
+    late = end(short_calls, call["id"], 7)  # a switch that reports late still books the call, by the second
+    assert (late["status"], late["billed_secs"], late["cost"]) == ("ended", 7, "0.000583")

@@ -1,0 +1,96 @@
+"""A profile delete and a connection that names the profile, in two concurrent transactions: whichever
+runs first, the other sees it, so no connection is ever left naming a deleted profile."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ovp.domain.errors import InvalidInput, OvpError, ResourceInUse
+from ovp.domain.ids import IdGenerator
+from ovp.services import connections, profiles
+from ovp.store.database import Database, Transaction
+from ovp.store.engine import make_engine
+from ovp.store.migrate import upgrade
+
+ACCOUNT = "account-a"
+WAIT_S = 10.0
+STILL_WAITING_S = 0.5
+
+
+@pytest.fixture
+def database(file_database_url: str) -> Iterator[Database]:
+    opened = Database(make_engine(file_database_url))
+    upgrade(opened)
+    yield opened
+    opened.dispose()
+
+
+def _connection_body(profile_id: str) -> dict[str, Any]:
+    return {"connection_name": "office", "user_name": "office1", "password": "s3cret-pass",
+            "outbound": {"outbound_voice_profile_id": profile_id}}
+
+
+class Held:
+    """Runs `work` in a write transaction on a thread of its own and keeps the transaction open
+    until released; records what the work answered or raised."""
+
+    def __init__(self, database: Database, work: Callable[[Transaction], object]) -> None:
+        self.done = threading.Event()
+        self.release = threading.Event()
+        self.outcome: object = None
+        self._thread = threading.Thread(target=self._run, args=(database, work))
+        self._thread.start()
+
+    def _run(self, database: Database, work: Callable[[Transaction], object]) -> None:
+        try:
+            with database.transaction(write=True) as tx:
+                self.outcome = work(tx)
+                self.done.set()
+                self.release.wait(WAIT_S)
+        except OvpError as error:
+            self.outcome = error
+        self.done.set()
+
+    def finish(self) -> object:
+        self.release.set()
+        self._thread.join(WAIT_S)
+        assert not self._thread.is_alive()
+        return self.outcome
+
+
+def _new_profile(database: Database, ids: IdGenerator) -> str:
+    with database.transaction(write=True) as tx:
+        profile_id: str = profiles.create(tx, ACCOUNT, {"name": "office"}, ids).value["id"]
+    return profile_id
+
+
+def test_a_delete_waits_for_a_connection_being_attached_and_is_refused(database: Database) -> None:
+    ids = IdGenerator()
+    profile_id = _new_profile(database, ids)
+    attaching = Held(database, lambda tx: connections.create(tx, ACCOUNT, _connection_body(profile_id), ids))
+    assert attaching.done.wait(WAIT_S)
+
+    deleting = Held(database, lambda tx: profiles.delete(tx, ACCOUNT, int(profile_id)))
+    assert not deleting.done.wait(STILL_WAITING_S), "the delete did not wait for the connection's transaction"
+    attaching.finish()
+    assert isinstance(deleting.finish(), ResourceInUse)
+    with database.single_read() as tx:
+        assert profiles.retrieve(tx, ACCOUNT, int(profile_id)).value["connections_count"] == 1
+
+
+def test_a_connection_waits_for_a_profile_being_deleted_and_is_refused(database: Database) -> None:
+    ids = IdGenerator()
+    profile_id = _new_profile(database, ids)
+    deleting = Held(database, lambda tx: profiles.delete(tx, ACCOUNT, int(profile_id)))
+    assert deleting.done.wait(WAIT_S)
+
+    attaching = Held(database, lambda tx: connections.create(tx, ACCOUNT, _connection_body(profile_id), ids))
+    assert not attaching.done.wait(STILL_WAITING_S), "the connection did not wait for the delete's transaction"
+    deleting.finish()
+    refused = attaching.finish()
+    assert isinstance(refused, InvalidInput)
+    assert refused.problems[0].pointer == "/outbound/outbound_voice_profile_id"
