@@ -11,7 +11,7 @@ from ovp.domain.billing import dollars
 from ovp.domain.call_policy import Usage
 from ovp.domain.errors import NotFound
 from ovp.store.database import Statement, Transaction
-from ovp.store.schema import call_authorizations, daily_spend
+from ovp.store.schema import call_authorizations, daily_spend, profiles
 
 _CALLS = call_authorizations.c
 _SPEND = daily_spend.c
@@ -47,6 +47,13 @@ _USAGE = Statement(
 _INSERT = Statement(call_authorizations.insert())
 _SELECT = Statement(select(*_ROW).where(_OWNED))
 _SELECT_FOR_UPDATE = Statement(select(*_ROW).where(_OWNED).with_for_update())
+# Locks the call's profile too, in the same round trip: every write that touches a profile's
+# counters (an authorization, the end of a call) takes the profile's row first, so two servers'
+# groups of such writes queue on it instead of taking the daily spend row in another order.
+_SELECT_WITH_PROFILE_FOR_UPDATE = Statement(
+    select(*_ROW).select_from(call_authorizations.join(profiles, profiles.c.id == _CALLS.profile_id))
+    .where(_OWNED).with_for_update()
+)
 _END = Statement(
     call_authorizations.update()
     .where(_OWNED & _CALLS.ended_ms.is_(None))
@@ -102,7 +109,13 @@ def insert(tx: Transaction, account_id: str, authorization: Authorization) -> No
 
 
 def get(tx: Transaction, account_id: str, call_id: int, *, for_update: bool = False) -> Authorization | None:
-    found = tx.rows(_SELECT_FOR_UPDATE if for_update else _SELECT, {"owner": account_id, "call_id": call_id})
+    """The account's authorization; `for_update` locks it and its profile (when the profile is
+    still there) until the transaction ends."""
+    params = {"owner": account_id, "call_id": call_id}
+    if not for_update:
+        found = tx.rows(_SELECT, params)
+    else:
+        found = tx.rows(_SELECT_WITH_PROFILE_FOR_UPDATE, params) or tx.rows(_SELECT_FOR_UPDATE, params)
     return Authorization(*found[0]) if found else None
 
 

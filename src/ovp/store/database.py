@@ -127,6 +127,10 @@ def _committing(connection: PoolProxiedConnection, dialect: Dialect) -> Iterator
 
 
 _PING = Statement(text("SELECT 1"))
+GROUP_LOCK_WAIT_MS = 50
+# One round trip: psycopg sends a query without parameters as it is, several statements and all.
+_GROUPED_BEGIN = f"BEGIN; SET LOCAL lock_timeout = '{GROUP_LOCK_WAIT_MS}ms'"
+_SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 
 
 class Database:
@@ -149,8 +153,13 @@ class Database:
         return self.dialect.name
 
     @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Transaction]:
-        """Raises ServiceUnavailable, within a bounded time, when the database cannot serve it."""
+    def transaction(self, *, write: bool, grouped: bool = False) -> Iterator[Transaction]:
+        """Raises ServiceUnavailable, within a bounded time, when the database cannot serve it.
+
+        `grouped`: the transaction holds several clients' writes (group commit). On PostgreSQL it
+        then waits for a row lock only briefly: two servers' groups can take the same rows in
+        opposite orders, and rather than deadlock until PostgreSQL notices (a second), the group
+        gives up within GROUP_LOCK_WAIT_MS and its writes run again one by one."""
         if self._sqlite:
             with _unavailable_on_lock(), self._sqlite_transaction(write) as tx:
                 yield tx
@@ -158,7 +167,7 @@ class Database:
         with self._pooled() as pooled:
             tx = Transaction(pooled.driver_connection, self.dialect)
             # A read of several statements (a page and its total) sees one snapshot.
-            tx.run("BEGIN" if write else "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            tx.run(_GROUPED_BEGIN if grouped else "BEGIN" if write else _SNAPSHOT_BEGIN)
             try:
                 yield tx
                 tx.run("COMMIT")
@@ -176,6 +185,8 @@ class Database:
             raise ServiceUnavailable() from error
         try:
             yield pooled
+        except psycopg.errors.LockNotAvailable as error:  # a lock wait ran out; the connection is fine
+            raise ServiceUnavailable() from error
         except psycopg.OperationalError as error:
             # The connection may be dead (a restarted server): never hand it out again.
             pooled.invalidate(error)
@@ -226,8 +237,8 @@ class Database:
         The writes that arrive together are committed together (group commit). On SQLite, BEGIN
         and COMMIT cost more than a whole primary-key update, and only one writer can hold the
         database at a time anyway; on PostgreSQL they are two of a PATCH's four round trips. Row
-        locks are held until the group commits; should two servers' groups deadlock, PostgreSQL
-        breaks it within a second and each work runs again alone. A work may run more than once
+        locks are held until the group commits; a group waits for another's locks only briefly
+        (see `transaction`), then each of its works runs again alone. A work may run more than once
         (see GroupCommit), so it must do nothing outside the transaction that it would regret
         doing twice.
         """

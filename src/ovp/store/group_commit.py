@@ -42,7 +42,7 @@ class GroupCommit:
 
     def _run_together(self, batch: list[tuple[Callable[[Transaction], Any], asyncio.Future[Any]]]) -> bool:
         try:
-            with self._database.transaction(write=True) as tx:
+            with self._database.transaction(write=True, grouped=True) as tx:
                 results = [work(tx) for work, _future in batch]
         except Exception:  # rolled back whole; each work runs again alone
             return False
