@@ -9,13 +9,12 @@ from typing import Any
 import orjson
 
 from ovp.api.http import Request, Response, json_response
+from ovp.api.resources import path_id
 from ovp.api.routing import Route
 from ovp.domain.authorization import Authorization
 from ovp.domain.billing import money_text
 from ovp.domain.call_policy import Rejected
 from ovp.domain.clock import timestamp_of_ms
-from ovp.domain.errors import NotFound
-from ovp.domain.ids import parse_id
 from ovp.services import calls as service
 
 PREFIX = "/ovp/call_authorizations"
@@ -70,13 +69,6 @@ def _answer(authorization: Authorization, now: datetime) -> Response:
     return json_response({"data": _allowed(authorization, int(now.timestamp() * 1000))})
 
 
-def _path_id(request: Request) -> int:
-    call_id = parse_id(request.path_params["id"])
-    if call_id is None:
-        raise NotFound()
-    return call_id
-
-
 async def authorize(request: Request) -> Response:
     body = await request.json()
     app, account_id, now = request.app, request.account_id, datetime.now(UTC)
@@ -89,21 +81,21 @@ async def authorize(request: Request) -> Response:
 
 
 async def retrieve(request: Request) -> Response:
-    call_id = _path_id(request)
+    call_id = path_id(request)
     with request.app.database.single_read() as tx:
         authorization = service.retrieve(tx, request.account_id, call_id)
     return _answer(authorization, datetime.now(UTC))
 
 
 async def end(request: Request) -> Response:
-    call_id = _path_id(request)
+    call_id = path_id(request)
     body = await request.json()
     account_id, now = request.account_id, datetime.now(UTC)
     return _answer(await request.app.database.write(lambda tx: service.end(tx, account_id, call_id, body, now)), now)
 
 
 async def profile_usage(request: Request) -> Response:
-    profile_id, now = _path_id(request), datetime.now(UTC)
+    profile_id, now = path_id(request), datetime.now(UTC)
     with request.app.database.transaction(write=False) as tx:
         counters = service.profile_counters(tx, request.account_id, profile_id, now)
     return json_response({"data": {

@@ -48,12 +48,12 @@ class Collection(Generic[Q]):
             return _one(created, self.created_status)
 
         async def retrieve(request: Request) -> Response:
-            resource_id = _path_id(request)
+            resource_id = path_id(request)
             with request.app.database.single_read() as tx:
                 return _one(self.retrieve(tx, request.account_id, resource_id))
 
         async def update(request: Request) -> Response:
-            resource_id = _path_id(request)
+            resource_id = path_id(request)
             body = await request.json()
             account_id, if_match = request.account_id, request.headers.get("if-match")
             return _one(
@@ -61,7 +61,7 @@ class Collection(Generic[Q]):
             )
 
         async def delete(request: Request) -> Response:
-            resource_id = _path_id(request)
+            resource_id = path_id(request)
             account_id, if_match = request.account_id, request.headers.get("if-match")
             return _one(await request.app.database.write(lambda tx: self.delete(tx, account_id, resource_id, if_match)))
 
@@ -75,7 +75,7 @@ def _one(shown: Shown, status: int = 200) -> Response:
     return json_response({"data": shown.value}, status, headers={"ETag": shown.etag})
 
 
-def _path_id(request: Request) -> int:
+def path_id(request: Request) -> int:
     resource_id = parse_id(request.path_params["id"])
     if resource_id is None:
         raise NotFound()
