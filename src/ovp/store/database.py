@@ -27,8 +27,9 @@ from sqlalchemy.sql import ClauseElement
 
 from ovp.domain.errors import ServiceUnavailable
 from ovp.store.checkpoint import Checkpointer
-from ovp.store.engine import is_memory_sqlite
+from ovp.store.engine import SQLITE_BUSY_TIMEOUT_MS, is_memory_sqlite
 from ovp.store.group_commit import GroupCommit
+from ovp.store.writer_lock import WriterLock
 
 Row = Sequence[Any]
 T = TypeVar("T")
@@ -146,6 +147,10 @@ class Database:
         # SQLite connections are local and never go stale, so each thread keeps its own for good:
         # a pool checkout and check-in would cost more than a primary-key query.
         self._held = threading.local()
+        self._writer_lock = (
+            WriterLock(str(engine.url.database), SQLITE_BUSY_TIMEOUT_MS / 1000)
+            if self._sqlite and not self._in_memory else None
+        )
         self._batcher = GroupCommit(self)
 
     @property
@@ -214,6 +219,15 @@ class Database:
 
     @contextmanager
     def _sqlite_transaction(self, write: bool) -> Iterator[Transaction]:
+        if write and self._writer_lock is not None:
+            with self._writer_lock.held(), self._sqlite_transaction_on_held(write) as tx:
+                yield tx
+            return
+        with self._sqlite_transaction_on_held(write) as tx:
+            yield tx
+
+    @contextmanager
+    def _sqlite_transaction_on_held(self, write: bool) -> Iterator[Transaction]:
         held = self._held_connection()
         held.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
         try:
@@ -266,6 +280,8 @@ class Database:
         self._held.connection = None
         if held is not None:
             held.close()
+        if self._writer_lock is not None:
+            self._writer_lock.close()
         self.engine.dispose()
 
 
