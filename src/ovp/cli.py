@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from ovp.domain.errors import InvalidInput
 from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
 from ovp.domain.rates import parse_rate_deck
 from ovp.services import seed
+from ovp.store import calls as call_store
 from ovp.store import keys as key_store
 from ovp.store import rates as rate_store
 from ovp.store.database import Database
@@ -315,6 +317,29 @@ def rates_import(csv_file: Path, account: str | None, token: str | None, databas
         loaded = rate_store.replace_deck(tx, owner, deck)
     database.dispose()
     click.echo(f"ovp: {loaded} rates loaded for the account {account or 'of that token'}.", err=True)
+
+
+@cli.group()
+def calls() -> None:
+    """Call authorizations: one row is kept for each allowed call."""
+
+
+@calls.command("purge")
+@click.option("--older-than", "days", type=click.IntRange(min=2), required=True,
+              help="Keep the last DAYS days (at least 2: calls_per_cld counts back up to a day).")
+@database_option
+def calls_purge(days: int, database_url: str) -> None:
+    """Delete the authorizations older than DAYS days that ended or expired, and older daily spend."""
+    now = datetime.now(UTC)
+    cutoff = now - timedelta(days=days)
+    database = _open_database(database_url)
+    with database.transaction(write=True) as tx:
+        purged_calls, purged_days = call_store.purge(
+            tx, before_ms=int(cutoff.timestamp() * 1000), before_day=cutoff.date().isoformat(),
+            now_ms=int(now.timestamp() * 1000),
+        )
+    database.dispose()
+    click.echo(f"ovp: purged {purged_calls} call authorizations and {purged_days} days of spend.", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -72,6 +72,13 @@ _CONNECTION_PROFILE = Statement(text(
 _DELETE_CALLS = Statement(call_authorizations.delete().where(_CALLS.account_id == bindparam("owner")))
 _DELETE_SPEND = Statement(daily_spend.delete().where(_SPEND.account_id == bindparam("owner")))
 _DELETE_ALL_CALLS = Statement(call_authorizations.delete())
+_PURGE_CALLS = Statement(
+    call_authorizations.delete().where(
+        (_CALLS.authorized_ms < bindparam("before_ms"))
+        & (_CALLS.ended_ms.is_not(None) | (_CALLS.expires_ms <= bindparam("now_ms")))
+    )
+)
+_PURGE_SPEND = Statement(daily_spend.delete().where(_SPEND.day < bindparam("before_day")))
 _DELETE_ALL_SPEND = Statement(daily_spend.delete())
 
 
@@ -140,3 +147,10 @@ def delete_account(tx: Transaction, account_id: str) -> int:
 def delete_everything(tx: Transaction) -> int:
     tx.execute(_DELETE_ALL_SPEND)
     return tx.execute(_DELETE_ALL_CALLS)
+
+
+def purge(tx: Transaction, *, before_ms: int, before_day: str, now_ms: int) -> tuple[int, int]:
+    """Deletes, in every account, the authorizations made before `before_ms` that no longer hold
+    a slot, and the daily spend of the days before `before_day`; answers how many of each."""
+    calls = tx.execute(_PURGE_CALLS, {"before_ms": before_ms, "now_ms": now_ms})
+    return calls, tx.execute(_PURGE_SPEND, {"before_day": before_day})
