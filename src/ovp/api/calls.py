@@ -70,11 +70,9 @@ def _answer(authorization: Authorization, now: datetime) -> Response:
 
 
 async def authorize(request: Request) -> Response:
-    body = await request.json()
+    asked = service.parse_authorize(await request.json())
     app, account_id, now = request.app, request.account_id, datetime.now(UTC)
-    outcome = await app.database.write(
-        lambda tx: service.authorize(tx, account_id, body, app.ids, app.calls, now)
-    )
+    outcome = await app.database.write(lambda tx: service.authorize(tx, account_id, asked, app.ids, app.calls, now))
     if isinstance(outcome.decision, Rejected):
         return json_response({"data": _rejected(outcome.subject, outcome.decision)})
     return _answer(outcome.decision, now)
@@ -89,9 +87,10 @@ async def retrieve(request: Request) -> Response:
 
 async def end(request: Request) -> Response:
     call_id = path_id(request)
-    body = await request.json()
+    duration = service.parse_end(await request.json())
     account_id, now = request.account_id, datetime.now(UTC)
-    return _answer(await request.app.database.write(lambda tx: service.end(tx, account_id, call_id, body, now)), now)
+    ended = await request.app.database.write(lambda tx: service.end(tx, account_id, call_id, duration, now))
+    return _answer(ended, now)
 
 
 async def profile_usage(request: Request) -> Response:

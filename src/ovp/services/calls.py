@@ -108,17 +108,26 @@ def _profile(tx: Transaction, account_id: str, subject: Subject) -> ProfileDocum
         raise _no_such("outbound voice profile", subject.profile_id, "/outbound_voice_profile_id") from None
 
 
+def parse_authorize(body: object) -> AuthorizeBody:
+    """Checked before the work joins a group commit, so that a bad request fails alone."""
+    return parse_object(AuthorizeBody, body)
+
+
+def parse_end(body: object) -> int:
+    """The duration of an ended call, checked as parse_authorize checks its body."""
+    return parse_object(EndBody, body).duration_secs
+
+
 def authorize(
-    tx: Transaction, account_id: str, body: object, ids: IdGenerator, settings: CallSettings, now: datetime
+    tx: Transaction, account_id: str, request: AuthorizeBody, ids: IdGenerator, settings: CallSettings, now: datetime
 ) -> Outcome:
-    request = parse_object(AuthorizeBody, body)
     subject = _subject(tx, account_id, request)
     profile = _profile(tx, account_id, subject)
     usage = Usage()
-    if profile is not None and call_policy.needs_usage(profile):
+    if profile is not None and subject.profile_id is not None and call_policy.needs_usage(profile):
         window = profile["calling_window"]
         opened = call_policy.window_opened_at(window.get("start_time"), now)
-        usage = store.counters(tx, subject.profile_id or 0, now_ms=_ms(now), day=now.date().isoformat(),
+        usage = store.counters(tx, subject.profile_id, now_ms=_ms(now), day=now.date().isoformat(),
                                dialled=subject.dialled, since_ms=_ms(opened),
                                cld_cap=window.get("calls_per_cld") or 0).usage()
     decision = call_policy.decide(
@@ -159,10 +168,9 @@ def retrieve(tx: Transaction, account_id: str, call_id: int) -> Authorization:
     return found
 
 
-def end(tx: Transaction, account_id: str, call_id: int, body: object, now: datetime) -> Authorization:
+def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: datetime) -> Authorization:
     """Releases the call's slot and books its cost against the profile's spend for today (UTC).
     A call already ended is answered as it was: ending twice books once."""
-    duration = parse_object(EndBody, body).duration_secs
     current = store.get(tx, account_id, call_id, for_update=True)
     if current is None:
         raise NotFound()
