@@ -1,0 +1,51 @@
+"""An operator's whole flow, as the README tells it, against a real `ovp serve` in keys mode: a key
+and a rate deck made with the `ovp` command, a profile and a connection made with the official SDK,
+then a switch asking by connection over plain HTTP, ending its call, and seeing the spend booked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.servers import StartServer, run_ovp
+
+pytestmark = pytest.mark.e2e
+
+CALLS = "/ovp/call_authorizations"
+
+
+def test_an_operator_sets_up_and_a_switch_asks(start_server: StartServer, database_url: str, tmp_path: Path) -> None:
+    made = run_ovp("keys", "create", "--account", "acme", "--database", database_url)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    deck = tmp_path / "deck.csv"
+    deck.write_text("prefix,rate,name\n44,0.0200,United Kingdom\n4420,0.0120,London\n", encoding="utf-8")
+    imported = run_ovp("rates", "import", str(deck), "--account", "acme", "--database", database_url)
+    assert imported.returncode == 0, imported.stderr
+
+    server = start_server(auth="keys")
+    sdk = server.client(key)
+    profile = sdk.outbound_voice_profiles.create(
+        name="london office", whitelisted_destinations=["GB"], daily_spend_limit="1.00",
+        daily_spend_limit_enabled=True,
+    ).data
+    assert profile is not None
+    assert profile.id is not None
+    trunk = sdk.credential_connections.create(
+        connection_name="pbx trunk", user_name="pbxtrunk1", password="s3cret-passw0rd",
+        outbound={"outbound_voice_profile_id": profile.id},
+    ).data
+    assert trunk is not None
+
+    with server.http(key) as switch:
+        allowed = switch.post(CALLS, json={"connection_id": trunk.id, "to": "+442071838750", "from": "+441632960001"})
+        assert allowed.status_code == 200, allowed.text
+        call = allowed.json()["data"]
+        assert (call["decision"], call["country_code"], call["prefix"], call["rate"]) == ("allowed", "GB", "4420",
+                                                                                          "0.0120")
+        ended = switch.post(f"{CALLS}/{call['id']}/actions/end", json={"duration_secs": 150}).json()["data"]
+        assert (ended["billed_secs"], ended["cost"]) == (180, "0.036000")
+        usage = switch.get(f"/ovp/outbound_voice_profiles/{profile.id}/usage").json()["data"]
+        assert (usage["spent"], usage["active_calls"]) == ("0.036000", 0)
+        assert switch.get(f"{CALLS}/{call['id']}", headers={"Authorization": "Bearer not-a-key"}).status_code == 401
