@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -114,3 +115,41 @@ def test_a_call_ended_many_times_at_once_books_once(start_server: StartServer, a
     with servers[1].http(account) as client:
         usage = client.get(f"/ovp/outbound_voice_profiles/{profile_id}/usage").json()["data"]
     assert usage["spent"] == cost == "0.120000"
+
+
+def test_crossing_calls_of_several_profiles_through_two_servers_all_succeed_and_add_up(
+    start_server: StartServer, account: str
+) -> None:
+    """Each call is authorized through one server and ended through the other, over four profiles
+    at once: groups of writes on the two servers take profiles' rows in every order. None may fail
+    or stall, and each profile's spend must be exactly the sum of its calls' costs."""
+    servers = (start_server(), start_server())
+    profiles = [prepare(servers[0], account, concurrent_call_limit=1000, daily_spend_limit="100000.00",
+                        daily_spend_limit_enabled=True) for _ in range(4)]
+    costs: dict[str, list[str]] = {profile: [] for profile in profiles}
+
+    async def main() -> None:
+        async with (async_client(servers[0].origin, account, CONNECTIONS) as one,
+                    async_client(servers[1].origin, account, CONNECTIONS) as two):
+
+            async def caller(n: int) -> None:
+                for round_number in range(8):
+                    profile = profiles[(n + round_number) % len(profiles)]
+                    first, second = (one, two) if (n + round_number) % 2 else (two, one)
+                    asked = await first.post(CALLS, json={"outbound_voice_profile_id": profile, "to": UK, "from": "x"})
+                    assert asked.status_code == 200, asked.text
+                    call = asked.json()["data"]
+                    assert call["decision"] == "allowed", call
+                    ended = await second.post(f"{CALLS}/{call['id']}/actions/end",
+                                              json={"duration_secs": 1 + (n * 7 + round_number) % 200})
+                    assert ended.status_code == 200, ended.text
+                    costs[profile].append(ended.json()["data"]["cost"])
+
+            await asyncio.wait_for(asyncio.gather(*(caller(n) for n in range(2 * CONNECTIONS))), DEADLINE_S)
+
+    asyncio.run(main())
+    with servers[0].http(account) as client:
+        for profile in profiles:
+            usage = client.get(f"/ovp/outbound_voice_profiles/{profile}/usage").json()["data"]
+            assert usage["active_calls"] == 0
+            assert Decimal(usage["spent"]) == sum(Decimal(cost) for cost in costs[profile])
