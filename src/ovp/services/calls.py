@@ -27,6 +27,7 @@ from ovp.domain.ids import IdGenerator, parse_id
 from ovp.domain.profile import ProfileDocument
 from ovp.domain.validation import BAD_VALUE, MISSING, parse_object
 from ovp.store import calls as store
+from ovp.store import connections as connection_store
 from ovp.store import profiles as profile_store
 from ovp.store.database import Transaction
 from ovp.store.rates import AccountRates
@@ -93,7 +94,7 @@ def _subject(tx: Transaction, account_id: str, body: AuthorizeBody) -> Subject:
         return Subject(named, None, body.to, body.caller)
     connection_id = _reference(body.connection_id, "/connection_id", "connection")
     try:
-        attached = store.outbound_profile_of(tx, account_id, connection_id)
+        attached = connection_store.outbound_profile_of(tx, account_id, connection_id)
     except NotFound:
         raise _no_such("connection", connection_id, "/connection_id") from None
     return Subject(attached, connection_id, body.to, body.caller)

@@ -9,17 +9,13 @@ from sqlalchemy import bindparam, func, literal_column, select, text
 from ovp.domain.authorization import Authorization
 from ovp.domain.billing import dollars
 from ovp.domain.call_policy import Usage
-from ovp.domain.errors import NotFound
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import call_authorizations, daily_spend, profiles
 
 _CALLS = call_authorizations.c
 _SPEND = daily_spend.c
 _FIELDS = [field.name for field in fields(Authorization)]
-_ROW = [_CALLS.id, _CALLS.profile_id, _CALLS.connection_id, _CALLS.dialled, _CALLS.caller, _CALLS.country,
-        _CALLS.prefix, _CALLS.per_minute, _CALLS.billing_increment, _CALLS.reserved_micros, _CALLS.recording,
-        _CALLS.authorized_ms, _CALLS.expires_ms, _CALLS.ended_ms, _CALLS.duration_secs, _CALLS.billed_secs,
-        _CALLS.cost_micros]
+_ROW = [_CALLS[name] for name in _FIELDS]  # a row reads back as Authorization(*row)
 _OWNED = (_CALLS.account_id == bindparam("owner")) & (_CALLS.id == bindparam("call_id"))
 _ACTIVE = (_CALLS.profile_id == bindparam("profile_id")) & _CALLS.ended_ms.is_(None) & (
     _CALLS.expires_ms > bindparam("now_ms")
@@ -66,9 +62,6 @@ _BOOK = Statement(text(
     "VALUES (:profile_id, :day, :owner, :cost_micros) "
     "ON CONFLICT (profile_id, day) DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
 ))
-_CONNECTION_PROFILE = Statement(text(
-    "SELECT outbound_voice_profile_id FROM credential_connections WHERE account_id = :owner AND id = :connection_id"
-))
 _DELETE_CALLS = Statement(call_authorizations.delete().where(_CALLS.account_id == bindparam("owner")))
 _DELETE_SPEND = Statement(daily_spend.delete().where(_SPEND.account_id == bindparam("owner")))
 _DELETE_ALL_CALLS = Statement(call_authorizations.delete())
@@ -80,15 +73,6 @@ _PURGE_CALLS = Statement(
 )
 _PURGE_SPEND = Statement(daily_spend.delete().where(_SPEND.day < bindparam("before_day")))
 _DELETE_ALL_SPEND = Statement(daily_spend.delete())
-
-
-def outbound_profile_of(tx: Transaction, account_id: str, connection_id: int) -> int | None:
-    """The profile of the account's connection, None when it has none; NotFound without the connection."""
-    found = tx.rows(_CONNECTION_PROFILE, {"owner": account_id, "connection_id": connection_id})
-    if not found:
-        raise NotFound()
-    profile_id: int | None = found[0][0]
-    return profile_id
 
 
 @dataclass(frozen=True)

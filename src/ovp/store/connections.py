@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, bindparam, func, select
 
 from ovp.domain.connection import ConnectionDocument, outbound_profile_id
 from ovp.domain.connection_listing import ConnectionListQuery
+from ovp.domain.errors import NotFound
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import connections
@@ -51,6 +52,22 @@ def count_by_profile(tx: Transaction, account_id: str, profile_ids: Sequence[int
     params: dict[str, Any] = {f"p{i}": profile_id for i, profile_id in enumerate(profile_ids)}
     rows = tx.rows(_count_statement(len(profile_ids)), {"owner": account_id, **params})
     return {int(profile_id): int(count) for profile_id, count in rows}
+
+
+_OUTBOUND_PROFILE = Statement(
+    select(_COLUMNS.outbound_voice_profile_id)
+    .where((_COLUMNS.account_id == bindparam("owner")) & (_COLUMNS.id == bindparam("connection_id")))
+)
+
+
+def outbound_profile_of(tx: Transaction, account_id: str, connection_id: int) -> int | None:
+    """The profile of the account's connection, None when it has none; NotFound without the
+    connection. A read of one column: a call's authorization needs no more of the connection."""
+    found = tx.rows(_OUTBOUND_PROFILE, {"owner": account_id, "connection_id": connection_id})
+    if not found:
+        raise NotFound()
+    profile_id: int | None = found[0][0]
+    return profile_id
 
 
 _SORT_COLUMNS: dict[str, ColumnElement[Any]] = {"created_at": _COLUMNS.created_at, "active": _COLUMNS.active}
