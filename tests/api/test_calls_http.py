@@ -220,6 +220,7 @@ def test_the_recording_instruction_follows_call_recording(
         ({"outbound_voice_profile_id": "123", "to": US, "from": "x"}, ["/outbound_voice_profile_id"]),
         ({"outbound_voice_profile_id": "abc", "to": US, "from": "x"}, ["/outbound_voice_profile_id"]),
         ({"connection_id": "123", "to": US, "from": "x"}, ["/connection_id"]),
+        ({"outbound_voice_profile_id": "1", "to": "+1415\u0000", "from": "a\u0000b"}, ["/to", "/from"]),
     ],
 )
 def test_bad_requests_list_every_problem(ready: Api, body: dict[str, Any], pointers: list[str]) -> None:
@@ -240,13 +241,21 @@ def test_another_accounts_profile_and_calls_are_not_found(ready: Api, other_api:
     assert usage(ready, profile)["active_calls"] == 1
 
 
-@pytest.mark.parametrize("body", [{}, {"duration_secs": -1}, {"duration_secs": "60"}, {"duration_secs": 2**31}])
+@pytest.mark.parametrize(
+    "body", [{}, {"duration_secs": -1}, {"duration_secs": "60"}, {"duration_secs": 31 * 24 * 3600 + 1}]
+)
 def test_an_end_needs_a_duration(ready: Api, body: dict[str, Any]) -> None:
     call = ask(ready, ready.create())
     response = ready.request("POST", f"{CALLS}/{call['id']}/actions/end", json=body)
     assert response.status_code == 422
     assert response.json()["errors"][0]["source"]["pointer"] == "/duration_secs"
     assert ready.request("GET", f"{CALLS}/{call['id']}").json()["data"]["status"] == "active"
+
+
+def test_the_longest_call_allowed_is_billed(ready: Api) -> None:
+    call = ask(ready, ready.create())
+    ended = end(ready, call["id"], 31 * 24 * 3600)  # a month, in whole minutes
+    assert (ended["billed_secs"], ended["cost"]) == (31 * 24 * 3600, "223.200000")
 
 
 @pytest.mark.parametrize("path", [f"{CALLS}/0", f"{CALLS}/abc", f"{CALLS}/99999999999999999999"])

@@ -44,3 +44,14 @@ def test_a_huge_bad_deck_reports_at_most_a_hundred_problems() -> None:
     with pytest.raises(InvalidInput) as raised:
         parse_rate_deck("x,y\n" * 10_000)
     assert len(raised.value.problems) == 100
+
+
+def test_rates_read_back_plainly() -> None:
+    assert {prefix: str(rate) for prefix, rate in parse_rate_deck("1,1e2\n2,-0\n3,0.0100\n").items()} == {
+        "1": "100", "2": "0", "3": "0.0100"}
+
+
+def test_text_the_csv_reader_cannot_read_is_a_problem_with_its_line() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        parse_rate_deck("prefix,rate\n1,0.01\n2," + "9" * 200_000 + "\n")
+    assert [problem.pointer for problem in raised.value.problems] == ["/lines/3"]

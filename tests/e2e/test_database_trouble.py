@@ -3,6 +3,7 @@ back, service resumes by itself. The PostgreSQL here is a throwaway cluster of t
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import tempfile
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.load import async_client
 from tests.e2e.servers import PROFILES, OvpServer, launch
 from tests.e2e.throwaway_postgres import ThrowawayPostgres, postgres_binaries, throwaway_postgres
 
@@ -105,3 +107,30 @@ def test_sqlite_locked_past_the_wait_is_a_503(tmp_path: Path, serve: Callable[[s
         assert seconds < PROMPT_S
         assert client.get(f"{PROFILES}/{created['id']}").json()["data"]["name"] == "office"
         assert client.patch(f"{PROFILES}/{created['id']}", json={"name": "after"}).status_code == 200
+
+
+def test_writes_waiting_together_on_a_locked_sqlite_all_get_one_prompt_503(
+    tmp_path: Path, serve: Callable[[str], OvpServer]
+) -> None:
+    """Eight writes that arrive together share one wait: not one bounded wait each, one after
+    another, with the server's event loop held all along."""
+    database = tmp_path / "locked.db"
+    server = serve(f"sqlite:///{database}")
+    with server.http("locked") as client:
+        created = client.post(PROFILES, json={"name": "office"}).json()["data"]
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+
+    async def together() -> list[int]:
+        async with async_client(server.origin, "locked", 8) as client:
+            patches = [client.patch(f"{PROFILES}/{created['id']}", json={"name": f"blocked {n}"}) for n in range(8)]
+            return [response.status_code for response in await asyncio.gather(*patches)]
+
+    began = time.monotonic()
+    try:
+        statuses = asyncio.run(together())
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert statuses == [503] * 8
+    assert time.monotonic() - began < PROMPT_S  # eight waits in a row would take 40 s

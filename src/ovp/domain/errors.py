@@ -103,6 +103,11 @@ class ServiceUnavailable(OvpError):
         )
 
 
+class LockWaitExpired(ServiceUnavailable):
+    """A row lock stayed held past the wait allowed for it: a 503 to the client, and for a group
+    commit a sign to run its writes again one by one rather than the database being down."""
+
+
 class Unexpected(OvpError):
     status = 500
 

@@ -39,7 +39,10 @@ def parse_rate(text: str) -> Decimal | None:
     exponent = rate.as_tuple().exponent
     if not rate.is_finite() or not isinstance(exponent, int) or -exponent > RATE_DECIMALS:
         return None
-    return rate if 0 <= rate < MAX_RATE else None
+    if not 0 <= rate < MAX_RATE:
+        return None
+    # Written back plainly: "1e2" reads as 100, and "-0" as 0.
+    return Decimal(format(rate.copy_abs(), "f"))
 
 
 def _columns(header: list[str]) -> tuple[int, int] | None:
@@ -49,10 +52,22 @@ def _columns(header: list[str]) -> tuple[int, int] | None:
     return None
 
 
+def _rows(text: str) -> list[list[str]]:
+    """The CSV's rows; text the csv module cannot read (a field over its size limit, a NUL) is a
+    422 naming the line."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as error:
+        code, title = BAD_VALUE
+        line = reader.line_num
+        raise InvalidInput([Problem(code, title, f"line {line}: {error}", pointer=f"/lines/{line}")]) from None
+
+
 def parse_rate_deck(text: str) -> dict[str, Decimal]:
     """The deck's rates by prefix (E.164 digits without "+"); raises InvalidInput listing every
     bad line."""
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _rows(text)
     columns = _columns(rows[0]) if rows else None
     first_data_line = 2 if columns else 1
     prefix_at, rate_at = columns or (0, 1)

@@ -22,10 +22,10 @@ from ovp.domain.authorization import Authorization
 from ovp.domain.billing import BillingIncrement, cost_micros
 from ovp.domain.call_policy import Allowed, CallRequest, Rejected, Usage
 from ovp.domain.errors import InvalidInput, NotFound, Problem
-from ovp.domain.fields import MAX_INT32
 from ovp.domain.ids import IdGenerator, parse_id
 from ovp.domain.profile import ProfileDocument
 from ovp.domain.validation import BAD_VALUE, MISSING, parse_object
+from ovp.services.creating import with_new_id
 from ovp.store import calls as store
 from ovp.store import connections as connection_store
 from ovp.store import profiles as profile_store
@@ -43,15 +43,23 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True, populate_by_name=True)
 
 
+# Numbers as a switch writes them; control characters (NUL above all) are refused, since no
+# number holds one and PostgreSQL cannot store NUL.
+NumberText = Annotated[str, Field(max_length=64, pattern=r"^[^\x00-\x1f\x7f]*$")]
+# A call reported as lasting longer than a month is a switch's mistake; the cap also keeps the
+# billed time, rounded up to an increment, within the database's 32-bit column.
+MAX_DURATION_SECS = 31 * 24 * 3600
+
+
 class AuthorizeBody(_Body):
     connection_id: str | None = None
     outbound_voice_profile_id: str | None = None
-    to: Annotated[str, Field(min_length=1, max_length=64)]
-    caller: Annotated[str, Field(alias="from", max_length=64)]
+    to: Annotated[NumberText, Field(min_length=1)]
+    caller: Annotated[NumberText, Field(alias="from")]
 
 
 class EndBody(_Body):
-    duration_secs: Annotated[int, Field(ge=0, le=MAX_INT32)]
+    duration_secs: Annotated[int, Field(ge=0, le=MAX_DURATION_SECS)]
 
 
 @dataclass(frozen=True)
@@ -143,17 +151,21 @@ def authorize(
 def _record(tx: Transaction, account_id: str, subject: Subject, allowed: Allowed, ids: IdGenerator,
             settings: CallSettings, now: datetime) -> Authorization:
     assert subject.profile_id is not None, "only a call with a profile is allowed"
-    authorized_ms = _ms(now)
-    authorization = Authorization(
-        id=ids.next_id(), profile_id=subject.profile_id, connection_id=subject.connection_id,
-        dialled=subject.dialled, caller=subject.caller, country=allowed.country, prefix=allowed.prefix,
-        per_minute=str(allowed.rate), billing_increment=str(settings.billing),
-        reserved_micros=cost_micros(allowed.rate, settings.billing.initial),
-        recording=orjson.dumps(dataclasses.asdict(allowed.recording)).decode(),
-        authorized_ms=authorized_ms, expires_ms=authorized_ms + settings.max_call_secs * 1000,
-    )
-    store.insert(tx, account_id, authorization)
-    return authorization
+    profile_id, authorized_ms = subject.profile_id, _ms(now)
+
+    def insert(call_id: int) -> Authorization:
+        authorization = Authorization(
+            id=call_id, profile_id=profile_id, connection_id=subject.connection_id,
+            dialled=subject.dialled, caller=subject.caller, country=allowed.country, prefix=allowed.prefix,
+            per_minute=str(allowed.rate), billing_increment=str(settings.billing),
+            reserved_micros=cost_micros(allowed.rate, settings.billing.initial),
+            recording=orjson.dumps(dataclasses.asdict(allowed.recording)).decode(),
+            authorized_ms=authorized_ms, expires_ms=authorized_ms + settings.max_call_secs * 1000,
+        )
+        store.insert(tx, account_id, authorization)
+        return authorization
+
+    return with_new_id(ids, insert)
 
 
 def profile_counters(tx: Transaction, account_id: str, profile_id: int, now: datetime) -> store.Counters:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
@@ -25,7 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import ClauseElement
 
-from ovp.domain.errors import ServiceUnavailable
+from ovp.domain.errors import LockWaitExpired, ServiceUnavailable
 from ovp.store.checkpoint import Checkpointer
 from ovp.store.engine import SQLITE_BUSY_TIMEOUT_MS, is_memory_sqlite
 from ovp.store.group_commit import GroupCommit
@@ -147,6 +148,7 @@ class Database:
         # SQLite connections are local and never go stale, so each thread keeps its own for good:
         # a pool checkout and check-in would cost more than a primary-key query.
         self._held = threading.local()
+        self._impatient_until = 0.0  # time.monotonic(); see _waits_allowed
         self._writer_lock = (
             WriterLock(str(engine.url.database), SQLITE_BUSY_TIMEOUT_MS / 1000)
             if self._sqlite and not self._in_memory else None
@@ -165,10 +167,38 @@ class Database:
         then waits for a row lock only briefly: two servers' groups can take the same rows in
         opposite orders, and rather than deadlock until PostgreSQL notices (a second), the group
         gives up within GROUP_LOCK_WAIT_MS and its writes run again one by one."""
-        if self._sqlite:
-            with _unavailable_on_lock(), self._sqlite_transaction(write) as tx:
+        with self._waits_allowed(write or not self._sqlite) as patient:
+            if self._sqlite:
+                with _unavailable_on_lock(), self._sqlite_transaction(write, patient) as tx:
+                    yield tx
+                return
+            if not patient:
+                raise ServiceUnavailable()
+            with self._postgres_transaction(write, grouped) as tx:
                 yield tx
+
+    @contextmanager
+    def _waits_allowed(self, applies: bool) -> Iterator[bool]:
+        """Whether this attempt may wait its bounded time for the database. Not in the second
+        after a wait ran out: each wait holds the worker's event loop, and the requests queued
+        behind it would only wait as long for the same answer. Then SQLite is tried without
+        waiting (a write lock released meanwhile is taken at once), and PostgreSQL not at all
+        (Retry-After says when to come back). On SQLite only writes wait on another process."""
+        if not applies:
+            yield True
             return
+        patient = time.monotonic() >= self._impatient_until
+        try:
+            yield patient
+        except LockWaitExpired:  # a lock held a while by another writer, not the database down
+            raise
+        except ServiceUnavailable:
+            if patient:
+                self._impatient_until = time.monotonic() + ServiceUnavailable.RETRY_AFTER_SECONDS
+            raise
+
+    @contextmanager
+    def _postgres_transaction(self, write: bool, grouped: bool) -> Iterator[Transaction]:
         with self._pooled() as pooled:
             tx = Transaction(pooled.driver_connection, self.dialect)
             # A read of several statements (a page and its total) sees one snapshot.
@@ -191,7 +221,7 @@ class Database:
         try:
             yield pooled
         except psycopg.errors.LockNotAvailable as error:  # a lock wait ran out; the connection is fine
-            raise ServiceUnavailable() from error
+            raise LockWaitExpired() from error
         except psycopg.OperationalError as error:
             # The connection may be dead (a restarted server): never hand it out again.
             pooled.invalidate(error)
@@ -205,8 +235,11 @@ class Database:
         implicit transaction of its own, sparing the BEGIN and COMMIT that cost as much as a
         primary-key read. Reads of several statements that must agree take `transaction`."""
         if not self._sqlite:
-            with self._pooled() as pooled:
-                yield Transaction(pooled.driver_connection, self.dialect)  # autocommit: its own transaction
+            with self._waits_allowed(True) as patient:
+                if not patient:
+                    raise ServiceUnavailable()
+                with self._pooled() as pooled:
+                    yield Transaction(pooled.driver_connection, self.dialect)  # autocommit: its own transaction
             return
         with _unavailable_on_lock():
             yield Transaction(self._held_connection().driver_connection, self.dialect)
@@ -218,18 +251,26 @@ class Database:
         return held
 
     @contextmanager
-    def _sqlite_transaction(self, write: bool) -> Iterator[Transaction]:
+    def _sqlite_transaction(self, write: bool, patient: bool = True) -> Iterator[Transaction]:
         if write and self._writer_lock is not None:
-            with self._writer_lock.held(), self._sqlite_transaction_on_held(write) as tx:
+            with self._writer_lock.held(wait=patient), self._sqlite_transaction_on_held(write, patient) as tx:
                 yield tx
             return
-        with self._sqlite_transaction_on_held(write) as tx:
+        with self._sqlite_transaction_on_held(write, patient) as tx:
             yield tx
 
     @contextmanager
-    def _sqlite_transaction_on_held(self, write: bool) -> Iterator[Transaction]:
+    def _sqlite_transaction_on_held(self, write: bool, patient: bool) -> Iterator[Transaction]:
         held = self._held_connection()
-        held.driver_connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
+        connection: sqlite3.Connection = held.driver_connection  # type: ignore[assignment]
+        if patient:
+            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        else:
+            connection.execute("PRAGMA busy_timeout=0")
+            try:
+                connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            finally:
+                connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         try:
             with _committing(held, self.dialect) as tx:
                 yield tx

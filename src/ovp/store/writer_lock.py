@@ -31,11 +31,11 @@ class WriterLock:
         self._descriptor: int | None = None
 
     @contextmanager
-    def held(self) -> Iterator[None]:
+    def held(self, *, wait: bool = True) -> Iterator[None]:
         """Holds the lock for the block; ServiceUnavailable if another process kept it past the
-        timeout."""
+        timeout (or at all, without `wait`)."""
         descriptor = self._open()
-        self._acquire(descriptor)
+        self._acquire(descriptor, self._timeout_s if wait else 0.0)
         try:
             yield
         finally:
@@ -46,8 +46,8 @@ class WriterLock:
             self._descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         return self._descriptor
 
-    def _acquire(self, descriptor: int) -> None:
-        deadline = time.monotonic() + self._timeout_s
+    def _acquire(self, descriptor: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
         pause = FIRST_PAUSE_S
         while True:
             try:
