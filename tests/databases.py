@@ -48,15 +48,25 @@ def _libpq(url: str) -> str:
 
 
 @contextmanager
+def migrated_database(url: str) -> Iterator[Database]:
+    """The database at `url`, brought up to date, and closed at the end of the block."""
+    database = Database(make_engine(url))
+    try:
+        upgrade(database)
+        yield database
+    finally:
+        database.dispose()
+
+
+@contextmanager
 def scratch_postgres_database(admin_url: str) -> Iterator[str]:
     """A new, migrated database on the server of `admin_url`, dropped afterwards."""
     name = f"ovp_test_{os.getpid()}_{secrets.token_hex(4)}"
     with psycopg.connect(_libpq(admin_url), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    database = Database(make_engine(url))
-    upgrade(database)
-    database.dispose()
+    with migrated_database(url):
+        pass
     try:
         yield url
     finally:

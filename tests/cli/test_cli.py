@@ -15,10 +15,8 @@ from ovp.api.app import create_app
 from ovp.config import Settings
 from ovp.domain.authorization import Authorization
 from ovp.store import calls as call_store
-from ovp.store.database import Database
-from ovp.store.engine import make_engine
-from ovp.store.migrate import upgrade
 from tests.conftest import PROFILES, bearer
+from tests.databases import migrated_database
 
 OVP = str(Path(sys.executable).with_name("ovp"))
 
@@ -169,8 +167,6 @@ def test_rates_import_refuses_bad_input_in_one_line(tmp_path: Path, content: str
 
 def test_calls_purge_deletes_only_old_calls_that_hold_no_slot(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ovp.db'}"
-    database = Database(make_engine(url))
-    upgrade(database)
     now_ms = int(time.time() * 1000)
     day_ms = 24 * 3600 * 1000
     old = Authorization(1, 7, None, "+14155552671", "x", "US", "1", "0.01", "60/60", 0, "{}",
@@ -181,17 +177,14 @@ def test_calls_purge_deletes_only_old_calls_that_hold_no_slot(tmp_path: Path) ->
         replace(old, id=3, expires_ms=now_ms + day_ms),  # old, yet still holding its slot: kept
         replace(old, id=4, authorized_ms=now_ms, expires_ms=now_ms + 60_000),  # recent: kept
     ]
-    with database.transaction(write=True) as tx:
+    with migrated_database(url) as database, database.transaction(write=True) as tx:
         for row in rows:
             call_store.insert(tx, "acme", row)
         call_store.end(tx, "acme", replace(old, id=4, ended_ms=now_ms, duration_secs=1, billed_secs=60,
                                            cost_micros=1), "2020-01-01")
-    database.dispose()
     result = ovp("calls", "purge", "--older-than", "2", "--database", url)
     assert result.returncode == 0, result.stderr
     assert "purged 2 call authorizations and 1 days of spend" in result.stderr
-    database = Database(make_engine(url))
-    with database.transaction(write=False) as tx:
+    with migrated_database(url) as database, database.transaction(write=False) as tx:
         assert [call_store.get(tx, "acme", n) is not None for n in (1, 2, 3, 4)] == [False, False, True, True]
-    database.dispose()
     assert ovp("calls", "purge", "--older-than", "1", "--database", url).returncode == 2

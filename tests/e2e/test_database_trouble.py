@@ -8,6 +8,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -90,19 +91,26 @@ def test_postgres_going_away_is_a_prompt_503_and_service_resumes(
         assert client.patch(path, json={"name": "resumed"}).status_code == 200
 
 
+@contextmanager
+def write_lock_held(database: Path) -> Iterator[None]:
+    """Another process's view: a connection of our own takes SQLite's write lock and keeps it,
+    past ovp's bounded wait, for the block."""
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 def test_sqlite_locked_past_the_wait_is_a_503(tmp_path: Path, serve: Callable[[str], OvpServer]) -> None:
     database = tmp_path / "locked.db"
     server = serve(f"sqlite:///{database}")
     with server.http("locked") as client:
         created = client.post(PROFILES, json={"name": "office"}).json()["data"]
-        # Another process takes the write lock and keeps it past ovp's bounded wait.
-        holder = sqlite3.connect(database, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
+        with write_lock_held(database):
             response, seconds = timed(client, "PATCH", f"{PROFILES}/{created['id']}", json={"name": "blocked"})
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
         assert response.status_code == 503
         assert seconds < PROMPT_S
         assert client.get(f"{PROFILES}/{created['id']}").json()["data"]["name"] == "office"
@@ -118,8 +126,6 @@ def test_writes_waiting_together_on_a_locked_sqlite_all_get_one_prompt_503(
     server = serve(f"sqlite:///{database}")
     with server.http("locked") as client:
         created = client.post(PROFILES, json={"name": "office"}).json()["data"]
-    holder = sqlite3.connect(database, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
 
     async def together() -> list[int]:
         async with async_client(server.origin, "locked", 8) as client:
@@ -127,10 +133,7 @@ def test_writes_waiting_together_on_a_locked_sqlite_all_get_one_prompt_503(
             return [response.status_code for response in await asyncio.gather(*patches)]
 
     began = time.monotonic()
-    try:
+    with write_lock_held(database):
         statuses = asyncio.run(together())
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
     assert statuses == [503] * 8
     assert time.monotonic() - began < PROMPT_S  # eight waits in a row would take 40 s

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,10 +13,8 @@ from ovp.services import calls as service
 from ovp.services import profiles as profile_service
 from ovp.store import calls as call_store
 from ovp.store import rates as rate_store
-from ovp.store.database import Database
+from ovp.store.database import Database, Transaction
 from ovp.store.documents import DuplicateId
-from ovp.store.engine import make_engine
-from ovp.store.migrate import upgrade
 
 
 class ScriptedIds(IdGenerator):
@@ -36,23 +33,24 @@ class ScriptedIds(IdGenerator):
         super().reseed()
 
 
-@pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    opened = Database(make_engine(database_url))
-    upgrade(opened)
-    yield opened
-    opened.dispose()
+def _prepare(tx: Transaction) -> str:
+    """The account's deck and a profile to call through; answers the profile's id."""
+    rate_store.replace_deck(tx, "acme", {"1": Decimal("0.01")})
+    profile_id: str = profile_service.create(tx, "acme", {"name": "office"}, IdGenerator()).value["id"]
+    return profile_id
+
+
+def _ask(tx: Transaction, profile_id: str, ids: IdGenerator) -> service.Outcome:
+    request = service.parse_authorize({"to": "+14155552671", "from": "x", "outbound_voice_profile_id": profile_id})
+    return service.authorize(tx, "acme", request, ids, service.CallSettings(), datetime.now(UTC))
 
 
 def test_a_taken_id_is_drawn_again(database: Database) -> None:
-    ask = service.parse_authorize({"to": "+14155552671", "from": "x", "outbound_voice_profile_id": "0"})
     with database.transaction(write=True) as tx:
-        rate_store.replace_deck(tx, "acme", {"1": Decimal("0.01")})
-        profile_id = profile_service.create(tx, "acme", {"name": "office"}, IdGenerator()).value["id"]
-        ask = ask.model_copy(update={"outbound_voice_profile_id": profile_id})
-        first = service.authorize(tx, "acme", ask, ScriptedIds(4242), service.CallSettings(), datetime.now(UTC))
+        profile_id = _prepare(tx)
+        first = _ask(tx, profile_id, ScriptedIds(4242))
         ids = ScriptedIds(4242)
-        second = service.authorize(tx, "acme", ask, ids, service.CallSettings(), datetime.now(UTC))
+        second = _ask(tx, profile_id, ids)
         stored = call_store.get(tx, "acme", 4242)
     assert first.decision.id == 4242  # type: ignore[union-attr]
     assert second.decision.id != 4242  # type: ignore[union-attr]
@@ -62,12 +60,8 @@ def test_a_taken_id_is_drawn_again(database: Database) -> None:
 
 
 def test_the_store_refuses_a_taken_id_without_changing_anything(database: Database) -> None:
-    ask = service.parse_authorize({"to": "+14155552671", "from": "x", "outbound_voice_profile_id": "0"})
     with database.transaction(write=True) as tx:
-        rate_store.replace_deck(tx, "acme", {"1": Decimal("0.01")})
-        profile_id = profile_service.create(tx, "acme", {"name": "office"}, IdGenerator()).value["id"]
-        ask = ask.model_copy(update={"outbound_voice_profile_id": profile_id})
-        taken = service.authorize(tx, "acme", ask, ScriptedIds(77), service.CallSettings(), datetime.now(UTC))
+        taken = _ask(tx, _prepare(tx), ScriptedIds(77))
         assert not isinstance(taken.decision, Rejected)
         with pytest.raises(DuplicateId):
             call_store.insert(tx, "other", taken.decision)

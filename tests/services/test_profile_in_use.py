@@ -4,29 +4,17 @@ runs first, the other sees it, so no connection is ever left naming a deleted pr
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from ovp.domain.errors import InvalidInput, OvpError, ResourceInUse
 from ovp.domain.ids import IdGenerator
 from ovp.services import connections, profiles
 from ovp.store.database import Database, Transaction
-from ovp.store.engine import make_engine
-from ovp.store.migrate import upgrade
 
 ACCOUNT = "account-a"
 WAIT_S = 10.0
 STILL_WAITING_S = 0.5
-
-
-@pytest.fixture
-def database(file_database_url: str) -> Iterator[Database]:
-    opened = Database(make_engine(file_database_url))
-    upgrade(opened)
-    yield opened
-    opened.dispose()
 
 
 def _connection_body(profile_id: str) -> dict[str, Any]:
