@@ -81,7 +81,6 @@ def client(database_url: str) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=database_url, auth="open"))
     with TestClient(app) as test_client:
         yield test_client
-    app.context.database.dispose()
 
 
 @pytest.fixture

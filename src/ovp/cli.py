@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +17,7 @@ import click
 import orjson
 import uvicorn
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError
 
 from ovp.config import DEFAULT_DATABASE_URL, Settings
 from ovp.domain.billing import BillingIncrement
@@ -23,17 +25,17 @@ from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import InvalidInput
 from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
 from ovp.domain.rates import parse_rate_deck
-from ovp.services import seed
+from ovp.services import seed as seeding
 from ovp.store import calls as call_store
 from ovp.store import keys as key_store
 from ovp.store import rates as rate_store
+from ovp.store.backends import DEFAULT_TIMEOUT_S, is_memory_sqlite, open_database
 from ovp.store.database import Database
-from ovp.store.engine import is_memory_sqlite, make_engine
-from ovp.store.migrate import upgrade
 
 log = logging.getLogger("ovp")
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def _check_database_url(_ctx: click.Context, _param: click.Parameter, url: str) -> str:
@@ -73,16 +75,22 @@ def database_option(function: F) -> F:
     )(function)
 
 
-def _open_database(url: str) -> Database:
-    try:
-        database = Database(make_engine(url))
-        upgrade(database)
-    except SQLAlchemyError as error:
-        reason = " ".join(str(getattr(error, "orig", None) or error).split())
-        raise click.ClickException(f"cannot use the database {shown(url)}: {reason}") from error
-    except Exception as error:  # a driver error outside SQLAlchemy's wrapping, e.g. a bad URL
-        raise click.ClickException(f"cannot use the database {shown(url)}: {' '.join(str(error).split())}") from error
-    return database
+def with_database(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
+    """Opens the database at `url`, brings it up to date, runs `use` on it, and closes it."""
+
+    async def run() -> T:
+        database = open_database(url)
+        try:
+            try:
+                await database.migrate()
+            except Exception as error:  # SQLAlchemy's errors, the drivers' (a bad URL), OSError
+                reason = " ".join(str(getattr(error, "orig", None) or error).split())
+                raise click.ClickException(f"cannot use the database {shown(url)}: {reason}") from error
+            return await use(database)
+        finally:
+            await database.close()
+
+    return asyncio.run(run())
 
 
 def shown(url: str) -> str:
@@ -142,6 +150,14 @@ def cli() -> None:
     help="Seconds after which an authorized call never ended releases its slot.",
 )
 @click.option(
+    "--db-timeout",
+    envvar="OVP_DB_TIMEOUT",
+    type=click.FloatRange(0.1, 300),
+    default=DEFAULT_TIMEOUT_S,
+    show_default=True,
+    help="Seconds any one database operation may take; past it, the request gets a 503.",
+)
+@click.option(
     "--seed",
     "seed_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -155,7 +171,8 @@ def cli() -> None:
 )
 def serve(
     host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str,
-    billing_increment: BillingIncrement, max_call_duration: int, seed_file: Path | None, seed_token: str,
+    billing_increment: BillingIncrement, max_call_duration: int, db_timeout: float, seed_file: Path | None,
+    seed_token: str,
 ) -> None:
     """Run the HTTP server."""
     settings = Settings(
@@ -167,6 +184,7 @@ def serve(
         sqlite_synchronous=sqlite_synchronous.upper(),  # type: ignore[arg-type]
         billing_increment=str(billing_increment),
         max_call_duration=max_call_duration,
+        db_timeout=db_timeout,
     )
     if workers > 1 and is_memory_sqlite(database_url):
         raise click.BadParameter("an in-memory database cannot be shared by several workers", param_hint="--workers")
@@ -174,12 +192,14 @@ def serve(
         raise click.BadParameter("seeding is for the emulator: serve with --auth open", param_hint="--seed")
     if seed_file is not None and is_memory_sqlite(database_url):
         raise click.BadParameter("a seed in an in-memory database would not reach the server", param_hint="--seed")
-    database = _open_database(database_url)
-    if seed_file is not None:
-        _load_seed(database, seed_file, seed_token)
-    with database.transaction(write=False) as tx:
-        active_keys = key_store.count_active(tx)
-    database.dispose()
+    seed = _read_seed(seed_file) if seed_file is not None else None
+
+    async def prepare(database: Database) -> int:
+        if seed is not None:
+            await _load_seed(database, seed, seed_token)
+        return await database.read_one(key_store.count_active)
+
+    active_keys = with_database(database_url, prepare)
     _announce(settings, active_keys)
     os.environ.update(settings.to_environment())
     uvicorn.run(
@@ -196,17 +216,27 @@ def serve(
     )
 
 
-def _load_seed(database: Database, seed_file: Path, token: str) -> None:
+@dataclass(frozen=True)
+class _Seed:
+    path: Path
+    document: object
+
+
+def _read_seed(seed_file: Path) -> _Seed:
     try:
-        document = orjson.loads(seed_file.read_bytes())
-        with database.transaction(write=True) as tx:
-            loaded = seed.load(tx, open_mode_account(token), document)
+        return _Seed(seed_file, orjson.loads(seed_file.read_bytes()))
     except orjson.JSONDecodeError as error:
         raise click.BadParameter(f"{seed_file} is not valid JSON: {error}", param_hint="--seed") from error
+
+
+async def _load_seed(database: Database, seed: _Seed, token: str) -> None:
+    account_id = open_mode_account(token)
+    try:
+        loaded = await database.write_long(lambda tx: seeding.load(tx, account_id, seed.document))
     except InvalidInput as error:
         problems = "; ".join(f"{problem.pointer}: {problem.detail}" for problem in error.problems)
-        raise click.BadParameter(f"{seed_file}: {problems}", param_hint="--seed") from error
-    click.echo(f"ovp: loaded {loaded} profiles from {seed_file} for the token {token!r}", err=True)
+        raise click.BadParameter(f"{seed.path}: {problems}", param_hint="--seed") from error
+    click.echo(f"ovp: loaded {loaded} profiles from {seed.path} for the token {token!r}", err=True)
 
 
 def _announce(settings: Settings, active_keys: int) -> None:
@@ -232,7 +262,11 @@ def db() -> None:
 @database_option
 def db_upgrade(database_url: str) -> None:
     """Apply every pending migration."""
-    _open_database(database_url).dispose()
+
+    async def nothing_more(_database: Database) -> None:
+        return None
+
+    with_database(database_url, nothing_more)
     click.echo("ovp: the database is up to date.", err=True)
 
 
@@ -253,11 +287,10 @@ def keys_create(account: str, database_url: str) -> None:
         raise click.BadParameter(f"names starting {OPEN_ACCOUNT_PREFIX!r} are reserved", param_hint="--account")
     if is_memory_sqlite(database_url):
         raise click.BadParameter("a key in an in-memory database would vanish at once", param_hint="--database")
-    database = _open_database(database_url)
     key = new_key()
-    with database.transaction(write=True) as tx:
-        key_store.insert(tx, account, key, now_timestamp())
-    database.dispose()
+    with_database(database_url, lambda database: database.write_long(
+        lambda tx: key_store.insert(tx, account, key, now_timestamp())
+    ))
     click.echo(key.secret)
     click.echo(f"ovp: key {key.id} for account {account!r}. Keep it now: it cannot be shown again.", err=True)
 
@@ -266,10 +299,7 @@ def keys_create(account: str, database_url: str) -> None:
 @database_option
 def keys_list(database_url: str) -> None:
     """List keys (never the keys themselves)."""
-    database = _open_database(database_url)
-    with database.transaction(write=False) as tx:
-        records = key_store.all_keys(tx)
-    database.dispose()
+    records = with_database(database_url, lambda database: database.read_one(key_store.all_keys))
     click.echo(f"{'ID':<22} {'ACCOUNT':<24} {'PREFIX':<12} {'CREATED':<25} REVOKED")
     for record in records:
         click.echo(f"{record.id:<22} {record.account_id:<24} {record.shown_prefix + '…':<12} "
@@ -281,10 +311,9 @@ def keys_list(database_url: str) -> None:
 @database_option
 def keys_revoke(key_id: str, database_url: str) -> None:
     """Revoke a key by its id; it stops working at once."""
-    database = _open_database(database_url)
-    with database.transaction(write=True) as tx:
-        revoked = key_store.revoke(tx, key_id, now_timestamp())
-    database.dispose()
+    revoked = with_database(database_url, lambda database: database.write_long(
+        lambda tx: key_store.revoke(tx, key_id, now_timestamp())
+    ))
     if not revoked:
         raise click.ClickException(f"no active key with id {key_id!r}")
     click.echo(f"ovp: key {key_id} revoked.", err=True)
@@ -312,10 +341,9 @@ def rates_import(csv_file: Path, account: str | None, token: str | None, databas
     except InvalidInput as error:
         problems = "; ".join(problem.detail for problem in error.problems)
         raise click.BadParameter(f"{csv_file}: {problems}", param_hint="FILE") from error
-    database = _open_database(database_url)
-    with database.transaction(write=True) as tx:
-        loaded = rate_store.replace_deck(tx, owner, deck)
-    database.dispose()
+    loaded = with_database(database_url, lambda database: database.write_long(
+        lambda tx: rate_store.replace_deck(tx, owner, deck)
+    ))
     click.echo(f"ovp: {loaded} rates loaded for the account {account or 'of that token'}.", err=True)
 
 
@@ -332,13 +360,10 @@ def calls_purge(days: int, database_url: str) -> None:
     """Delete the authorizations older than DAYS days that ended or expired, and older daily spend."""
     now = datetime.now(UTC)
     cutoff = now - timedelta(days=days)
-    database = _open_database(database_url)
-    with database.transaction(write=True) as tx:
-        purged_calls, purged_days = call_store.purge(
-            tx, before_ms=int(cutoff.timestamp() * 1000), before_day=cutoff.date().isoformat(),
-            now_ms=int(now.timestamp() * 1000),
-        )
-    database.dispose()
+    purged_calls, purged_days = with_database(database_url, lambda database: database.write_long(
+        lambda tx: call_store.purge(tx, before_ms=int(cutoff.timestamp() * 1000),
+                                    before_day=cutoff.date().isoformat(), now_ms=int(now.timestamp() * 1000))
+    ))
     click.echo(f"ovp: purged {purged_calls} call authorizations and {purged_days} days of spend.", err=True)
 
 

@@ -22,6 +22,7 @@ class Settings:
     sqlite_synchronous: SqliteSynchronous = "NORMAL"
     billing_increment: str = "60/60"  # initial/subsequent seconds
     max_call_duration: int = 4 * 3600  # seconds before an authorization never ended expires
+    db_timeout: float = 5.0  # seconds any one database operation may take
 
     def to_environment(self) -> dict[str, str]:
         """The OVP_* variables that recreate these settings, for worker processes."""
@@ -46,4 +47,5 @@ class Settings:
             sqlite_synchronous=synchronous,  # type: ignore[arg-type]
             billing_increment=env.get("OVP_BILLING_INCREMENT", defaults.billing_increment),
             max_call_duration=int(env.get("OVP_MAX_CALL_DURATION", defaults.max_call_duration)),
+            db_timeout=float(env.get("OVP_DB_TIMEOUT", defaults.db_timeout)),
         )

@@ -12,19 +12,14 @@ from ovp.config import Settings
 from ovp.domain.clock import now_timestamp
 from ovp.domain.keys import new_key
 from ovp.store import keys as key_store
-from ovp.store.database import Database
-from ovp.store.engine import make_engine
-from ovp.store.migrate import upgrade
 from tests.conftest import PROFILES, bearer
+from tests.databases import migrated_database
 
 
 def make_key(url: str, account: str) -> str:
-    database = Database(make_engine(url))
-    upgrade(database)
     key = new_key()
-    with database.transaction(write=True) as tx:
-        key_store.insert(tx, account, key, now_timestamp())
-    database.dispose()
+    with migrated_database(url) as database:
+        database.write(lambda tx: key_store.insert(tx, account, key, now_timestamp()))
     return key.secret
 
 

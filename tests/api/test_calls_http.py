@@ -270,7 +270,6 @@ def short_calls(database_url: str) -> Iterator[Api]:
         api = Api(client, "account-a")
         load_deck(api)
         yield api
-    app.context.database.dispose()
 
 
 def test_an_authorization_never_ended_expires_and_frees_its_slot(short_calls: Api) -> None:

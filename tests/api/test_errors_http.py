@@ -106,10 +106,10 @@ def test_500_reveals_nothing_and_the_trace_goes_to_the_log(
 ) -> None:
     database = tmp_path / "broken.db"
     app = create_app(Settings(database_url=f"sqlite:///{database}", auth="open"))
-    # Break the store behind the server's back: the table it reads is gone.
-    with sqlite3.connect(database) as connection:
-        connection.execute("DROP TABLE outbound_voice_profiles")
-    with TestClient(app) as client:
+    with TestClient(app) as client:  # migrates the database as it starts
+        # Break the store behind the server's back: the table it reads is gone.
+        with sqlite3.connect(database) as connection:
+            connection.execute("DROP TABLE outbound_voice_profiles")
         response = client.get(PROFILES, headers=bearer("t"))
     error = only_error(response, 500, "10007")
     assert "outbound_voice_profiles" not in response.text

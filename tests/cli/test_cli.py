@@ -15,6 +15,7 @@ from ovp.api.app import create_app
 from ovp.config import Settings
 from ovp.domain.authorization import Authorization
 from ovp.store import calls as call_store
+from ovp.store.database import Transaction
 from tests.conftest import PROFILES, bearer
 from tests.databases import migrated_database
 
@@ -177,14 +178,18 @@ def test_calls_purge_deletes_only_old_calls_that_hold_no_slot(tmp_path: Path) ->
         replace(old, id=3, expires_ms=now_ms + day_ms),  # old, yet still holding its slot: kept
         replace(old, id=4, authorized_ms=now_ms, expires_ms=now_ms + 60_000),  # recent: kept
     ]
-    with migrated_database(url) as database, database.transaction(write=True) as tx:
+    def store(tx: Transaction) -> None:
         for row in rows:
             call_store.insert(tx, "acme", row)
         call_store.end(tx, "acme", replace(old, id=4, ended_ms=now_ms, duration_secs=1, billed_secs=60,
                                            cost_micros=1), "2020-01-01")
+
+    with migrated_database(url) as database:
+        database.write(store)
     result = ovp("calls", "purge", "--older-than", "2", "--database", url)
     assert result.returncode == 0, result.stderr
     assert "purged 2 call authorizations and 1 days of spend" in result.stderr
-    with migrated_database(url) as database, database.transaction(write=False) as tx:
-        assert [call_store.get(tx, "acme", n) is not None for n in (1, 2, 3, 4)] == [False, False, True, True]
+    with migrated_database(url) as database:
+        kept = database.read(lambda tx: [call_store.get(tx, "acme", n) is not None for n in (1, 2, 3, 4)])
+    assert kept == [False, False, True, True]
     assert ovp("calls", "purge", "--older-than", "1", "--database", url).returncode == 2

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from ovp.store.database import Database
-from tests.databases import migrated_database
+from tests.databases import BlockingDatabase, migrated_database
 
 
 @pytest.fixture
-def database(file_database_url: str) -> Iterator[Database]:
+def database(file_database_url: str) -> Iterator[BlockingDatabase]:
     """A file, not memory: some tests open concurrent transactions on it."""
     with migrated_database(file_database_url) as opened:
         yield opened

@@ -7,14 +7,16 @@ from decimal import Decimal
 
 import pytest
 
+from ovp.domain.authorization import Authorization
 from ovp.domain.call_policy import Rejected
 from ovp.domain.ids import IdGenerator
 from ovp.services import calls as service
 from ovp.services import profiles as profile_service
 from ovp.store import calls as call_store
 from ovp.store import rates as rate_store
-from ovp.store.database import Database, Transaction
+from ovp.store.database import Transaction
 from ovp.store.documents import DuplicateId
+from tests.databases import BlockingDatabase
 
 
 class ScriptedIds(IdGenerator):
@@ -45,13 +47,15 @@ def _ask(tx: Transaction, profile_id: str, ids: IdGenerator) -> service.Outcome:
     return service.authorize(tx, "acme", request, ids, service.CallSettings(), datetime.now(UTC))
 
 
-def test_a_taken_id_is_drawn_again(database: Database) -> None:
-    with database.transaction(write=True) as tx:
+def test_a_taken_id_is_drawn_again(database: BlockingDatabase) -> None:
+    ids = ScriptedIds(4242)
+
+    def ask_twice(tx: Transaction) -> tuple[service.Outcome, service.Outcome, Authorization | None]:
         profile_id = _prepare(tx)
         first = _ask(tx, profile_id, ScriptedIds(4242))
-        ids = ScriptedIds(4242)
-        second = _ask(tx, profile_id, ids)
-        stored = call_store.get(tx, "acme", 4242)
+        return first, _ask(tx, profile_id, ids), call_store.get(tx, "acme", 4242)
+
+    first, second, stored = database.write(ask_twice)
     assert first.decision.id == 4242  # type: ignore[union-attr]
     assert second.decision.id != 4242  # type: ignore[union-attr]
     assert ids.reseeded == 1
@@ -59,10 +63,12 @@ def test_a_taken_id_is_drawn_again(database: Database) -> None:
     assert stored.id == 4242
 
 
-def test_the_store_refuses_a_taken_id_without_changing_anything(database: Database) -> None:
-    with database.transaction(write=True) as tx:
+def test_the_store_refuses_a_taken_id_without_changing_anything(database: BlockingDatabase) -> None:
+    def insert_twice(tx: Transaction) -> Authorization | None:
         taken = _ask(tx, _prepare(tx), ScriptedIds(77))
         assert not isinstance(taken.decision, Rejected)
         with pytest.raises(DuplicateId):
             call_store.insert(tx, "other", taken.decision)
-        assert call_store.get(tx, "other", 77) is None
+        return call_store.get(tx, "other", 77)
+
+    assert database.write(insert_twice) is None

@@ -10,7 +10,8 @@ from typing import Any
 from ovp.domain.errors import InvalidInput, OvpError, ResourceInUse
 from ovp.domain.ids import IdGenerator
 from ovp.services import connections, profiles
-from ovp.store.database import Database, Transaction
+from ovp.store.database import Transaction
+from tests.databases import BlockingDatabase, migrated_database
 
 ACCOUNT = "account-a"
 WAIT_S = 10.0
@@ -23,24 +24,28 @@ def _connection_body(profile_id: str) -> dict[str, Any]:
 
 
 class Held:
-    """Runs `work` in a write transaction on a thread of its own and keeps the transaction open
-    until released; records what the work answered or raised."""
+    """Runs `work` in a write transaction on a thread of its own, as another server would, and
+    keeps the transaction open until released; records what the work answered or raised."""
 
-    def __init__(self, database: Database, work: Callable[[Transaction], object]) -> None:
+    def __init__(self, url: str, work: Callable[[Transaction], object]) -> None:
         self.done = threading.Event()
         self.release = threading.Event()
         self.outcome: object = None
-        self._thread = threading.Thread(target=self._run, args=(database, work))
+        self._thread = threading.Thread(target=self._run, args=(url, work))
         self._thread.start()
 
-    def _run(self, database: Database, work: Callable[[Transaction], object]) -> None:
-        try:
-            with database.transaction(write=True) as tx:
-                self.outcome = work(tx)
-                self.done.set()
-                self.release.wait(WAIT_S)
-        except OvpError as error:
-            self.outcome = error
+    def _run(self, url: str, work: Callable[[Transaction], object]) -> None:
+        def hold(tx: Transaction) -> object:
+            outcome = work(tx)
+            self.done.set()
+            self.release.wait(WAIT_S)
+            return outcome
+
+        with migrated_database(url) as database:
+            try:
+                self.outcome = database.write(hold)
+            except OvpError as error:
+                self.outcome = error
         self.done.set()
 
     def finish(self) -> object:
@@ -50,33 +55,31 @@ class Held:
         return self.outcome
 
 
-def _new_profile(database: Database, ids: IdGenerator) -> str:
-    with database.transaction(write=True) as tx:
-        profile_id: str = profiles.create(tx, ACCOUNT, {"name": "office"}, ids).value["id"]
+def _new_profile(database: BlockingDatabase, ids: IdGenerator) -> str:
+    profile_id: str = database.write(lambda tx: profiles.create(tx, ACCOUNT, {"name": "office"}, ids)).value["id"]
     return profile_id
 
 
-def test_a_delete_waits_for_a_connection_being_attached_and_is_refused(database: Database) -> None:
+def test_a_delete_waits_for_a_connection_being_attached_and_is_refused(database: BlockingDatabase) -> None:
     ids = IdGenerator()
     profile_id = _new_profile(database, ids)
-    attaching = Held(database, lambda tx: connections.create(tx, ACCOUNT, _connection_body(profile_id), ids))
+    attaching = Held(database.url, lambda tx: connections.create(tx, ACCOUNT, _connection_body(profile_id), ids))
     assert attaching.done.wait(WAIT_S)
 
-    deleting = Held(database, lambda tx: profiles.delete(tx, ACCOUNT, int(profile_id)))
+    deleting = Held(database.url, lambda tx: profiles.delete(tx, ACCOUNT, int(profile_id)))
     assert not deleting.done.wait(STILL_WAITING_S), "the delete did not wait for the connection's transaction"
     attaching.finish()
     assert isinstance(deleting.finish(), ResourceInUse)
-    with database.single_read() as tx:
-        assert profiles.retrieve(tx, ACCOUNT, int(profile_id)).value["connections_count"] == 1
+    assert database.read_one(lambda tx: profiles.retrieve(tx, ACCOUNT, int(profile_id))).value["connections_count"] == 1
 
 
-def test_a_connection_waits_for_a_profile_being_deleted_and_is_refused(database: Database) -> None:
+def test_a_connection_waits_for_a_profile_being_deleted_and_is_refused(database: BlockingDatabase) -> None:
     ids = IdGenerator()
     profile_id = _new_profile(database, ids)
-    deleting = Held(database, lambda tx: profiles.delete(tx, ACCOUNT, int(profile_id)))
+    deleting = Held(database.url, lambda tx: profiles.delete(tx, ACCOUNT, int(profile_id)))
     assert deleting.done.wait(WAIT_S)
 
-    attaching = Held(database, lambda tx: connections.create(tx, ACCOUNT, _connection_body(profile_id), ids))
+    attaching = Held(database.url, lambda tx: connections.create(tx, ACCOUNT, _connection_body(profile_id), ids))
     assert not attaching.done.wait(STILL_WAITING_S), "the connection did not wait for the delete's transaction"
     deleting.finish()
     refused = attaching.finish()

@@ -2,42 +2,47 @@
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
 from pathlib import Path
 
-import pytest
-
-from ovp.domain.errors import ServiceUnavailable
 from ovp.store.writer_lock import WriterLock
 
 
 def test_a_second_holder_waits_then_gets_the_lock(tmp_path: Path) -> None:
     # Two locks on one path are two open file descriptions: they exclude each other as two
     # processes' locks do.
-    first, second = WriterLock(str(tmp_path / "ovp.db"), 2.0), WriterLock(str(tmp_path / "ovp.db"), 2.0)
+    first, second = WriterLock(str(tmp_path / "ovp.db")), WriterLock(str(tmp_path / "ovp.db"))
     order: list[str] = []
-    with first.held():
-        waiter = threading.Thread(target=lambda: _hold(second, order))
-        waiter.start()
-        time.sleep(0.1)
+
+    async def hold_second() -> None:
+        assert await second.acquire(time.monotonic() + 2.0)
+        order.append("second held")
+        second.release()
+
+    async def scenario() -> None:
+        assert await first.acquire(time.monotonic() + 2.0)
+        waiting = asyncio.create_task(hold_second())
+        await asyncio.sleep(0.1)  # the waiter keeps trying meanwhile, without holding the event loop
         order.append("first done")
-    waiter.join(timeout=5)
+        first.release()
+        await waiting
+
+    asyncio.run(scenario())
     assert order == ["first done", "second held"]
     assert (tmp_path / "ovp.db-writer").exists()
 
 
-def test_a_lock_kept_past_the_timeout_is_a_503(tmp_path: Path) -> None:
-    holder, waiter = WriterLock(str(tmp_path / "ovp.db"), 5.0), WriterLock(str(tmp_path / "ovp.db"), 0.2)
-    with holder.held():
+def test_a_lock_kept_until_the_deadline_is_not_taken(tmp_path: Path) -> None:
+    holder, waiter = WriterLock(str(tmp_path / "ovp.db")), WriterLock(str(tmp_path / "ovp.db"))
+
+    async def scenario() -> None:
+        assert await holder.acquire(time.monotonic() + 1.0)
         started = time.monotonic()
-        with pytest.raises(ServiceUnavailable), waiter.held():
-            pass
+        assert not await waiter.acquire(started + 0.2)
         assert 0.2 <= time.monotonic() - started < 1.0
-    with waiter.held():  # released with its block
-        pass
+        holder.release()
+        assert await waiter.acquire(time.monotonic())  # released: taken at once
+        waiter.release()
 
-
-def _hold(lock: WriterLock, order: list[str]) -> None:
-    with lock.held():
-        order.append("second held")
+    asyncio.run(scenario())

@@ -46,7 +46,7 @@ async def reset(request: Request) -> Response:
         rate_store.delete_account(tx, account_id)
         return store.delete_account(tx, account_id)
 
-    deleted = await request.app.database.write(wipe)
+    deleted = await request.app.database.write_long(wipe)
     emulator.journal.clear(None if everything else account_id)
     emulator.faults.clear(None if everything else account_id)
     return json_response({"data": {"scope": scope, "deleted_profiles": deleted}})
@@ -54,7 +54,7 @@ async def reset(request: Request) -> Response:
 
 async def load_seed(request: Request) -> Response:
     body, account_id = await request.json(), request.account_id
-    loaded = await request.app.database.write(lambda tx: seed.load(tx, account_id, body))
+    loaded = await request.app.database.write_long(lambda tx: seed.load(tx, account_id, body))
     return json_response({"data": {"loaded_profiles": loaded}})
 
 

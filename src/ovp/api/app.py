@@ -7,8 +7,6 @@ import gc
 import logging
 import time
 
-from sqlalchemy.engine import make_url
-
 from ovp.api import admin, calls, connections, docs, documents, profiles, rates
 from ovp.api.asgi import Message, Receive, Scope, Send
 from ovp.api.auth import AccountResolver, authenticate, keys_resolver, open_resolver
@@ -23,18 +21,18 @@ from ovp.emulator.faults import FaultBook
 from ovp.emulator.journal import Journal, JournalEntry
 from ovp.services.calls import CallSettings
 from ovp.store import keys
-from ovp.store.checkpoint import Checkpointer
+from ovp.store.backends import open_database
 from ovp.store.database import Database
-from ovp.store.engine import is_memory_sqlite, make_engine
-from ovp.store.migrate import upgrade
 
 log = logging.getLogger("ovp")
 
 
 class OvpApp:
-    def __init__(self, context: AppContext, resolve: AccountResolver) -> None:
+    def __init__(self, context: AppContext, resolve: AccountResolver, *, migrate: bool) -> None:
+        """`migrate`: bring the database up to date as the app starts."""
         self.context = context
         self.resolve = resolve
+        self.migrate = migrate
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
             *profiles.routes, *connections.routes, *calls.routes, *rates.routes,
@@ -69,20 +67,23 @@ class OvpApp:
         if handler is None:
             raise MethodNotAllowed(match.route.allowed)
         if not match.route.public:
-            request.account_id = authenticate(request.headers.get("authorization", ""), self.resolve)
+            request.account_id = await authenticate(request.headers.get("authorization", ""), self.resolve)
         request.path_params = match.path_params
         if self.context.emulator is not None and _journaled(request):
             await _inject_fault(self.context.emulator, request)
         return await handler(request)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
+        database = self.context.database
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                self.context.database.start()
+                if self.migrate:
+                    await database.migrate()
+                await database.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                self.context.database.dispose()
+                await database.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -142,29 +143,21 @@ def _resolver(settings: Settings, database: Database) -> AccountResolver:
     if settings.auth == "open":
         return open_resolver
 
-    def lookup(secret_hash: str) -> str | None:
-        with database.single_read() as tx:
-            return keys.account_for(tx, secret_hash)
+    async def lookup(secret_hash: str) -> str | None:
+        return await database.read_one(lambda tx: keys.account_for(tx, secret_hash))
 
     return keys_resolver(lookup)
 
 
-def _serving_database(url: str, sqlite_synchronous: str) -> Database:
-    """A served SQLite file checkpoints its WAL on a thread of its own, not inside requests."""
-    sqlite_file = make_url(url).get_backend_name() == "sqlite" and not is_memory_sqlite(url)
-    engine = make_engine(url, sqlite_synchronous, sqlite_checkpoints_apart=sqlite_file)
-    checkpointer = Checkpointer(str(engine.url.database)) if sqlite_file else None
-    return Database(engine, checkpointer)
-
-
 def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
-    database = _serving_database(settings.database_url, settings.sqlite_synchronous)
-    if migrate:
-        upgrade(database)
+    """`migrate`: the app brings the database up to date as it starts (`ovp serve` does it once,
+    before its workers start)."""
+    database = open_database(settings.database_url, timeout_s=settings.db_timeout,
+                             sqlite_synchronous=settings.sqlite_synchronous, serving=True)
     emulator = Emulator(Journal(), FaultBook()) if settings.auth == "open" else None
     calls = CallSettings(BillingIncrement.parse(settings.billing_increment), settings.max_call_duration)
     context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator, calls=calls)
-    return OvpApp(context, _resolver(settings, database))
+    return OvpApp(context, _resolver(settings, database), migrate=migrate)
 
 
 def app_from_environment() -> OvpApp:

@@ -6,12 +6,12 @@ to the store, whose queries all take it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from ovp.domain.errors import AuthenticationFailed
 from ovp.domain.keys import hash_secret, open_mode_account
 
-AccountResolver = Callable[[str], str | None]
+AccountResolver = Callable[[str], Awaitable[str | None]]
 
 
 def bearer_token(authorization: str) -> str | None:
@@ -20,24 +20,24 @@ def bearer_token(authorization: str) -> str | None:
     return token if scheme.lower() == "bearer" and token else None
 
 
-def open_resolver(token: str) -> str:
+async def open_resolver(token: str) -> str:
     return open_mode_account(token)
 
 
-def keys_resolver(lookup: Callable[[str], str | None]) -> AccountResolver:
+def keys_resolver(lookup: Callable[[str], Awaitable[str | None]]) -> AccountResolver:
     """Looks the key up by its hash: the store never sees, and never holds, the key itself."""
 
-    def resolve(token: str) -> str | None:
-        return lookup(hash_secret(token))
+    async def resolve(token: str) -> str | None:
+        return await lookup(hash_secret(token))
 
     return resolve
 
 
-def authenticate(authorization: str, resolve: AccountResolver) -> str:
+async def authenticate(authorization: str, resolve: AccountResolver) -> str:
     token = bearer_token(authorization)
     if token is None:
         raise AuthenticationFailed("Send an API key as 'Authorization: Bearer <key>'.")
-    account_id = resolve(token)
+    account_id = await resolve(token)
     if account_id is None:
         raise AuthenticationFailed()
     return account_id

@@ -79,9 +79,8 @@ async def authorize(request: Request) -> Response:
 
 
 async def retrieve(request: Request) -> Response:
-    call_id = path_id(request)
-    with request.app.database.single_read() as tx:
-        authorization = service.retrieve(tx, request.account_id, call_id)
+    call_id, account_id = path_id(request), request.account_id
+    authorization = await request.app.database.read_one(lambda tx: service.retrieve(tx, account_id, call_id))
     return _answer(authorization, datetime.now(UTC))
 
 
@@ -94,9 +93,8 @@ async def end(request: Request) -> Response:
 
 
 async def profile_usage(request: Request) -> Response:
-    profile_id, now = path_id(request), datetime.now(UTC)
-    with request.app.database.transaction(write=False) as tx:
-        counters = service.profile_counters(tx, request.account_id, profile_id, now)
+    profile_id, account_id, now = path_id(request), request.account_id, datetime.now(UTC)
+    counters = await request.app.database.read(lambda tx: service.profile_counters(tx, account_id, profile_id, now))
     return json_response({"data": {
         "record_type": "outbound_voice_profile_usage",
         "outbound_voice_profile_id": str(profile_id),

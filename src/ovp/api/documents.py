@@ -11,6 +11,7 @@ import yaml
 
 from ovp.api.http import Request, Response, json_response
 from ovp.api.routing import Route
+from ovp.domain.errors import ServiceUnavailable
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 
@@ -31,14 +32,19 @@ async def openapi(_request: Request) -> Response:
 
 
 async def healthz(_request: Request) -> Response:
+    """The process answers: never touches the database."""
     return json_response({"status": "ok"})
 
 
 async def readyz(request: Request) -> Response:
+    """Whether the database serves now; when it does not, why (see ovp.store.health)."""
+    database = request.app.database
     try:
-        request.app.database.ping()
-    except Exception:  # any failure to reach the database means "not ready"
-        return json_response({"status": "unavailable"}, status=503)
+        await database.ping()
+    except ServiceUnavailable as error:
+        outage = database.health.outage
+        cause = outage.cause if outage is not None else "unavailable"
+        return json_response({"status": "unavailable", "cause": cause, "detail": error.problems[0].detail}, 503)
     return json_response({"status": "ready"})
 
 

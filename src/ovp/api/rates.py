@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 
 from ovp.api.http import Request, Response, json_response
@@ -17,9 +18,11 @@ PREFIX_FILTER = "filter[prefix]"
 
 
 async def replace_deck(request: Request) -> Response:
-    deck = parse_rate_deck(await request.csv_text())
+    # A deck of tens of thousands of lines takes a while to check: on a thread, so that the event
+    # loop goes on answering meanwhile, and then written as a long work.
+    deck = await asyncio.to_thread(parse_rate_deck, await request.csv_text())
     account_id = request.account_id
-    loaded = await request.app.database.write(lambda tx: store.replace_deck(tx, account_id, deck))
+    loaded = await request.app.database.write_long(lambda tx: store.replace_deck(tx, account_id, deck))
     return json_response({"data": {"record_type": "rate_deck", "rates_count": loaded}})
 
 
@@ -32,9 +35,10 @@ async def list_rates(request: Request) -> Response:
         code, title = BAD_VALUE
         problems.add(Problem(code, title, f"{PREFIX_FILTER} must be 1 to 15 digits.", parameter=PREFIX_FILTER))
     problems.raise_if_any()
-    query = ListQuery(page_number=page_number, page_size=page_size)
-    with request.app.database.transaction(write=False) as tx:
-        page, total = store.page(tx, request.account_id, starts, query.page_size, query.offset)
+    query, account_id = ListQuery(page_number=page_number, page_size=page_size), request.account_id
+    page, total = await request.app.database.read(
+        lambda tx: store.page(tx, account_id, starts, query.page_size, query.offset)
+    )
     data = [{"record_type": "rate", "prefix": rate.prefix, "rate": str(rate.per_minute), "currency": "USD"}
             for rate in page]
     return json_response({"data": data, "meta": asdict(PageMeta.of(query, total))})

@@ -36,9 +36,8 @@ class Collection(Generic[Q]):
 
     def routes(self) -> list[Route]:
         async def list_all(request: Request) -> Response:
-            query = self.parse_query(request.query)
-            with request.app.database.transaction(write=False) as tx:
-                page, meta = self.list_page(tx, request.account_id, query)
+            query, account_id = self.parse_query(request.query), request.account_id
+            page, meta = await request.app.database.read(lambda tx: self.list_page(tx, account_id, query))
             return json_response({"data": page, "meta": asdict(meta)})
 
         async def create(request: Request) -> Response:
@@ -48,9 +47,8 @@ class Collection(Generic[Q]):
             return _one(created, self.created_status)
 
         async def retrieve(request: Request) -> Response:
-            resource_id = path_id(request)
-            with request.app.database.single_read() as tx:
-                return _one(self.retrieve(tx, request.account_id, resource_id))
+            resource_id, account_id = path_id(request), request.account_id
+            return _one(await request.app.database.read_one(lambda tx: self.retrieve(tx, account_id, resource_id)))
 
         async def update(request: Request) -> Response:
             resource_id = path_id(request)

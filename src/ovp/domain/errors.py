@@ -90,15 +90,16 @@ class TooManyRequests(OvpError):
 
 
 class ServiceUnavailable(OvpError):
-    """503: the database cannot be reached, or stayed locked past a bounded wait. It passes."""
+    """503: the database cannot serve for the moment (unreachable, too slow, locked, out of disk).
+    It passes; `Retry-After` says when to try again."""
 
     status = 503
     RETRY_AFTER_SECONDS = 1
+    DEFAULT_DETAIL = "The database is unavailable for the moment; try again shortly."
 
-    def __init__(self) -> None:
+    def __init__(self, detail: str = DEFAULT_DETAIL) -> None:
         super().__init__(
-            [Problem(code="10007", title="Service unavailable",
-                     detail="The database is unavailable for the moment; try again shortly.")],
+            [Problem(code="10007", title="Service unavailable", detail=detail)],
             {"Retry-After": str(self.RETRY_AFTER_SECONDS)},
         )
 
@@ -106,6 +107,9 @@ class ServiceUnavailable(OvpError):
 class LockWaitExpired(ServiceUnavailable):
     """A row lock stayed held past the wait allowed for it: a 503 to the client, and for a group
     commit a sign to run its writes again one by one rather than the database being down."""
+
+    def __init__(self) -> None:
+        super().__init__("A row this request needs stayed locked by another request; try again shortly.")
 
 
 class Unexpected(OvpError):

@@ -14,10 +14,10 @@ import logging
 import sqlite3
 import threading
 
-from ovp.store.engine import SQLITE_BUSY_TIMEOUT_MS
-
 log = logging.getLogger("ovp")
 INTERVAL_S = 0.5
+# A PASSIVE checkpoint never waits for readers or writers; this bounds a wait on the file itself.
+BUSY_TIMEOUT_MS = 1000
 
 
 class Checkpointer:
@@ -43,7 +43,7 @@ class Checkpointer:
 
     def _run(self) -> None:
         connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         try:
             while not self._stopped.wait(INTERVAL_S):
                 try:

@@ -1,61 +1,84 @@
-"""Group commit: the writes that arrive during one turn of the event loop share one transaction."""
+"""Group commit: the writes that arrive while one group commits share the next transaction."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from ovp.domain.errors import LockWaitExpired, ServiceUnavailable
-
-if TYPE_CHECKING:
-    from ovp.store.database import Database, Transaction
+from ovp.store.database import Transaction, Work, run_work
 
 T = TypeVar("T")
+Transact = Callable[[Work[Any], bool], Awaitable[Any]]  # (body, grouped) -> what the body answered
+Pending = tuple[Work[Any], "asyncio.Future[Any]"]
+SHUTTING_DOWN = "The server is shutting down; try again shortly."
 
 
 class GroupCommit:
-    """Collects the write works submitted during one turn of the event loop and runs them all in
-    one transaction. A client hears back only after the commit that holds its write.
+    """Collects the write works submitted while a group is running, and runs them all in the next
+    transaction. A client hears back only after the commit that holds its write.
 
-    When one work of a batch fails, the whole batch is rolled back and each work runs again in a
+    On SQLite, BEGIN and COMMIT cost more than a whole primary-key update, and one writer holds the
+    database at a time anyway; on PostgreSQL a group pays its round trips for BEGIN and COMMIT once.
+
+    When one work of a group fails, the whole group is rolled back and each work runs again in a
     transaction of its own, so that a failure reaches only its own caller. Failures are rare (a
     404, a rule broken by the merged profile), and this spares every write two savepoint
-    statements. When the database itself cannot serve (unreachable, or locked past the bounded
-    wait), every work of the batch gets that 503 at once: running them one by one would only
-    repeat the wait for each."""
+    statements. When the database itself cannot serve, every work of the group gets that 503 at
+    once: running them one by one would only repeat the wait for each. A work whose caller went
+    away before its group began is not run.
+    """
 
-    def __init__(self, database: Database) -> None:
-        self._database = database
-        self._pending: list[tuple[Callable[[Transaction], Any], asyncio.Future[Any]]] = []
+    def __init__(self, transact: Transact) -> None:
+        self._transact = transact
+        self._pending: list[Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
 
-    async def submit(self, work: Callable[[Transaction], T]) -> T:
+    async def submit(self, work: Work[T]) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        if not self._pending:
-            loop.call_soon(self._flush)
         self._pending.append((work, future))
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
         return await future
 
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if len(batch) > 1 and self._run_together(batch):
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = [(work, future) for work, future in self._pending if not future.done()], []
+                if batch:
+                    await self._run(batch)
+        except asyncio.CancelledError:
+            for _work, future in self._pending:
+                _settle(future, None, ServiceUnavailable(SHUTTING_DOWN))
+            raise
+        finally:
+            self._flusher = None
+
+    async def _run(self, batch: list[Pending]) -> None:
+        if len(batch) > 1 and await self._run_together(batch):
             return
         for index, (work, future) in enumerate(batch):
-            failure = self._run_alone(work, future)
-            if _database_down(failure):
-                # The next would wait as long, on the event loop, for the same answer.
+            if future.done():  # its caller went away meanwhile
+                continue
+            failure = await self._run_alone(work, future)
+            if database_down(failure):
+                # The next would wait as long for the same answer.
                 for _work, waiting in batch[index + 1:]:
                     _settle(waiting, None, failure)
                 return
 
-    def _run_together(self, batch: list[tuple[Callable[[Transaction], Any], asyncio.Future[Any]]]) -> bool:
+    async def _run_together(self, batch: list[Pending]) -> bool:
         """Answers False when the works must run again one by one."""
+
+        def body(tx: Transaction) -> list[Any]:
+            return [run_work(work, tx) for work, _future in batch]
+
         try:
-            with self._database.transaction(write=True, grouped=True) as tx:
-                results = [work(tx) for work, _future in batch]
+            results = await self._transact(body, True)
         except Exception as error:  # rolled back whole
-            if not _database_down(error):
+            if not database_down(error):
                 return False  # a work's own failure, or a lock held by another server's group
             for _work, future in batch:
                 _settle(future, None, error)
@@ -64,11 +87,10 @@ class GroupCommit:
             _settle(future, result, None)
         return True
 
-    def _run_alone(self, work: Callable[[Transaction], Any], future: asyncio.Future[Any]) -> Exception | None:
+    async def _run_alone(self, work: Work[Any], future: asyncio.Future[Any]) -> Exception | None:
         """Answers the failure it handed to the work's caller, if any."""
         try:
-            with self._database.transaction(write=True) as tx:
-                result = work(tx)
+            result = await self._transact(lambda tx: run_work(work, tx), False)
         except Exception as error:  # the work's own failure, handed back to its caller
             _settle(future, None, error)
             return error
@@ -76,9 +98,9 @@ class GroupCommit:
         return None
 
 
-def _database_down(failure: Exception | None) -> bool:
-    """The database could not serve within its bounded wait (not a lock merely held a while by
-    another group): every other work would wait as long and fail the same."""
+def database_down(failure: Exception | None) -> bool:
+    """The database could not serve (not a lock merely held a while by another group): every
+    other work would wait as long and fail the same."""
     return isinstance(failure, ServiceUnavailable) and not isinstance(failure, LockWaitExpired)
 
 

@@ -106,3 +106,12 @@ daily_spend = Table(
     Column("account_id", String(64), nullable=False),
     Column("spent_micros", BigInteger, nullable=False),
 )
+
+# One row, written only by the probes that check whether the database takes writes again after an
+# outage (see ovp.store.health); it belongs to no account.
+ovp_probe = Table(
+    "ovp_probe",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("beat", BigInteger, nullable=False),
+)

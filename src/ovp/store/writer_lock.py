@@ -3,8 +3,9 @@
 SQLite has a single writer. A process that finds the file locked waits in SQLite's busy handler,
 which sleeps 1, 2, 5, 10 ... up to 100 ms between tries; under steady writes from two workers the
 one that lost keeps losing, and its writes wait for tens of milliseconds. ovp's processes first
-take an exclusive flock on a file beside the database (`<database>-writer`), polled at most a
-millisecond apart, so the writers alternate and SQLite's own lock is free when they get to it.
+take an exclusive flock on a file beside the database (`<database>-writer`), tried at most a
+millisecond apart, so the writers alternate and SQLite's own lock is free when they get to it. The
+tries are spaced with asyncio's sleep, so a process waiting for the lock goes on serving meanwhile.
 
 The lock is a file of its own: a second descriptor on the database file itself, once closed,
 would drop the POSIX locks SQLite holds on it. The kernel releases a flock when its holder dies.
@@ -12,52 +13,42 @@ would drop the POSIX locks SQLite holds on it. The kernel releases a flock when 
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from ovp.domain.errors import ServiceUnavailable
 
 FIRST_PAUSE_S = 0.0001
 LONGEST_PAUSE_S = 0.001
 
 
 class WriterLock:
-    def __init__(self, database_path: str, timeout_s: float) -> None:
+    def __init__(self, database_path: str) -> None:
         self._path = database_path + "-writer"
-        self._timeout_s = timeout_s
         self._descriptor: int | None = None
 
-    @contextmanager
-    def held(self, *, wait: bool = True) -> Iterator[None]:
-        """Holds the lock for the block; ServiceUnavailable if another process kept it past the
-        timeout (or at all, without `wait`)."""
+    async def acquire(self, deadline: float) -> bool:
+        """Takes the lock; False if another process kept it until `deadline` (time.monotonic())."""
         descriptor = self._open()
-        self._acquire(descriptor, self._timeout_s if wait else 0.0)
-        try:
-            yield
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
+        pause = FIRST_PAUSE_S
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, LONGEST_PAUSE_S)
+
+    def release(self) -> None:
+        if self._descriptor is not None:
+            fcntl.flock(self._descriptor, fcntl.LOCK_UN)
 
     def _open(self) -> int:
         if self._descriptor is None:
             self._descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         return self._descriptor
-
-    def _acquire(self, descriptor: int, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        pause = FIRST_PAUSE_S
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ServiceUnavailable() from None
-                time.sleep(pause)
-                pause = min(pause * 2, LONGEST_PAUSE_S)
 
     def close(self) -> None:
         if self._descriptor is not None:

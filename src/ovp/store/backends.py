@@ -1,0 +1,29 @@
+"""The database a URL names: SQLite (a file, or memory) or PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+
+from ovp.store.database import Database
+from ovp.store.postgres import PostgresDatabase
+from ovp.store.sqlite import SqliteDatabase
+
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def is_memory_sqlite(url: str) -> bool:
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def open_database(
+    url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, sqlite_synchronous: str = "NORMAL", serving: bool = False
+) -> Database:
+    """`url` in SQLAlchemy's form: sqlite:///path/ovp.db, sqlite:///:memory: or
+    postgresql://user@host:5432/db (any driver suffix is ignored). `serving`: a served SQLite file
+    checkpoints its write-ahead log on a thread of its own."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = ":memory:" if is_memory_sqlite(url) else str(parsed.database)
+        return SqliteDatabase(path, timeout_s=timeout_s, synchronous=sqlite_synchronous, serving=serving)
+    return PostgresDatabase(url, timeout_s=timeout_s)
