@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ovp.domain import call_policy
 from ovp.domain.authorization import Authorization
 from ovp.domain.billing import BillingIncrement, cost_micros
-from ovp.domain.call_policy import Allowed, CallRequest, Rejected, Usage
+from ovp.domain.call_policy import Allowed, CallRequest, Rate, Rejected, Usage
 from ovp.domain.errors import InvalidInput, NotFound, Problem
 from ovp.domain.ids import IdGenerator, parse_id
 from ovp.domain.profile import ProfileDocument
@@ -30,7 +30,6 @@ from ovp.store import calls as store
 from ovp.store import connections as connection_store
 from ovp.store import profiles as profile_store
 from ovp.store.database import Transaction
-from ovp.store.rates import AccountRates
 
 
 @dataclass(frozen=True)
@@ -132,20 +131,40 @@ def authorize(
 ) -> Outcome:
     subject = _subject(tx, account_id, request)
     profile = _profile(tx, account_id, subject)
-    usage = Usage()
-    if profile is not None and subject.profile_id is not None and call_policy.needs_usage(profile):
-        window = profile["calling_window"]
-        opened = call_policy.window_opened_at(window.get("start_time"), now)
-        usage = store.counters(tx, subject.profile_id, now_ms=_ms(now), day=now.date().isoformat(),
-                               dialled=subject.dialled, since_ms=_ms(opened),
-                               cld_cap=window.get("calls_per_cld") or 0).usage()
+    destination = call_policy.parse_destination(subject.dialled)
+    usage, rate = Usage(), _RateFound("", None)
+    if profile is not None and subject.profile_id is not None and destination is not None:
+        query = _counter_query(profile, subject, now) if call_policy.needs_usage(profile) else None
+        found, counters = store.rate_and_counters(tx, account_id, destination.digits, query)
+        rate = _RateFound(destination.digits, found)
+        if counters is not None:
+            usage = counters.usage()
     decision = call_policy.decide(
-        CallRequest(profile, subject.dialled, subject.caller, now.time(), usage, settings.billing),
-        AccountRates(tx, account_id),
+        CallRequest(profile, subject.dialled, subject.caller, now.time(), usage, settings.billing), rate
     )
     if isinstance(decision, Rejected):
         return Outcome(subject, decision)
     return Outcome(subject, _record(tx, account_id, subject, decision, ids, settings, now))
+
+
+def _counter_query(profile: ProfileDocument, subject: Subject, now: datetime) -> store.CounterQuery:
+    assert subject.profile_id is not None
+    window = profile["calling_window"]
+    opened = call_policy.window_opened_at(window.get("start_time"), now)
+    return store.CounterQuery(subject.profile_id, now_ms=_ms(now), day=now.date().isoformat(),
+                              dialled=subject.dialled, since_ms=_ms(opened), cld_cap=window.get("calls_per_cld") or 0)
+
+
+@dataclass(frozen=True)
+class _RateFound:
+    """The rate read for the dialled number's digits, as the call rules ask for it."""
+
+    digits: str
+    rate: Rate | None
+
+    def match(self, digits: str) -> Rate | None:
+        assert digits == self.digits, "the rules ask for the rate of the number that was looked up"
+        return self.rate
 
 
 def _record(tx: Transaction, account_id: str, subject: Subject, allowed: Allowed, ids: IdGenerator,
@@ -171,7 +190,7 @@ def _record(tx: Transaction, account_id: str, subject: Subject, allowed: Allowed
 def profile_counters(tx: Transaction, account_id: str, profile_id: int, now: datetime) -> store.Counters:
     """The profile's active calls and today's spend, as the call rules see them now."""
     profile_store.get(tx, account_id, profile_id)  # NotFound unless the account has the profile
-    return store.counters(tx, profile_id, now_ms=_ms(now), day=now.date().isoformat())
+    return store.counters(tx, store.CounterQuery(profile_id, now_ms=_ms(now), day=now.date().isoformat()))
 
 
 def retrieve(tx: Transaction, account_id: str, call_id: int) -> Authorization:

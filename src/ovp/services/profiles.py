@@ -47,8 +47,10 @@ def update(
     current = store.get(tx, account_id, profile_id, for_update=True)
     check_if_match(if_match, current)
     changes = rules.parse_changes(body)
-    profile = store.replace(tx, account_id, current, rules.apply_changes(current.value, changes, now_timestamp()))
-    return _shown(profile, _connections_count(tx, account_id, profile_id))
+    profile, connections_count = store.replace_counted(
+        tx, account_id, current, rules.apply_changes(current.value, changes, now_timestamp())
+    )
+    return _shown(profile, connections_count)
 
 
 def delete(tx: Transaction, account_id: str, profile_id: int, if_match: str | None = None) -> Revised[dict[str, Any]]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
+from typing import Any
 
 from sqlalchemy import bindparam, func, literal_column, select, text
 
 from ovp.domain.authorization import Authorization
 from ovp.domain.billing import dollars
-from ovp.domain.call_policy import Usage
+from ovp.domain.call_policy import Rate, Usage
+from ovp.store import rates
 from ovp.store.database import Statement, Transaction
 from ovp.store.documents import DuplicateId
 from ovp.store.schema import call_authorizations, daily_spend, profiles
@@ -24,8 +27,7 @@ _ACTIVE = (_CALLS.profile_id == bindparam("profile_id")) & _CALLS.ended_ms.is_(N
 
 # Every counter in one statement, so that they come from one snapshot (and one round trip): a
 # call ending meanwhile is seen whole (slot released and cost booked) or not at all.
-_USAGE = Statement(
-    select(
+_COUNTERS = (
         select(func.count()).select_from(call_authorizations).where(_ACTIVE).scalar_subquery(),
         select(func.coalesce(func.sum(_CALLS.reserved_micros), literal_column("0"))).where(_ACTIVE).scalar_subquery(),
         select(func.coalesce(func.sum(_SPEND.spent_micros), literal_column("0")))
@@ -39,8 +41,12 @@ _USAGE = Statement(
             .limit(bindparam("cld_cap", literal_execute=False)).offset(literal_column("0"))
             .subquery()
         ).scalar_subquery(),
-    )
 )
+_USAGE = Statement(select(*_COUNTERS))
+# What an authorization reads, in one round trip: the rate of the dialled number, and the counters
+# when the profile has limits.
+_RATE = Statement(select(*rates.LONGEST_MATCH))
+_RATE_AND_USAGE = Statement(select(*rates.LONGEST_MATCH, *_COUNTERS))
 # An id another server made too is skipped, not an error (the same SQL on SQLite and PostgreSQL):
 # the caller sees no row inserted and draws another id, without a savepoint's round trips. The
 # column names are Authorization's field names, not input.
@@ -69,6 +75,16 @@ _BOOK = Statement(text(
     "VALUES (:profile_id, :day, :owner, :cost_micros) "
     "ON CONFLICT (profile_id, day) DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
 ))
+# On PostgreSQL the end of a call and its booking are one statement (a data-modifying WITH, which
+# SQLite lacks): one round trip instead of two, and it books only when this statement ended the call.
+_END_AND_BOOK = Statement(text(
+    "WITH ended AS (UPDATE call_authorizations SET ended_ms = :ended_ms, duration_secs = :duration_secs, "
+    "billed_secs = :billed_secs, cost_micros = :cost_micros "
+    "WHERE account_id = :owner AND id = :call_id AND ended_ms IS NULL RETURNING profile_id, cost_micros) "
+    "INSERT INTO daily_spend (profile_id, day, account_id, spent_micros) "
+    "SELECT profile_id, :day, :owner, cost_micros FROM ended "
+    "ON CONFLICT (profile_id, day) DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
+))
 _DELETE_CALLS = Statement(call_authorizations.delete().where(_CALLS.account_id == bindparam("owner")))
 _DELETE_SPEND = Statement(daily_spend.delete().where(_SPEND.account_id == bindparam("owner")))
 _DELETE_ALL_CALLS = Statement(call_authorizations.delete())
@@ -93,13 +109,42 @@ class Counters:
         return Usage(self.active_calls, self.calls_to_number, dollars(self.spent_micros + self.reserved_micros))
 
 
-def counters(tx: Transaction, profile_id: int, *, now_ms: int, day: str, dialled: str = "", since_ms: int = 0,
-             cld_cap: int = 0) -> Counters:
-    """The profile's counters now; calls to `dialled` since `since_ms` are counted up to `cld_cap`."""
-    row = tx.rows(_USAGE, {"profile_id": profile_id, "now_ms": now_ms, "day": day, "dialled": dialled,
-                           "since_ms": since_ms, "cld_cap": cld_cap})[0]
+@dataclass(frozen=True)
+class CounterQuery:
+    """Which counters to read: calls to `dialled` since `since_ms` are counted up to `cld_cap`."""
+
+    profile_id: int
+    now_ms: int
+    day: str
+    dialled: str = ""
+    since_ms: int = 0
+    cld_cap: int = 0
+
+    def params(self) -> dict[str, object]:
+        return {"profile_id": self.profile_id, "now_ms": self.now_ms, "day": self.day, "dialled": self.dialled,
+                "since_ms": self.since_ms, "cld_cap": self.cld_cap}
+
+
+def _counters(row: Sequence[Any]) -> Counters:
     active, reserved, spent, to_number = (int(value) for value in row)
     return Counters(active, reserved, spent, to_number)
+
+
+def counters(tx: Transaction, query: CounterQuery) -> Counters:
+    """The profile's counters now."""
+    return _counters(tx.rows(_USAGE, query.params())[0])
+
+
+def rate_and_counters(
+    tx: Transaction, account_id: str, digits: str, query: CounterQuery | None
+) -> tuple[Rate | None, Counters | None]:
+    """The account's rate for a number's digits, and the counters when `query` asks for them."""
+    params = rates.match_params(account_id, digits)
+    if query is None:
+        prefix, per_minute = tx.rows(_RATE, params)[0]
+        return rates.matched(prefix, per_minute), None
+    row = tx.rows(_RATE_AND_USAGE, {**params, **query.params()})[0]
+    return rates.matched(row[0], row[1]), _counters(row[2:])
 
 
 def insert(tx: Transaction, account_id: str, authorization: Authorization) -> None:
@@ -126,6 +171,8 @@ def end(tx: Transaction, account_id: str, ended: Authorization, day: str) -> boo
     params = {"owner": account_id, "call_id": ended.id, "ended_ms": ended.ended_ms,
               "duration_secs": ended.duration_secs, "billed_secs": ended.billed_secs,
               "cost_micros": ended.cost_micros}
+    if tx.dialect.name == "postgresql":
+        return tx.execute(_END_AND_BOOK, {**params, "day": day}) == 1
     if tx.execute(_END, params) == 0:
         return False
     tx.execute(_BOOK, {"profile_id": ended.profile_id, "day": day, "owner": account_id,

@@ -97,6 +97,10 @@ class Transaction(ABC):
         self.dialect = dialect
         self._read_only = read_only
         self._statements_left = statements
+        # The rows this transaction locked FOR UPDATE, as it last read or wrote them: nobody else
+        # can change them before it ends, so it reads each once (see ovp.store.documents). A group
+        # of PATCHes or authorizations of one profile locks it once.
+        self.locked: dict[tuple[str, str, int], tuple[str, int]] = {}
 
     def _check(self, statement: Statement) -> None:
         """Enforces what a read may do: only SELECTs, and in `read_one` only one."""

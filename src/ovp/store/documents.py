@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, literal_column, se
 from ovp.domain.errors import NotFound
 from ovp.domain.etags import Revised
 from ovp.domain.listing import ListQuery
-from ovp.store.database import Statement, Transaction
+from ovp.store.database import Row, Statement, Transaction
 
 FIRST_REVISION = 1
 LIKE_ESCAPE = "/"
@@ -28,9 +28,13 @@ class DuplicateId(Exception):
 
 class DocumentTable(Generic[D]):
     """The account-scoped reads and writes of one table of documents. `columns` gives the values of
-    the columns kept beside a document (those it is filtered and sorted by, and the document)."""
+    the columns kept beside a document (those it is filtered and sorted by, and the document).
+    `returned`: what an update also answers, read in the same statement (see `replace`)."""
 
-    def __init__(self, table: Table, columns: Callable[[D], dict[str, Any]]) -> None:
+    def __init__(
+        self, table: Table, columns: Callable[[D], dict[str, Any]], *, returned: ColumnElement[Any] | None = None
+    ) -> None:
+        self._name = table.name
         self._columns = columns
         c = table.c
         owned = (c.account_id == bindparam("owner")) & (c.id == bindparam("row_id"))
@@ -38,9 +42,11 @@ class DocumentTable(Generic[D]):
         self._insert = Statement(table.insert())
         self._select = Statement(select(c.document, c.revision).where(owned))
         self._select_for_update = Statement(select(c.document, c.revision).where(owned).with_for_update())
-        self._update = Statement(table.update().where(owned).values(
+        update = table.update().where(owned).values(
             revision=c.revision + literal_column("1"), **{name: bindparam(f"new_{name}") for name in stored}
-        ))
+        )
+        self._update = Statement(update if returned is None else update.returning(returned))
+        self._update_returns = returned is not None
         self._delete = Statement(table.delete().where(owned))
         self._delete_account = Statement(table.delete().where(c.account_id == bindparam("owner")))
         self._delete_everything = Statement(table.delete())
@@ -56,28 +62,57 @@ class DocumentTable(Generic[D]):
         return Revised(document, FIRST_REVISION)
 
     def get(self, tx: Transaction, account_id: str, row_id: int, *, for_update: bool = False) -> Revised[D]:
-        statement = self._select_for_update if for_update else self._select
+        """The account's row; `for_update` locks it until the transaction ends, and a row this
+        transaction locked already is not read again."""
+        if not for_update:
+            return self._read(tx, self._select, account_id, row_id)
+        key = (self._name, account_id, row_id)
+        known = tx.locked.get(key)
+        if known is not None:
+            return Revised(load(known[0]), known[1])
+        return self._read(tx, self._select_for_update, account_id, row_id, lock=key)
+
+    def _read(self, tx: Transaction, statement: Statement, account_id: str, row_id: int,
+              lock: tuple[str, str, int] | None = None) -> Revised[D]:
         found = tx.rows(statement, {"owner": account_id, "row_id": row_id})
         if not found:
             raise NotFound()
         document, revision = found[0]
+        if lock is not None:
+            tx.locked[lock] = (document, revision)
         return Revised(load(document), revision)
 
     def replace(self, tx: Transaction, account_id: str, current: Revised[D], document: D) -> Revised[D]:
         """Stores `document` over `current`, which the caller read with for_update=True."""
-        new_values = {f"new_{name}": value for name, value in self.values(document).items()}
-        tx.execute(self._update, {"owner": account_id, "row_id": int(document["id"]), **new_values})
-        return Revised(document, current.revision + 1)
+        return self.replace_returning(tx, account_id, current, document)[0]
+
+    def replace_returning(
+        self, tx: Transaction, account_id: str, current: Revised[D], document: D
+    ) -> tuple[Revised[D], Row | None]:
+        """As `replace`, with what the table's update returns (None unless it returns something)."""
+        row_id = int(document["id"])
+        values = self.values(document)
+        params = {"owner": account_id, "row_id": row_id, **{f"new_{name}": value for name, value in values.items()}}
+        revised = Revised(document, current.revision + 1)
+        tx.locked[(self._name, account_id, row_id)] = (values["document"], revised.revision)
+        if self._update_returns:
+            return revised, tx.rows(self._update, params)[0]
+        tx.execute(self._update, params)
+        return revised, None
 
     def delete(self, tx: Transaction, account_id: str, current: Revised[D]) -> None:
         """Deletes `current`, which the caller read with for_update=True."""
-        tx.execute(self._delete, {"owner": account_id, "row_id": int(current.value["id"])})
+        row_id = int(current.value["id"])
+        tx.locked.pop((self._name, account_id, row_id), None)
+        tx.execute(self._delete, {"owner": account_id, "row_id": row_id})
 
     def delete_account(self, tx: Transaction, account_id: str) -> int:
         """Deletes every row of the account; answers how many there were."""
+        tx.locked.clear()
         return tx.execute(self._delete_account, {"owner": account_id})
 
     def delete_everything(self, tx: Transaction) -> int:
+        tx.locked.clear()
         return tx.execute(self._delete_everything)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, literal_column, select
 
 from ovp.domain.errors import NotFound
 from ovp.domain.etags import Revised
@@ -52,13 +52,30 @@ def _columns(profile: ProfileDocument) -> dict[str, Any]:
     }
 
 
-_TABLE = DocumentTable[ProfileDocument](profiles, _columns)
+# An update answers how many connections use the profile, in the same statement. Spelled out:
+# SQLAlchemy renders RETURNING's columns unqualified on SQLite, which would tie the subquery to the
+# connections' own columns.
+_RETURNED_COUNT = literal_column(
+    "(SELECT count(*) FROM credential_connections "
+    "WHERE credential_connections.account_id = outbound_voice_profiles.account_id "
+    "AND credential_connections.outbound_voice_profile_id = outbound_voice_profiles.id)"
+)
+_TABLE = DocumentTable[ProfileDocument](profiles, _columns, returned=_RETURNED_COUNT)
 insert = _TABLE.insert
 get = _TABLE.get
-replace = _TABLE.replace
 delete = _TABLE.delete
 delete_account = _TABLE.delete_account
 delete_everything = _TABLE.delete_everything
+
+
+def replace_counted(
+    tx: Transaction, account_id: str, current: Revised[ProfileDocument], profile: ProfileDocument
+) -> tuple[Revised[ProfileDocument], int]:
+    """Stores `profile` over `current` (read with for_update=True); answers it with how many of
+    the account's connections use it, read by the update itself."""
+    revised, returned = _TABLE.replace_returning(tx, account_id, current, profile)
+    assert returned is not None, "the profiles table's update returns the connections count"
+    return revised, int(returned[0])
 
 
 def get_counted(tx: Transaction, account_id: str, profile_id: int) -> tuple[Revised[ProfileDocument], int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, literal_column, select
 
 from ovp.domain.call_policy import Rate
 from ovp.domain.fields import MAX_E164_DIGITS
@@ -14,12 +14,33 @@ from ovp.store.schema import rates
 _COLUMNS = rates.c
 _ACCOUNT = _COLUMNS.account_id == bindparam("owner")
 _PREFIX_PARAMS = [f"p{length}" for length in range(1, MAX_E164_DIGITS + 1)]
-# Every prefix of the number is a candidate (at most 15 rows match); the longest wins. One
-# indexed query whatever the deck's size.
-_MATCH = Statement(
-    select(_COLUMNS.prefix, _COLUMNS.per_minute)
-    .where(_ACCOUNT & _COLUMNS.prefix.in_([bindparam(name) for name in _PREFIX_PARAMS]))
-)
+# Every prefix of the number is a candidate (at most 15 rows match); the longest wins. One indexed
+# lookup whatever the deck's size, folded into the statement that reads a call's counters (see
+# ovp.store.calls) so that an authorization pays one round trip for both.
+_CANDIDATES = _ACCOUNT & _COLUMNS.prefix.in_([bindparam(name) for name in _PREFIX_PARAMS])
+
+
+def _longest(column: ColumnElement[str]) -> ScalarSelect[str]:
+    return (select(column).where(_CANDIDATES).order_by(func.length(_COLUMNS.prefix).desc())
+            .limit(literal_column("1")).offset(literal_column("0"))
+            .scalar_subquery())
+
+
+LONGEST_MATCH = (_longest(_COLUMNS.prefix), _longest(_COLUMNS.per_minute))
+
+
+def match_params(account_id: str, digits: str) -> dict[str, str]:
+    """The parameters of LONGEST_MATCH for a number's digits. Numbers shorter than the longest
+    prefix repeat their last candidate: duplicates in IN are harmless, and the statement stays one
+    compiled shape."""
+    return {"owner": account_id, **{name: digits[:length] for length, name in enumerate(_PREFIX_PARAMS, start=1)}}
+
+
+def matched(prefix: str | None, per_minute: str | None) -> Rate | None:
+    """The rate LONGEST_MATCH found, if any."""
+    return None if prefix is None or per_minute is None else Rate(prefix, Decimal(per_minute))
+
+
 _INSERT = Statement(rates.insert())
 _DELETE_ACCOUNT = Statement(rates.delete().where(_ACCOUNT))
 _DELETE_EVERYTHING = Statement(rates.delete())
@@ -31,24 +52,6 @@ _PAGE = Statement(
 _COUNT_STARTING = Statement(
     select(func.count()).select_from(rates).where(_ACCOUNT & _COLUMNS.prefix.startswith(bindparam("starts")))
 )
-
-
-class AccountRates:
-    """An account's deck as the call rules look rates up: one query per number."""
-
-    def __init__(self, tx: Transaction, account_id: str) -> None:
-        self._tx = tx
-        self._account_id = account_id
-
-    def match(self, digits: str) -> Rate | None:
-        # Numbers shorter than the longest prefix repeat their last candidate: duplicates in IN
-        # are harmless, and the statement stays one compiled shape.
-        params = {name: digits[:length] for length, name in enumerate(_PREFIX_PARAMS, start=1)}
-        found = self._tx.rows(_MATCH, {"owner": self._account_id, **params})
-        if not found:
-            return None
-        prefix, per_minute = max(found, key=lambda row: len(row[0]))
-        return Rate(prefix, Decimal(per_minute))
 
 
 def replace_deck(tx: Transaction, account_id: str, deck: dict[str, Decimal]) -> int:
