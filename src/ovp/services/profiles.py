@@ -44,12 +44,10 @@ def retrieve(tx: Transaction, account_id: str, profile_id: int) -> Revised[dict[
 def update(
     tx: Transaction, account_id: str, profile_id: int, body: object, if_match: str | None = None
 ) -> Revised[dict[str, Any]]:
-    current = store.get(tx, account_id, profile_id, for_update=True)
+    current, connections_count = store.get_counted(tx, account_id, profile_id, for_update=True)
     check_if_match(if_match, current)
     changes = rules.parse_changes(body)
-    profile, connections_count = store.replace_counted(
-        tx, account_id, current, rules.apply_changes(current.value, changes, now_timestamp())
-    )
+    profile = store.replace(tx, account_id, current, rules.apply_changes(current.value, changes, now_timestamp()))
     return _shown(profile, connections_count)
 
 

@@ -13,7 +13,7 @@ from ovp.domain.connection_listing import ConnectionListQuery
 from ovp.domain.errors import NotFound
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
-from ovp.store.schema import connections
+from ovp.store.schema import connections, profiles
 
 _COLUMNS = connections.c
 
@@ -30,7 +30,7 @@ def _columns(connection: ConnectionDocument) -> dict[str, Any]:
 
 
 # insert, get, replace, delete, delete_account and delete_everything, as for every table of documents.
-table = documents.DocumentTable[ConnectionDocument](connections, _columns)
+table = documents.DocumentTable[ConnectionDocument](connections, _columns, counts_in=profiles.name)
 
 
 @cache

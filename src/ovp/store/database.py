@@ -100,7 +100,7 @@ class Transaction(ABC):
         # The rows this transaction locked FOR UPDATE, as it last read or wrote them: nobody else
         # can change them before it ends, so it reads each once (see ovp.store.documents). A group
         # of PATCHes or authorizations of one profile locks it once.
-        self.locked: dict[tuple[str, str, int], tuple[str, int]] = {}
+        self.locked: dict[tuple[str, str, int], tuple[str, int, int]] = {}
 
     def _check(self, statement: Statement) -> None:
         """Enforces what a read may do: only SELECTs, and in `read_one` only one."""
@@ -114,6 +114,15 @@ class Transaction(ABC):
     @abstractmethod
     def execute(self, statement: Statement, params: Mapping[str, Any] | None = None) -> int:
         """Runs a statement that returns no rows; answers how many rows it changed."""
+
+    def execute_later(self, statement: Statement, params: Mapping[str, Any]) -> None:
+        """Runs a write whose answer nobody waits for (it changes a row this transaction locked):
+        a backend may send it with the transaction's next statement, or with COMMIT."""
+        self.execute(statement, params)
+
+    @abstractmethod
+    def flush(self) -> None:
+        """Sends the writes that execute_later kept back; the backends call it before COMMIT."""
 
     @abstractmethod
     def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:

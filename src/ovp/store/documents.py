@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, func, literal_column, se
 from ovp.domain.errors import NotFound
 from ovp.domain.etags import Revised
 from ovp.domain.listing import ListQuery
-from ovp.store.database import Row, Statement, Transaction
+from ovp.store.database import Statement, Transaction
 
 FIRST_REVISION = 1
 LIKE_ESCAPE = "/"
@@ -29,24 +29,28 @@ class DuplicateId(Exception):
 class DocumentTable(Generic[D]):
     """The account-scoped reads and writes of one table of documents. `columns` gives the values of
     the columns kept beside a document (those it is filtered and sorted by, and the document).
-    `returned`: what an update also answers, read in the same statement (see `replace`)."""
+
+    `counted`: a number read in the same statement as each row (a profile's connections count),
+    answered by `get_counted`. `counts_in`: the table whose counted numbers this table's writes
+    change (a connection changes its profile's count)."""
 
     def __init__(
-        self, table: Table, columns: Callable[[D], dict[str, Any]], *, returned: ColumnElement[Any] | None = None
+        self, table: Table, columns: Callable[[D], dict[str, Any]], *,
+        counted: ColumnElement[Any] | None = None, counts_in: str | None = None,
     ) -> None:
         self._name = table.name
         self._columns = columns
+        self._counts_in = counts_in
         c = table.c
         owned = (c.account_id == bindparam("owner")) & (c.id == bindparam("row_id"))
         stored = [column.name for column in table.columns if column.name not in ("id", "account_id", "revision")]
+        read = [c.document, c.revision, counted if counted is not None else literal_column("0")]
         self._insert = Statement(table.insert())
-        self._select = Statement(select(c.document, c.revision).where(owned))
-        self._select_for_update = Statement(select(c.document, c.revision).where(owned).with_for_update())
-        update = table.update().where(owned).values(
+        self._select = Statement(select(*read).where(owned))
+        self._select_for_update = Statement(select(*read).where(owned).with_for_update(of=table))
+        self._update = Statement(table.update().where(owned).values(
             revision=c.revision + literal_column("1"), **{name: bindparam(f"new_{name}") for name in stored}
-        )
-        self._update = Statement(update if returned is None else update.returning(returned))
-        self._update_returns = returned is not None
+        ))
         self._delete = Statement(table.delete().where(owned))
         self._delete_account = Statement(table.delete().where(c.account_id == bindparam("owner")))
         self._delete_everything = Statement(table.delete())
@@ -59,52 +63,55 @@ class DocumentTable(Generic[D]):
                   **self.values(document)}
         if not tx.insert_unique(self._insert, values):
             raise DuplicateId(document["id"])
+        self._changed_counts(tx)
         return Revised(document, FIRST_REVISION)
 
     def get(self, tx: Transaction, account_id: str, row_id: int, *, for_update: bool = False) -> Revised[D]:
-        """The account's row; `for_update` locks it until the transaction ends, and a row this
-        transaction locked already is not read again."""
-        if not for_update:
-            return self._read(tx, self._select, account_id, row_id)
-        key = (self._name, account_id, row_id)
-        known = tx.locked.get(key)
-        if known is not None:
-            return Revised(load(known[0]), known[1])
-        return self._read(tx, self._select_for_update, account_id, row_id, lock=key)
+        return self.get_counted(tx, account_id, row_id, for_update=for_update)[0]
 
-    def _read(self, tx: Transaction, statement: Statement, account_id: str, row_id: int,
-              lock: tuple[str, str, int] | None = None) -> Revised[D]:
-        found = tx.rows(statement, {"owner": account_id, "row_id": row_id})
-        if not found:
-            raise NotFound()
-        document, revision = found[0]
-        if lock is not None:
-            tx.locked[lock] = (document, revision)
-        return Revised(load(document), revision)
+    def get_counted(
+        self, tx: Transaction, account_id: str, row_id: int, *, for_update: bool = False
+    ) -> tuple[Revised[D], int]:
+        """The account's row and its counted number; `for_update` locks the row until the
+        transaction ends, and a row this transaction locked already is not read again. (Read
+        with the lock, the number is the one of the statement's snapshot: a connection that
+        another transaction attached while this one waited for the lock is counted by the next
+        read.)"""
+        key = (self._name, account_id, row_id)
+        known = tx.locked.get(key) if for_update else None
+        if known is None:
+            found = tx.rows(self._select_for_update if for_update else self._select,
+                            {"owner": account_id, "row_id": row_id})
+            if not found:
+                raise NotFound()
+            known = (found[0][0], found[0][1], int(found[0][2]))
+            if for_update:
+                tx.locked[key] = known
+        document, revision, counted = known
+        return Revised(load(document), revision), counted
 
     def replace(self, tx: Transaction, account_id: str, current: Revised[D], document: D) -> Revised[D]:
-        """Stores `document` over `current`, which the caller read with for_update=True."""
-        return self.replace_returning(tx, account_id, current, document)[0]
-
-    def replace_returning(
-        self, tx: Transaction, account_id: str, current: Revised[D], document: D
-    ) -> tuple[Revised[D], Row | None]:
-        """As `replace`, with what the table's update returns (None unless it returns something)."""
+        """Stores `document` over `current`, which the caller read with for_update=True. Nothing
+        waits for the UPDATE's answer (the locked row is there to change), so it may go with the
+        transaction's next statement (see Transaction.execute_later)."""
         row_id = int(document["id"])
         values = self.values(document)
-        params = {"owner": account_id, "row_id": row_id, **{f"new_{name}": value for name, value in values.items()}}
         revised = Revised(document, current.revision + 1)
-        tx.locked[(self._name, account_id, row_id)] = (values["document"], revised.revision)
-        if self._update_returns:
-            return revised, tx.rows(self._update, params)[0]
-        tx.execute(self._update, params)
-        return revised, None
+        key = (self._name, account_id, row_id)
+        known = tx.locked.pop(key, None)
+        if known is not None:
+            tx.locked[key] = (values["document"], revised.revision, known[2])
+        tx.execute_later(self._update, {"owner": account_id, "row_id": row_id,
+                                        **{f"new_{name}": value for name, value in values.items()}})
+        self._changed_counts(tx)
+        return revised
 
     def delete(self, tx: Transaction, account_id: str, current: Revised[D]) -> None:
         """Deletes `current`, which the caller read with for_update=True."""
         row_id = int(current.value["id"])
         tx.locked.pop((self._name, account_id, row_id), None)
         tx.execute(self._delete, {"owner": account_id, "row_id": row_id})
+        self._changed_counts(tx)
 
     def delete_account(self, tx: Transaction, account_id: str) -> int:
         """Deletes every row of the account; answers how many there were."""
@@ -114,6 +121,12 @@ class DocumentTable(Generic[D]):
     def delete_everything(self, tx: Transaction) -> int:
         tx.locked.clear()
         return tx.execute(self._delete_everything)
+
+    def _changed_counts(self, tx: Transaction) -> None:
+        """The counted numbers this write may change are read again when next asked for."""
+        if self._counts_in is not None:
+            for key in [key for key in tx.locked if key[0] == self._counts_in]:
+                del tx.locked[key]
 
 
 def load(stored: str) -> Any:

@@ -21,6 +21,7 @@ nothing, and the work runs again the same way.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -86,25 +87,48 @@ class PostgresTransaction(Transaction):
                  statements: int | None = None) -> None:
         super().__init__(DIALECT, read_only=read_only, statements=statements)
         self._connection = connection
+        self._later: list[tuple[Statement, Mapping[str, Any]]] = []
 
     def execute(self, statement: Statement, params: Mapping[str, Any] | None = None) -> int:
         self._check(statement)
+        self.flush()
         compiled = statement.compiled(DIALECT)
         status: str = await_only(self._connection.execute(compiled.sql, *compiled.arguments(params or {})))
         return _rowcount(status)
 
+    def execute_later(self, statement: Statement, params: Mapping[str, Any]) -> None:
+        """Kept until the next statement or COMMIT: a run of the same statement then goes in one
+        round trip (asyncpg's executemany), as a group of PATCHes of one profile does."""
+        self._check(statement)
+        self._later.append((statement, params))
+
+    def flush(self) -> None:
+        if not self._later:
+            return
+        later, self._later = self._later, []
+        for statement, run in itertools.groupby(later, key=lambda entry: entry[0]):
+            compiled = statement.compiled(DIALECT)
+            arguments = [compiled.arguments(params) for _statement, params in run]
+            if len(arguments) == 1:
+                await_only(self._connection.execute(compiled.sql, *arguments[0]))
+            else:
+                await_only(self._connection.executemany(compiled.sql, arguments))
+
     def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
         self._check(statement)
+        self.flush()
         compiled = statement.compiled(DIALECT)
         await_only(self._connection.executemany(compiled.sql, [compiled.arguments(row) for row in rows]))
 
     def rows(self, statement: Statement, params: Mapping[str, Any] | None = None) -> list[Row]:
         self._check(statement)
+        self.flush()
         compiled = statement.compiled(DIALECT)
         found: list[Row] = await_only(self._connection.fetch(compiled.sql, *compiled.arguments(params or {})))
         return found
 
     def insert_unique(self, statement: Statement, params: Mapping[str, Any]) -> bool:
+        self.flush()
         await_only(self._connection.execute("SAVEPOINT ovp_insert"))
         try:
             self.execute(statement, params)
@@ -240,6 +264,7 @@ class PostgresDatabase(Database):
         try:
             xid: str = await_only(connection.fetchval(_XID)) if kind.write else ""
             result = body(tx)
+            tx.flush()
         except BaseException as error:
             if not _broken(error):  # the work's own failure: the connection is fine
                 await_only(connection.execute("ROLLBACK"))

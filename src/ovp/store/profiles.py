@@ -5,10 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, literal_column, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 
-from ovp.domain.errors import NotFound
-from ovp.domain.etags import Revised
 from ovp.domain.listing import ListQuery
 from ovp.domain.profile import ProfileDocument
 from ovp.store.database import Statement, Transaction
@@ -31,7 +29,6 @@ _CONNECTIONS_COUNT = (
     .where((connections.c.account_id == _COLUMNS.account_id) & (connections.c.outbound_voice_profile_id == _COLUMNS.id))
     .scalar_subquery()
 )
-_SELECT_COUNTED = Statement(select(_COLUMNS.document, _COLUMNS.revision, _CONNECTIONS_COUNT).where(_OWNED))
 # A connection that names the profile holds this share lock until it commits, so that a concurrent
 # delete, which reads the profile FOR UPDATE before it counts the connections, waits and sees it.
 _LOCK_FOR_REFERENCE = Statement(select(_COLUMNS.id).where(_OWNED).with_for_update(read=True))
@@ -52,39 +49,15 @@ def _columns(profile: ProfileDocument) -> dict[str, Any]:
     }
 
 
-# An update answers how many connections use the profile, in the same statement. Spelled out:
-# SQLAlchemy renders RETURNING's columns unqualified on SQLite, which would tie the subquery to the
-# connections' own columns.
-_RETURNED_COUNT = literal_column(
-    "(SELECT count(*) FROM credential_connections "
-    "WHERE credential_connections.account_id = outbound_voice_profiles.account_id "
-    "AND credential_connections.outbound_voice_profile_id = outbound_voice_profiles.id)"
-)
-_TABLE = DocumentTable[ProfileDocument](profiles, _columns, returned=_RETURNED_COUNT)
+# Each read of a profile counts the connections that use it, in the same statement.
+_TABLE = DocumentTable[ProfileDocument](profiles, _columns, counted=_CONNECTIONS_COUNT)
 insert = _TABLE.insert
 get = _TABLE.get
+get_counted = _TABLE.get_counted
+replace = _TABLE.replace
 delete = _TABLE.delete
 delete_account = _TABLE.delete_account
 delete_everything = _TABLE.delete_everything
-
-
-def replace_counted(
-    tx: Transaction, account_id: str, current: Revised[ProfileDocument], profile: ProfileDocument
-) -> tuple[Revised[ProfileDocument], int]:
-    """Stores `profile` over `current` (read with for_update=True); answers it with how many of
-    the account's connections use it, read by the update itself."""
-    revised, returned = _TABLE.replace_returning(tx, account_id, current, profile)
-    assert returned is not None, "the profiles table's update returns the connections count"
-    return revised, int(returned[0])
-
-
-def get_counted(tx: Transaction, account_id: str, profile_id: int) -> tuple[Revised[ProfileDocument], int]:
-    """The profile and how many of the account's connections use it, read in one snapshot."""
-    found = tx.rows(_SELECT_COUNTED, {"owner": account_id, "profile_id": profile_id})
-    if not found:
-        raise NotFound()
-    document, revision, connections_count = found[0]
-    return Revised(load(document), revision), int(connections_count)
 
 
 def lock_for_reference(tx: Transaction, account_id: str, profile_id: int) -> bool:
