@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -10,8 +11,9 @@ from ovp.domain.errors import LockWaitExpired, ServiceUnavailable
 from ovp.store.database import Transaction, Work, run_work
 
 T = TypeVar("T")
-Transact = Callable[[Work[Any], bool], Awaitable[Any]]  # (body, grouped) -> what the body answered
-Pending = tuple[Work[Any], "asyncio.Future[Any]"]
+# (body, grouped, deadline as time.monotonic()) -> what the body answered
+Transact = Callable[[Work[Any], bool, float], Awaitable[Any]]
+Pending = tuple[Work[Any], "asyncio.Future[Any]", float]  # the work, its caller's future, when it came
 SHUTTING_DOWN = "The server is shutting down; try again shortly."
 
 
@@ -28,17 +30,21 @@ class GroupCommit:
     statements. When the database itself cannot serve, every work of the group gets that 503 at
     once: running them one by one would only repeat the wait for each. A work whose caller went
     away before its group began is not run.
+
+    A work's deadline runs from when it came, not from when its group began: a write that waited
+    for the group before it to time out has only the rest of its own time left.
     """
 
-    def __init__(self, transact: Transact) -> None:
+    def __init__(self, transact: Transact, timeout_s: float) -> None:
         self._transact = transact
+        self._timeout_s = timeout_s
         self._pending: list[Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
     async def submit(self, work: Work[T]) -> T:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._pending.append((work, future))
+        self._pending.append((work, future, time.monotonic()))
         if self._flusher is None:
             self._flusher = loop.create_task(self._flush())
         return await future
@@ -46,11 +52,11 @@ class GroupCommit:
     async def _flush(self) -> None:
         try:
             while self._pending:
-                batch, self._pending = [(work, future) for work, future in self._pending if not future.done()], []
+                batch, self._pending = [pending for pending in self._pending if not pending[1].done()], []
                 if batch:
                     await self._run(batch)
         except asyncio.CancelledError:
-            for _work, future in self._pending:
+            for _work, future, _came in self._pending:
                 _settle(future, None, ServiceUnavailable(SHUTTING_DOWN))
             raise
         finally:
@@ -59,13 +65,13 @@ class GroupCommit:
     async def _run(self, batch: list[Pending]) -> None:
         if len(batch) > 1 and await self._run_together(batch):
             return
-        for index, (work, future) in enumerate(batch):
+        for index, (work, future, came) in enumerate(batch):
             if future.done():  # its caller went away meanwhile
                 continue
-            failure = await self._run_alone(work, future)
+            failure = await self._run_alone(work, future, came + self._timeout_s)
             if database_down(failure):
                 # The next would wait as long for the same answer.
-                for _work, waiting in batch[index + 1:]:
+                for _work, waiting, _came in batch[index + 1:]:
                     _settle(waiting, None, failure)
                 return
 
@@ -73,24 +79,24 @@ class GroupCommit:
         """Answers False when the works must run again one by one."""
 
         def body(tx: Transaction) -> list[Any]:
-            return [run_work(work, tx) for work, _future in batch]
+            return [run_work(work, tx) for work, _future, _came in batch]
 
         try:
-            results = await self._transact(body, True)
+            results = await self._transact(body, True, batch[0][2] + self._timeout_s)
         except Exception as error:  # rolled back whole
             if not database_down(error):
                 return False  # a work's own failure, or a lock held by another server's group
-            for _work, future in batch:
+            for _work, future, _came in batch:
                 _settle(future, None, error)
             return True
-        for (_work, future), result in zip(batch, results, strict=True):
+        for (_work, future, _came), result in zip(batch, results, strict=True):
             _settle(future, result, None)
         return True
 
-    async def _run_alone(self, work: Work[Any], future: asyncio.Future[Any]) -> Exception | None:
+    async def _run_alone(self, work: Work[Any], future: asyncio.Future[Any], deadline: float) -> Exception | None:
         """Answers the failure it handed to the work's caller, if any."""
         try:
-            result = await self._transact(lambda tx: run_work(work, tx), False)
+            result = await self._transact(lambda tx: run_work(work, tx), False, deadline)
         except Exception as error:  # the work's own failure, handed back to its caller
             _settle(future, None, error)
             return error

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -166,7 +167,9 @@ class PostgresDatabase(Database):
         self.url = url
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._pool = ConnectionPool(self._connect, pool_size)
-        self._group = GroupCommit(lambda body, grouped: self._transact(body, _GROUPED if grouped else _WRITE))
+        self._group = GroupCommit(
+            lambda body, grouped, deadline: self._transact(body, _GROUPED if grouped else _WRITE, deadline), timeout_s
+        )
 
     async def _connect(self) -> asyncpg.Connection:
         timeout_ms = int(self.timeout_s * 1000)
@@ -205,41 +208,41 @@ class PostgresDatabase(Database):
         return result
 
     async def write_long(self, work: Work[T]) -> T:
-        self.health.refuse_if_down(write=True)
         result: T = await self._transact(lambda tx: run_work(work, tx), _WRITE)
         return result
 
     async def read(self, work: Work[T]) -> T:
-        self.health.refuse_if_down(write=False)
         result: T = await self._transact(lambda tx: run_work(work, tx), _READ)
         return result
 
     async def read_one(self, work: Work[T]) -> T:
-        self.health.refuse_if_down(write=False)
         result: T = await self._transact(lambda tx: run_work(work, tx), _READ_ONE)
         return result
 
-    async def _transact(self, body: Work[T], kind: _Kind, timeout_s: float | None = None) -> T:
-        """Runs `body` in a transaction of `kind` within the deadline. A connection lost before
-        COMMIT, or a transaction found aborted after one, is tried again on a new connection while
-        the deadline allows: nothing of it was committed."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self.timeout_s if timeout_s is None else timeout_s)
+    async def _transact(self, body: Work[T], kind: _Kind, deadline: float | None = None, *,
+                        probing: bool = False) -> T:
+        """Runs `body` in a transaction of `kind` by `deadline` (time.monotonic()). A connection
+        lost before COMMIT, or a transaction found aborted after one, is tried again on a new
+        connection while the deadline allows: nothing of it was committed. While an outage lasts,
+        the answer is its 503 at once; `probing`: the watcher's probe, which tries all the same."""
+        if not probing:
+            self.health.refuse_if_down(write=kind.write)
+        deadline = time.monotonic() + self.timeout_s if deadline is None else deadline
         while True:
             try:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
                     return await self._attempt(body, kind)
             except TimeoutError:
                 raise self._down(health.too_slow(self.timeout_s)) from None
             except _CommitInDoubt as doubt:
-                if await self._committed(doubt.xid, max(deadline, loop.time()) + RESOLVE_TIMEOUT_S):
+                if await self._committed(doubt.xid, max(deadline, time.monotonic()) + RESOLVE_TIMEOUT_S):
                     return doubt.result  # type: ignore[no-any-return]
             except ServiceUnavailable:
                 raise
             except Exception as error:
                 if not _broken(error):
                     raise self._translated(error) from error
-            if loop.time() >= deadline:
+            if time.monotonic() >= deadline:
                 raise self._down(health.unreachable("the connection broke")) from None
 
     async def _attempt(self, body: Work[T], kind: _Kind) -> T:
@@ -279,11 +282,10 @@ class PostgresDatabase(Database):
 
     async def _committed(self, xid: str, deadline: float) -> bool:
         """Whether the transaction `xid` committed, asked on another connection; a 503 if
-        PostgreSQL cannot tell before `deadline` (loop time)."""
-        loop = asyncio.get_running_loop()
-        while loop.time() < deadline:
+        PostgreSQL cannot tell before `deadline` (time.monotonic())."""
+        while time.monotonic() < deadline:
             try:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
                     connection = await self._pool.acquire()
                     try:
                         status = await connection.fetchval(_XACT_STATUS, xid)
@@ -321,9 +323,10 @@ class PostgresDatabase(Database):
     async def _probe(self) -> None:
         outage = self.health.outage
         if outage is not None and outage.writes_only:
-            await self._transact(lambda tx: tx.execute(PROBE_WRITE), _WRITE, PROBE_TIMEOUT_S)
+            await self._transact(lambda tx: tx.execute(PROBE_WRITE), _WRITE, time.monotonic() + PROBE_TIMEOUT_S,
+                                 probing=True)
             return
-        await self._transact(lambda tx: tx.rows(PING), _READ_ONE, PROBE_TIMEOUT_S)
+        await self._transact(lambda tx: tx.rows(PING), _READ_ONE, time.monotonic() + PROBE_TIMEOUT_S, probing=True)
 
     async def start(self) -> None:
         """Nothing to start: connections open as requests need them."""

@@ -146,7 +146,9 @@ class SqliteDatabase(Database):
         self._writer = asyncio.Lock()  # one writer at a time in this process
         self._writer_lock = None if self.in_memory else WriterLock(path)
         self._checkpointer = Checkpointer(path) if self._serving else None
-        self._group = GroupCommit(lambda body, _grouped: self._write(body, long=False))
+        self._group = GroupCommit(
+            lambda body, _grouped, deadline: self._write(body, long=False, deadline=deadline), timeout_s
+        )
 
     def _open(self) -> _Connection:
         return _Connection(self.path or ":memory:", self._synchronous, wal=not self.in_memory,
@@ -210,17 +212,20 @@ class SqliteDatabase(Database):
             await asyncio.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE_S)
 
-    async def _write(self, body: Work[T], *, long: bool, deadline: float | None = None) -> T:
-        """Runs `body` in a write transaction: on the event loop, or for a long work on a thread.
+    async def _write(self, body: Work[T], *, long: bool, deadline: float | None = None, probing: bool = False) -> T:
+        """Runs `body` in a write transaction, by `deadline` (time.monotonic()): on the event
+        loop, or for a long work on a thread.
 
         While an outage of writes lasts (a lock another process keeps, a full disk), a write is
         tried without waiting: a lock released or space freed meanwhile serves it at once, and
-        ends the outage."""
-        if deadline is None:
-            outage = self.health.outage
-            if outage is not None and not outage.writes_only:
+        ends the outage. `probing`: the watcher's probe, which waits as it is told."""
+        now = time.monotonic()
+        deadline = now + self.timeout_s if deadline is None else deadline
+        outage = self.health.outage
+        if outage is not None and not probing:
+            if not outage.writes_only:
                 raise outage.error()
-            deadline = time.monotonic() + (0 if outage is not None else self.timeout_s)
+            deadline = now
         try:
             async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
                 await self._writer.acquire()
@@ -332,7 +337,7 @@ class SqliteDatabase(Database):
         if outage is not None and outage.writes_only:
             # What failed was writing: only a write shows it works again.
             deadline = time.monotonic() + min(self.timeout_s, PROBE_TIMEOUT_S)
-            await self._write(lambda tx: tx.execute(PROBE_WRITE), long=False, deadline=deadline)
+            await self._write(lambda tx: tx.execute(PROBE_WRITE), long=False, deadline=deadline, probing=True)
             return
         try:
             self._connection.execute("SELECT 1").fetchall()
