@@ -52,8 +52,8 @@ PROBE_TIMEOUT_S = 1.0
 GROUP_LOCK_WAIT_MS = 50
 STATEMENT_CACHE_SIZE = 1024
 
-_XID = "SELECT pg_current_xact_id()::text"
-_XACT_STATUS = "SELECT pg_xact_status($1::xid8)"
+_XID = "SELECT pg_current_xact_id()"
+_XACT_STATUS = "SELECT pg_xact_status($1)"
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class PostgresTransaction(Transaction):
 class _CommitInDoubt(Exception):
     """The connection broke while COMMIT was under way: the transaction may have committed."""
 
-    def __init__(self, xid: str, result: Any) -> None:
+    def __init__(self, xid: int, result: Any) -> None:
         super().__init__(xid)
         self.xid = xid
         self.result = result
@@ -153,7 +153,7 @@ class _CommitInDoubt(Exception):
 def _broken(error: BaseException) -> bool:
     """The connection's state is unknown after this (a cancelled round trip, a lost connection):
     it must be dropped, and nothing more sent on it."""
-    return isinstance(error, (asyncio.CancelledError, OSError, asyncpg.InterfaceError,
+    return isinstance(error, (asyncio.CancelledError, OSError, asyncpg.InterfaceError, asyncpg.InternalClientError,
                               asyncpg.PostgresConnectionError, asyncpg.AdminShutdownError,
                               asyncpg.CrashShutdownError, asyncpg.CannotConnectNowError))
 
@@ -265,7 +265,7 @@ class PostgresDatabase(Database):
             return body(tx)  # one statement: a transaction of its own
         await_only(connection.execute(kind.begin))
         try:
-            xid: str = await_only(connection.fetchval(_XID)) if kind.write else ""
+            xid: int = await_only(connection.fetchval(_XID)) if kind.write else 0
             result = body(tx)
             tx.flush()
         except BaseException as error:
@@ -280,7 +280,7 @@ class PostgresDatabase(Database):
             raise
         return result
 
-    async def _committed(self, xid: str, deadline: float) -> bool:
+    async def _committed(self, xid: int, deadline: float) -> bool:
         """Whether the transaction `xid` committed, asked on another connection; a 503 if
         PostgreSQL cannot tell before `deadline` (time.monotonic())."""
         while time.monotonic() < deadline:
