@@ -79,13 +79,17 @@ def with_database(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
     """Opens the database at `url`, brings it up to date, runs `use` on it, and closes it."""
 
     async def run() -> T:
-        database = open_database(url)
         try:
+            database = open_database(url)
             try:
                 await database.migrate()
-            except Exception as error:  # SQLAlchemy's errors, the drivers' (a bad URL), OSError
-                reason = " ".join(str(getattr(error, "orig", None) or error).split())
-                raise click.ClickException(f"cannot use the database {shown(url)}: {reason}") from error
+            except BaseException:
+                await database.close()
+                raise
+        except Exception as error:  # SQLAlchemy's errors, the drivers' (a bad URL), OSError
+            reason = " ".join(str(getattr(error, "orig", None) or error).split())
+            raise click.ClickException(f"cannot use the database {shown(url)}: {reason}") from error
+        try:
             return await use(database)
         finally:
             await database.close()

@@ -18,6 +18,8 @@ from ovp.api.context import AppContext
 from ovp.domain.errors import BadRequest, OvpError, PayloadTooLarge, Problem, UnsupportedMediaType
 
 MAX_BODY_BYTES = 1024 * 1024
+# A carrier's whole rate deck: some 15 bytes a line, so about a million lines.
+MAX_CSV_BYTES = 16 * 1024 * 1024
 _READ_HEADERS = frozenset({b"authorization", b"content-type", b"content-length", b"if-match"})
 ERRORS_URL = "https://developers.telnyx.com/docs/overview/errors/"
 
@@ -52,7 +54,8 @@ class Request:
 
     async def json(self) -> object:
         """The body as JSON: the media type is checked, and the size capped while it is read."""
-        raw = await self._body_of(_is_json(self._media_type), "JSON, sent with Content-Type: application/json")
+        raw = await self._body_of(_is_json(self._media_type), "JSON, sent with Content-Type: application/json",
+                                  MAX_BODY_BYTES)
         try:
             self.body = orjson.loads(raw)
             return self.body
@@ -61,7 +64,8 @@ class Request:
 
     async def csv_text(self) -> str:
         """The body as CSV text (UTF-8, a byte order mark allowed), checked as json() checks JSON."""
-        raw = await self._body_of(self._media_type == "text/csv", "CSV, sent with Content-Type: text/csv")
+        raw = await self._body_of(self._media_type == "text/csv", "CSV, sent with Content-Type: text/csv",
+                                  MAX_CSV_BYTES)
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError as error:
@@ -71,15 +75,15 @@ class Request:
     def _media_type(self) -> str:
         return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
-    async def _body_of(self, accepted: bool, described: str) -> bytes:
+    async def _body_of(self, accepted: bool, described: str, limit: int) -> bytes:
         if not accepted:
             raise UnsupportedMediaType.single("10015", "Bad Request", f"The request body must be {described}.")
         declared = self.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise _too_large()
-        return await self._read_body()
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
+        return await self._read_body(limit)
 
-    async def _read_body(self) -> bytes:
+    async def _read_body(self, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -88,8 +92,8 @@ class Request:
                 break
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise _too_large()
+            if size > limit:
+                raise _too_large(limit)
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
@@ -100,8 +104,8 @@ def _is_json(media_type: str) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-def _too_large() -> PayloadTooLarge:
-    return PayloadTooLarge.single("10015", "Bad Request", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+def _too_large(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge.single("10015", "Bad Request", f"The request body is larger than {limit} bytes.")
 
 
 @dataclass(slots=True)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
+from collections.abc import Generator, Iterator
 from decimal import Decimal, InvalidOperation
 
 from ovp.domain.errors import InvalidInput, Problem
@@ -52,12 +54,13 @@ def _columns(header: list[str]) -> tuple[int, int] | None:
     return None
 
 
-def _rows(text: str) -> list[list[str]]:
-    """The CSV's rows; text the csv module cannot read (a field over its size limit, a NUL) is a
-    422 naming the line."""
+def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The CSV's rows and their line numbers; text the csv module cannot read (a field over its size
+    limit, a NUL) is a 422 naming the line."""
     reader = csv.reader(io.StringIO(text))
     try:
-        return list(reader)
+        for row in reader:
+            yield reader.line_num, row
     except csv.Error as error:
         code, title = BAD_VALUE
         line = reader.line_num
@@ -67,13 +70,28 @@ def _rows(text: str) -> list[list[str]]:
 def parse_rate_deck(text: str) -> dict[str, Decimal]:
     """The deck's rates by prefix (E.164 digits without "+"); raises InvalidInput listing every
     bad line."""
+    steps = rate_deck_steps(text)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            deck: dict[str, Decimal] = done.value
+            return deck
+
+
+def rate_deck_steps(text: str, lines_a_step: int = 1000) -> Generator[None, None, dict[str, Decimal]]:
+    """parse_rate_deck in steps: it pauses (yields) after every `lines_a_step` lines, so that a
+    server can answer others between steps, and returns the deck."""
     rows = _rows(text)
-    columns = _columns(rows[0]) if rows else None
-    first_data_line = 2 if columns else 1
+    first = next(rows, None)
+    columns = _columns(first[1]) if first else None
     prefix_at, rate_at = columns or (0, 1)
     rates: dict[str, Decimal] = {}
     problems: list[Problem] = []
-    for line, row in enumerate(rows[first_data_line - 1:], start=first_data_line):
+    data = rows if columns or first is None else itertools.chain([first], rows)
+    for count, (line, row) in enumerate(data, start=1):
+        if count % lines_a_step == 0:
+            yield
         if not any(cell.strip() for cell in row):
             continue
         if len(row) <= max(prefix_at, rate_at):

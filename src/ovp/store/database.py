@@ -30,7 +30,7 @@ import asyncio
 import inspect
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -125,7 +125,7 @@ class Transaction(ABC):
         """Sends the writes that execute_later kept back; the backends call it before COMMIT."""
 
     @abstractmethod
-    def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+    def execute_many(self, statement: Statement, rows: Iterable[Mapping[str, Any]]) -> None:
         """Runs a statement once for each row of parameters, in one driver call."""
 
     @abstractmethod

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -51,6 +51,7 @@ RESOLVE_TIMEOUT_S = 0.5
 PROBE_TIMEOUT_S = 1.0
 GROUP_LOCK_WAIT_MS = 50
 STATEMENT_CACHE_SIZE = 1024
+EXECUTE_MANY_CHUNK = 1000
 
 _XID = "SELECT pg_current_xact_id()"
 _XACT_STATUS = "SELECT pg_xact_status($1)"
@@ -115,11 +116,15 @@ class PostgresTransaction(Transaction):
             else:
                 await_only(self._connection.executemany(compiled.sql, arguments))
 
-    def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+    def execute_many(self, statement: Statement, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Sent EXECUTE_MANY_CHUNK rows at a time: the rows of each are prepared on the event loop,
+        which serves others between chunks (a whole rate deck is tens of thousands of rows)."""
         self._check(statement)
         self.flush()
         compiled = statement.compiled(DIALECT)
-        await_only(self._connection.executemany(compiled.sql, [compiled.arguments(row) for row in rows]))
+        pending = iter(rows)
+        while chunk := [compiled.arguments(row) for row in itertools.islice(pending, EXECUTE_MANY_CHUNK)]:
+            await_only(self._connection.executemany(compiled.sql, chunk))
 
     def rows(self, statement: Statement, params: Mapping[str, Any] | None = None) -> list[Row]:
         self._check(statement)

@@ -58,10 +58,11 @@ def replace_deck(tx: Transaction, account_id: str, deck: dict[str, Decimal]) -> 
     """Puts `deck` in place of the account's rates, in the caller's transaction: calls see the old
     deck or the new one, never a mix."""
     delete_account(tx, account_id)
-    rows = [{"account_id": account_id, "prefix": prefix, "per_minute": str(rate)} for prefix, rate in deck.items()]
-    if rows:
-        tx.execute_many(_INSERT, rows)
-    return len(rows)
+    if deck:
+        # Made as they are sent: a whole deck's rows at once would hold the event loop a while.
+        tx.execute_many(_INSERT, ({"account_id": account_id, "prefix": prefix, "per_minute": str(rate)}
+                                  for prefix, rate in deck.items()))
+    return len(deck)
 
 
 def page(tx: Transaction, account_id: str, starts: str, limit: int, offset: int) -> tuple[list[Rate], int]:

@@ -26,7 +26,7 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any, NoReturn, TypeVar
 
@@ -96,7 +96,7 @@ class SqliteTransaction(Transaction):
     def flush(self) -> None:
         """Nothing is kept back: a statement on a local file costs no round trip."""
 
-    def execute_many(self, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
+    def execute_many(self, statement: Statement, rows: Iterable[Mapping[str, Any]]) -> None:
         self._check(statement)
         self._connection.executemany(statement.compiled(DIALECT).sql, rows)
 
