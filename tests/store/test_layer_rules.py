@@ -1,0 +1,54 @@
+"""The store's rules are enforced by the code: a work cannot await, and a read does only what a
+read may (read_one: one SELECT; read: SELECTs)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from ovp.store.backends import open_database
+from ovp.store.database import PROBE_WRITE, Database, LayerRuleBroken, Statement, Transaction
+
+SELECT_ONE = Statement(text("SELECT 1"))
+
+
+def _attempt(url: str, operation: Callable[[Database], Awaitable[Any]]) -> None:
+    async def main() -> None:
+        database = open_database(url)
+        await database.migrate()
+        try:
+            await operation(database)
+        finally:
+            await database.close()
+
+    asyncio.run(main())
+
+
+async def _asynchronous_work(tx: Transaction) -> int:
+    await asyncio.sleep(0)
+    return 1
+
+
+@pytest.mark.parametrize("operation", ["write", "write_long", "read", "read_one"])
+def test_a_work_that_would_await_is_refused(database_url: str, operation: str) -> None:
+    with pytest.raises(LayerRuleBroken, match="must not await"):
+        _attempt(database_url, lambda database: getattr(database, operation)(_asynchronous_work))
+
+
+def test_read_one_runs_one_statement(database_url: str) -> None:
+    def twice(tx: Transaction) -> None:
+        tx.rows(SELECT_ONE)
+        tx.rows(SELECT_ONE)
+
+    with pytest.raises(LayerRuleBroken, match="second statement"):
+        _attempt(database_url, lambda database: database.read_one(twice))
+
+
+@pytest.mark.parametrize("operation", ["read", "read_one"])
+def test_a_read_runs_no_write(database_url: str, operation: str) -> None:
+    with pytest.raises(LayerRuleBroken, match="not a SELECT"):
+        _attempt(database_url, lambda database: getattr(database, operation)(lambda tx: tx.execute(PROBE_WRITE)))
