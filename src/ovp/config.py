@@ -23,6 +23,9 @@ class Settings:
     billing_increment: str = "60/60"  # initial/subsequent seconds
     max_call_duration: int = 4 * 3600  # seconds before an authorization never ended expires
     db_timeout: float = 5.0  # seconds any one database operation may take
+    # For test suites, not a flag: every write work runs twice, the first time undone (see
+    # ovp.store.database.Database), so that a work with an effect outside its transaction shows.
+    rehearse_writes: bool = False
 
     def to_environment(self) -> dict[str, str]:
         """The OVP_* variables that recreate these settings, for worker processes."""
@@ -48,4 +51,5 @@ class Settings:
             billing_increment=env.get("OVP_BILLING_INCREMENT", defaults.billing_increment),
             max_call_duration=int(env.get("OVP_MAX_CALL_DURATION", defaults.max_call_duration)),
             db_timeout=float(env.get("OVP_DB_TIMEOUT", defaults.db_timeout)),
+            rehearse_writes=env.get("OVP_REHEARSE_WRITES", "False") == "True",
         )

@@ -14,6 +14,7 @@ from ovp.store.backends import open_database
 from ovp.store.database import PROBE_WRITE, Database, LayerRuleBroken, Statement, Transaction
 
 SELECT_ONE = Statement(text("SELECT 1"))
+BEATS = Statement(text("SELECT beat FROM ovp_probe WHERE id = 1"))
 
 
 def _attempt(url: str, operation: Callable[[Database], Awaitable[Any]]) -> None:
@@ -52,3 +53,26 @@ def test_read_one_runs_one_statement(database_url: str) -> None:
 def test_a_read_runs_no_write(database_url: str, operation: str) -> None:
     with pytest.raises(LayerRuleBroken, match="not a SELECT"):
         _attempt(database_url, lambda database: getattr(database, operation)(lambda tx: tx.execute(PROBE_WRITE)))
+
+
+def test_a_rehearsing_database_runs_each_write_twice_and_keeps_its_effect_once(database_url: str) -> None:
+    """The API tests serve with rehearse_writes: a work whose effect reaches outside its
+    transaction would do it twice there, and their assertions would see it."""
+    calls: list[int] = []
+
+    def count(tx: Transaction) -> int:
+        calls.append(1)
+        tx.execute(PROBE_WRITE)
+        return int(tx.scalar(BEATS))
+
+    async def main() -> list[int]:
+        database = open_database(database_url, rehearse_writes=True)
+        await database.migrate()
+        try:
+            return [await database.write(count), await database.write_long(count)]
+        finally:
+            await database.close()
+
+    first, second = asyncio.run(main())
+    assert len(calls) == 4
+    assert second == first + 1  # each write's effect kept once

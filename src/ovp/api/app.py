@@ -153,7 +153,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
     """`migrate`: the app brings the database up to date as it starts (`ovp serve` does it once,
     before its workers start)."""
     database = open_database(settings.database_url, timeout_s=settings.db_timeout,
-                             sqlite_synchronous=settings.sqlite_synchronous, serving=True)
+                             sqlite_synchronous=settings.sqlite_synchronous, serving=True,
+                             rehearse_writes=settings.rehearse_writes)
     emulator = Emulator(Journal(), FaultBook()) if settings.auth == "open" else None
     calls = CallSettings(BillingIncrement.parse(settings.billing_increment), settings.max_call_duration)
     context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator, calls=calls)

@@ -17,13 +17,15 @@ def is_memory_sqlite(url: str) -> bool:
 
 
 def open_database(
-    url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, sqlite_synchronous: str = "NORMAL", serving: bool = False
+    url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, sqlite_synchronous: str = "NORMAL", serving: bool = False,
+    rehearse_writes: bool = False,
 ) -> Database:
     """`url` in SQLAlchemy's form: sqlite:///path/ovp.db, sqlite:///:memory: or
     postgresql://user@host:5432/db (any driver suffix is ignored). `serving`: a served SQLite file
-    checkpoints its write-ahead log on a thread of its own."""
+    checkpoints its write-ahead log on a thread of its own. `rehearse_writes`: see Database."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         path = ":memory:" if is_memory_sqlite(url) else str(parsed.database)
-        return SqliteDatabase(path, timeout_s=timeout_s, synchronous=sqlite_synchronous, serving=serving)
-    return PostgresDatabase(url, timeout_s=timeout_s)
+        return SqliteDatabase(path, timeout_s=timeout_s, synchronous=sqlite_synchronous, serving=serving,
+                              rehearse_writes=rehearse_writes)
+    return PostgresDatabase(url, timeout_s=timeout_s, rehearse_writes=rehearse_writes)

@@ -93,8 +93,11 @@ PROBE_WRITE = Statement(text(
 class Transaction(ABC):
     """What a work sees: statements run in one transaction, and answer at once."""
 
-    def __init__(self, dialect: Dialect, *, read_only: bool = False, statements: int | None = None) -> None:
+    def __init__(self, dialect: Dialect, *, read_only: bool = False, statements: int | None = None,
+                 rehearse: bool = False) -> None:
+        """`rehearse`: each work runs twice, the first time undone (see Database.rehearse_writes)."""
         self.dialect = dialect
+        self.rehearse = rehearse
         self._read_only = read_only
         self._statements_left = statements
         # The rows this transaction locked FOR UPDATE, as it last read or wrote them: nobody else
@@ -121,6 +124,10 @@ class Transaction(ABC):
         self.execute(statement, params)
 
     @abstractmethod
+    def run(self, sql: str) -> None:
+        """Runs a statement of ovp's own, without parameters (a savepoint)."""
+
+    @abstractmethod
     def flush(self) -> None:
         """Sends the writes that execute_later kept back; the backends call it before COMMIT."""
 
@@ -143,8 +150,22 @@ class Transaction(ABC):
 
 
 def run_work(work: Work[T], tx: Transaction) -> T:
-    """Runs a work, refusing one that would await (see this module's documentation)."""
-    result = work(tx)
+    """Runs a work, refusing one that would await (see this module's documentation). In a
+    rehearsing transaction the work runs once and is undone first: a work that did something
+    outside its transaction would show it twice."""
+    if tx.rehearse:
+        tx.run("SAVEPOINT ovp_rehearsal")
+        try:
+            _awaiting_nothing(work, work(tx))
+            tx.flush()
+        finally:
+            tx.run("ROLLBACK TO SAVEPOINT ovp_rehearsal")
+            tx.run("RELEASE SAVEPOINT ovp_rehearsal")
+            tx.locked.clear()
+    return _awaiting_nothing(work, work(tx))
+
+
+def _awaiting_nothing(work: Work[T], result: T) -> T:
     if inspect.isawaitable(result):
         if inspect.iscoroutine(result):
             result.close()
@@ -153,13 +174,17 @@ def run_work(work: Work[T], tx: Transaction) -> T:
 
 
 class Database(ABC):
-    """Hands out transactions (see this module's documentation); one per backend."""
+    """Hands out transactions (see this module's documentation); one per backend.
+
+    `rehearse_writes`, for test suites: every write work runs twice in its transaction, the
+    first time undone, so that a work breaking the rule that it may run twice fails the tests."""
 
     backend: ClassVar[str]
     dialect: Dialect
 
-    def __init__(self, timeout_s: float) -> None:
+    def __init__(self, timeout_s: float, *, rehearse_writes: bool = False) -> None:
         self.timeout_s = timeout_s
+        self.rehearse_writes = rehearse_writes
         self.health = Health()
         self._watcher: asyncio.Task[None] | None = None
 

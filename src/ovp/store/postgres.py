@@ -86,10 +86,14 @@ def _rowcount(status: str) -> int:
 
 class PostgresTransaction(Transaction):
     def __init__(self, connection: asyncpg.Connection, *, read_only: bool = False,
-                 statements: int | None = None) -> None:
-        super().__init__(DIALECT, read_only=read_only, statements=statements)
+                 statements: int | None = None, rehearse: bool = False) -> None:
+        super().__init__(DIALECT, read_only=read_only, statements=statements, rehearse=rehearse)
         self._connection = connection
         self._later: list[tuple[Statement, Mapping[str, Any]]] = []
+
+    def run(self, sql: str) -> None:
+        self.flush()
+        await_only(self._connection.execute(sql))
 
     def execute(self, statement: Statement, params: Mapping[str, Any] | None = None) -> int:
         self._check(statement)
@@ -167,8 +171,9 @@ class PostgresDatabase(Database):
     backend = "postgresql"
     dialect = DIALECT
 
-    def __init__(self, url: str, *, timeout_s: float = 5.0, pool_size: int = 10) -> None:
-        super().__init__(timeout_s)
+    def __init__(self, url: str, *, timeout_s: float = 5.0, pool_size: int = 10,
+                 rehearse_writes: bool = False) -> None:
+        super().__init__(timeout_s, rehearse_writes=rehearse_writes)
         self.url = url
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._pool = ConnectionPool(self._connect, pool_size)
@@ -265,7 +270,8 @@ class PostgresDatabase(Database):
 
     def _in_transaction(self, connection: asyncpg.Connection, body: Work[T], kind: _Kind) -> T:
         """Runs in a greenlet: every await_only is a round trip the event loop awaits."""
-        tx = PostgresTransaction(connection, read_only=not kind.write, statements=kind.statements)
+        tx = PostgresTransaction(connection, read_only=not kind.write, statements=kind.statements,
+                                 rehearse=kind.write and self.rehearse_writes)
         if kind.begin is None:
             return body(tx)  # one statement: a transaction of its own
         await_only(connection.execute(kind.begin))

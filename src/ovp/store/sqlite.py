@@ -85,9 +85,13 @@ class _Connection:
 
 
 class SqliteTransaction(Transaction):
-    def __init__(self, connection: _Connection, *, read_only: bool = False, statements: int | None = None) -> None:
-        super().__init__(DIALECT, read_only=read_only, statements=statements)
+    def __init__(self, connection: _Connection, *, read_only: bool = False, statements: int | None = None,
+                 rehearse: bool = False) -> None:
+        super().__init__(DIALECT, read_only=read_only, statements=statements, rehearse=rehearse)
         self._connection = connection.sqlite
+
+    def run(self, sql: str) -> None:
+        self._connection.execute(sql)
 
     def execute(self, statement: Statement, params: Mapping[str, Any] | None = None) -> int:
         self._check(statement)
@@ -129,12 +133,13 @@ class SqliteDatabase(Database):
     dialect = DIALECT
 
     def __init__(
-        self, path: str, *, timeout_s: float = 5.0, synchronous: str = "NORMAL", serving: bool = False
+        self, path: str, *, timeout_s: float = 5.0, synchronous: str = "NORMAL", serving: bool = False,
+        rehearse_writes: bool = False,
     ) -> None:
         """`path`: a file, or ":memory:" (one process only; it lives as long as this object, so
         that an app served, stopped and served again in one process keeps its data).
         `serving`: checkpoints of the write-ahead log run on a thread of their own."""
-        super().__init__(timeout_s)
+        super().__init__(timeout_s, rehearse_writes=rehearse_writes)
         self.path = path
         self.in_memory = path in ("", ":memory:")
         self._synchronous = synchronous
@@ -284,7 +289,7 @@ class SqliteDatabase(Database):
     def _run_and_commit(self, connection: _Connection, body: Work[T], deadline: float) -> T:
         connection.deadline = deadline
         try:
-            result = body(SqliteTransaction(connection))
+            result = body(SqliteTransaction(connection, rehearse=self.rehearse_writes))
             connection.execute("COMMIT")
             return result
         except BaseException:
