@@ -34,6 +34,7 @@ from bench.report import (
 from bench.scenarios import SCENARIOS, Scenario, call_counts, call_pairs_lua, lua_script
 from bench.seed import SeedError, seed, seed_calls
 from bench.server import RunningServer, ServerError, log_tail, running_server
+from bench.suite import run_suite
 
 
 def _say(message: str) -> None:
@@ -101,32 +102,40 @@ def _count_calls(run: Outcome, output: str) -> None:
         run.errors.append(f"{rejected} authorizations were rejected")
 
 
-def _run(options: Options) -> int:
-    wrk_path = wrk.find_wrk(options.wrk)
+def measure_configuration(
+    options: Options, wrk_path: str, database_url: str | None, workers: int, scenario_keys: Sequence[str]
+) -> list[Outcome]:
+    """Starts a server of `workers` workers on `database_url` (None: SQLite in a temporary file),
+    seeds it, and measures each scenario in turn."""
     # A fresh account per run: in open mode the token is the account, so a persistent
     # database (PostgreSQL) still gives each run exactly its own profiles.
     token = f"bench-{secrets.token_hex(6)}"
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="ovp-bench-") as tmp, ExitStack() as stack:
         workdir = Path(tmp)
-        database_url = options.database_url or f"sqlite:///{workdir / 'bench.db'}"
-        if make_url(database_url).get_backend_name() == "postgresql":
+        url = database_url or f"sqlite:///{workdir / 'bench.db'}"
+        if make_url(url).get_backend_name() == "postgresql":
             # A database of the run's own on that server, dropped afterwards: the server is left as found.
-            database_url = stack.enter_context(scratch_postgres_database(database_url))
-        _say(f"starting ovp serve with {options.workers} worker(s)")
-        with (
-            running_server(database_url, options.workers, workdir) as server,
-            Client(server.host, server.port) as client,
-        ):
+            url = stack.enter_context(scratch_postgres_database(url))
+        _say(f"starting ovp serve with {workers} worker(s)")
+        with running_server(url, workers, workdir) as server, Client(server.host, server.port) as client:
             _say(f"server pid {server.pid} on {server.base_url}; creating {options.profiles} profiles")
             target = seed(client, token, options.profiles)
-            calls_profile = seed_calls(client, token) if "calls" in options.scenarios else ""
-            for key in options.scenarios:
+            calls_profile = seed_calls(client, token) if "calls" in scenario_keys else ""
+            for key in scenario_keys:
                 scenario = SCENARIOS[key]
                 subject = calls_profile if scenario.call_pairs else target
                 outcomes.append(_measure(options, wrk_path, server, client, scenario, subject, token, workdir))
             if any(outcome.failures for outcome in outcomes):
                 _say(f"end of the server log:\n{log_tail(server.log_path)}")
+    return outcomes
+
+
+def _run(options: Options) -> int:
+    wrk_path = wrk.find_wrk(options.wrk)
+    if options.suite:
+        return run_suite(options, wrk_path, measure_configuration, _say)
+    outcomes = measure_configuration(options, wrk_path, options.database_url, options.workers, options.scenarios)
     statuses = floor_statuses(outcomes)
     path = write_results(results_document(options, outcomes, statuses))
     print(settings_line(options))

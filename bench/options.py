@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,11 @@ class Options:
     profiles: int
     check_floor: bool
     wrk: str
+    suite: bool
+    postgres_url: str
+
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _positive(text: str) -> int:
@@ -79,6 +85,15 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         "--check-floor", action="store_true", help="exit non-zero when a scenario run misses its floor"
     )
     parser.add_argument("--wrk", default="wrk", help="the wrk executable (wrk on PATH)")
+    parser.add_argument(
+        "--suite", action="store_true",
+        help="measure the ceilings, then SQLite and PostgreSQL with 1 and 2 workers, in one run, and state "
+        "every figure as a ratio (what make bench runs)",
+    )
+    parser.add_argument(
+        "--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
+        help=f"with --suite: the PostgreSQL server to measure on (BENCH_POSTGRES_URL; {DEFAULT_POSTGRES_URL})",
+    )
     args = parser.parse_args(argv)
     if args.threads > args.connections:
         parser.error("--threads cannot exceed --connections (wrk needs a connection per thread)")
@@ -94,4 +109,6 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         profiles=args.profiles,
         check_floor=args.check_floor,
         wrk=args.wrk,
+        suite=args.suite,
+        postgres_url=args.postgres_url,
     )

@@ -52,6 +52,8 @@ AUTHORIZE_BODY = b'{"outbound_voice_profile_id":"{id}","to":"+14155552671","from
 SCENARIOS: dict[str, Scenario] = {
     scenario.key: scenario
     for scenario in (
+        # The list before any PATCH, to compare with the same list right after the PATCHes.
+        Scenario("list_alone", "GET list (20), alone", "GET", COLLECTION + "?" + LIST_QUERY),
         Scenario("patch", "PATCH one", "PATCH", COLLECTION + "/{id}", PATCH_BODY),
         Scenario("get", "GET one", "GET", COLLECTION + "/{id}"),
         Scenario("list", "GET list (20)", "GET", COLLECTION + "?" + LIST_QUERY),

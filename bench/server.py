@@ -65,20 +65,26 @@ def log_tail(path: Path, lines: int = 20) -> str:
         return "(no log)"
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
+def wait_answering(name: str, process: subprocess.Popen[bytes], client: Client, probe: Request,
+                   log_path: Path | None = None) -> None:
+    """Returns once `probe` is answered 2xx; a ServerError if the process exits or stays silent."""
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    probe = Request("GET", "/healthz", {})
+    log = log_tail(log_path) if log_path is not None else "(its output was not kept)"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(f"{name} exited with status {process.returncode}:\n{log}")
+        try:
+            if client.send(probe).ok:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise ServerError(f"{name} did not answer {probe.path} within {START_TIMEOUT_SECONDS:.0f} s:\n{log}")
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
     with Client(HOST, port) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise ServerError(f"ovp serve exited with status {process.returncode}:\n{log_tail(log_path)}")
-            try:
-                if client.send(probe).ok:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-    raise ServerError(f"ovp serve did not answer /healthz within {START_TIMEOUT_SECONDS:.0f} s:\n{log_tail(log_path)}")
+        wait_answering("ovp serve", process, client, Request("GET", "/healthz", {}), log_path)
 
 
 def _signal_group(pid: int, signum: signal.Signals) -> None:
