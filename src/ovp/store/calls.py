@@ -45,8 +45,8 @@ _COUNTERS = (
 _USAGE = Statement(select(*_COUNTERS))
 # What an authorization reads, in one round trip: the rate of the dialled number, and the counters
 # when the profile has limits.
-_RATE = Statement(select(*rates.LONGEST_MATCH))
-_RATE_AND_USAGE = Statement(select(*rates.LONGEST_MATCH, *_COUNTERS))
+_RATE = Statement(select(rates.LONGEST_MATCH))
+_RATE_AND_USAGE = Statement(select(rates.LONGEST_MATCH, *_COUNTERS))
 # An id another server made too is skipped, not an error (the same SQL on SQLite and PostgreSQL):
 # the caller sees no row inserted and draws another id, without a savepoint's round trips. The
 # column names are Authorization's field names, not input.
@@ -141,10 +141,9 @@ def rate_and_counters(
     """The account's rate for a number's digits, and the counters when `query` asks for them."""
     params = rates.match_params(account_id, digits)
     if query is None:
-        prefix, per_minute = tx.rows(_RATE, params)[0]
-        return rates.matched(prefix, per_minute), None
+        return rates.matched(tx.rows(_RATE, params)[0][0]), None
     row = tx.rows(_RATE_AND_USAGE, {**params, **query.params()})[0]
-    return rates.matched(row[0], row[1]), _counters(row[2:])
+    return rates.matched(row[0]), _counters(row[1:])
 
 
 def insert(tx: Transaction, account_id: str, authorization: Authorization) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, ScalarSelect, bindparam, func, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 
 from ovp.domain.call_policy import Rate
 from ovp.domain.fields import MAX_E164_DIGITS
@@ -20,13 +20,13 @@ _PREFIX_PARAMS = [f"p{length}" for length in range(1, MAX_E164_DIGITS + 1)]
 _CANDIDATES = _ACCOUNT & _COLUMNS.prefix.in_([bindparam(name) for name in _PREFIX_PARAMS])
 
 
-def _longest(column: ColumnElement[str]) -> ScalarSelect[str]:
-    return (select(column).where(_CANDIDATES).order_by(func.length(_COLUMNS.prefix).desc())
-            .limit(literal_column("1")).offset(literal_column("0"))
-            .scalar_subquery())
-
-
-LONGEST_MATCH = (_longest(_COLUMNS.prefix), _longest(_COLUMNS.per_minute))
+# The longest prefix and its rate in one subquery, as "prefix rate": a scalar subquery answers one
+# column, and a second one would look the deck up again.
+LONGEST_MATCH = (
+    select(_COLUMNS.prefix + literal_column("' '") + _COLUMNS.per_minute).where(_CANDIDATES)
+    .order_by(func.length(_COLUMNS.prefix).desc()).limit(literal_column("1")).offset(literal_column("0"))
+    .scalar_subquery()
+)
 
 
 def match_params(account_id: str, digits: str) -> dict[str, str]:
@@ -36,9 +36,12 @@ def match_params(account_id: str, digits: str) -> dict[str, str]:
     return {"owner": account_id, **{name: digits[:length] for length, name in enumerate(_PREFIX_PARAMS, start=1)}}
 
 
-def matched(prefix: str | None, per_minute: str | None) -> Rate | None:
+def matched(found: str | None) -> Rate | None:
     """The rate LONGEST_MATCH found, if any."""
-    return None if prefix is None or per_minute is None else Rate(prefix, Decimal(per_minute))
+    if found is None:
+        return None
+    prefix, per_minute = found.split(" ")
+    return Rate(prefix, Decimal(per_minute))
 
 
 _INSERT = Statement(rates.insert())
