@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-import os
+import logging.config
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -15,16 +15,19 @@ from typing import Any, TypeVar
 
 import click
 import orjson
-import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from ovp.api.rate_limits import NONE as NO_RATE_LIMIT
+from ovp.api.rate_limits import RateLimitSyntaxError, parse_rate_limit
 from ovp.config import DEFAULT_DATABASE_URL, Settings
 from ovp.domain.billing import BillingIncrement
 from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import InvalidInput
 from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
 from ovp.domain.rates import parse_rate_deck
+from ovp.server.logs import logging_config
+from ovp.server.run import serve as run_server
 from ovp.services import seed as seeding
 from ovp.store import calls as call_store
 from ovp.store import keys as key_store
@@ -46,6 +49,20 @@ def _check_database_url(_ctx: click.Context, _param: click.Parameter, url: str) 
     if backend not in ("sqlite", "postgresql", "postgres"):
         raise click.BadParameter(f"{url!r} is not a sqlite:/// or postgresql:// URL")
     return url
+
+
+class RateLimitType(click.ParamType):  # type: ignore[type-arg]
+    name = "N/unit"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            parse_rate_limit(str(value))
+        except RateLimitSyntaxError as error:
+            self.fail(str(error), param, ctx)
+        return str(value).strip()
+
+
+RATE_LIMIT = RateLimitType()
 
 
 class BillingIncrementType(click.ParamType):  # type: ignore[type-arg]
@@ -162,6 +179,67 @@ def cli() -> None:
     help="Seconds any one database operation may take; past it, the request gets a 503.",
 )
 @click.option(
+    "--rate-limit",
+    envvar="OVP_RATE_LIMIT",
+    type=RATE_LIMIT,
+    default="100/second",
+    show_default=True,
+    help="Keys mode: requests each API key may make (100/second, 6000/minute; 0: no limit).",
+)
+@click.option(
+    "--rate-limit-storage",
+    envvar="OVP_RATE_LIMIT_STORAGE",
+    help="Where the rate limits count, shared by every worker and server: redis://HOST:6379 (default: in the "
+    "process; with --workers 2 or more, a shared store is needed).",
+)
+@click.option(
+    "--body-timeout",
+    envvar="OVP_BODY_TIMEOUT",
+    type=click.FloatRange(0.1, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a request's body may take to arrive once its head has; past it, 408.",
+)
+@click.option(
+    "--shutdown-timeout",
+    envvar="OVP_SHUTDOWN_TIMEOUT",
+    type=click.FloatRange(0, 3600),
+    default=10.0,
+    show_default=True,
+    help="On SIGTERM, seconds to finish the requests in progress before stopping.",
+)
+@click.option(
+    "--max-in-flight",
+    envvar="OVP_MAX_IN_FLIGHT",
+    type=click.IntRange(1, 100_000),
+    default=256,
+    show_default=True,
+    help="Requests in progress per worker; past it, new ones get 503 at once (the probes never do).",
+)
+@click.option(
+    "--max-connections",
+    envvar="OVP_MAX_CONNECTIONS",
+    type=click.IntRange(1, 1_000_000),
+    default=4096,
+    show_default=True,
+    help="Open connections per worker (kept below the file descriptor limit); past it, the longest idle closes.",
+)
+@click.option(
+    "--log-format",
+    envvar="OVP_LOG_FORMAT",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: a line of time, level, logger, [request id] and message; json: one JSON object a line.",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    envvar="OVP_ACCESS_LOG",
+    default=True,
+    show_default=True,
+    help="One line per request: time, request id, method, path, status, duration and account.",
+)
+@click.option(
     "--seed",
     "seed_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -175,8 +253,9 @@ def cli() -> None:
 )
 def serve(
     host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str,
-    billing_increment: BillingIncrement, max_call_duration: int, db_timeout: float, seed_file: Path | None,
-    seed_token: str,
+    billing_increment: BillingIncrement, max_call_duration: int, db_timeout: float, rate_limit: str,
+    rate_limit_storage: str | None, body_timeout: float, shutdown_timeout: float, max_in_flight: int,
+    max_connections: int, log_format: str, access_log: bool, seed_file: Path | None, seed_token: str,
 ) -> None:
     """Run the HTTP server."""
     settings = Settings(
@@ -189,14 +268,28 @@ def serve(
         billing_increment=str(billing_increment),
         max_call_duration=max_call_duration,
         db_timeout=db_timeout,
+        rate_limit=rate_limit,
+        rate_limit_storage=rate_limit_storage or None,
+        body_timeout=body_timeout,
+        shutdown_timeout=shutdown_timeout,
+        max_in_flight=max_in_flight,
+        max_connections=max_connections,
+        log_format=log_format,
+        access_log=access_log,
     )
     if workers > 1 and is_memory_sqlite(database_url):
         raise click.BadParameter("an in-memory database cannot be shared by several workers", param_hint="--workers")
+    if workers > 1 and auth == "keys" and rate_limit != NO_RATE_LIMIT and not rate_limit_storage:
+        raise click.BadParameter(
+            f"with --workers {workers}, each worker would count apart: give --rate-limit-storage redis://HOST:6379, "
+            "which every worker shares, or --rate-limit 0", param_hint="--rate-limit-storage",
+        )
     if seed_file is not None and auth != "open":
         raise click.BadParameter("seeding is for the emulator: serve with --auth open", param_hint="--seed")
     if seed_file is not None and is_memory_sqlite(database_url):
         raise click.BadParameter("a seed in an in-memory database would not reach the server", param_hint="--seed")
     seed = _read_seed(seed_file) if seed_file is not None else None
+    logging.config.dictConfig(logging_config(log_format, access_log=access_log))
 
     async def prepare(database: Database) -> int:
         if seed is not None:
@@ -205,19 +298,7 @@ def serve(
 
     active_keys = with_database(database_url, prepare)
     _announce(settings, active_keys)
-    os.environ.update(settings.to_environment())
-    uvicorn.run(
-        "ovp.api.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-        server_header=False,
-        # ovp reads no client address; X-Forwarded-* parsing would only cost every request time.
-        proxy_headers=False,
-    )
+    sys.exit(run_server(settings))
 
 
 @dataclass(frozen=True)
@@ -240,21 +321,18 @@ async def _load_seed(database: Database, seed: _Seed, token: str) -> None:
     except InvalidInput as error:
         problems = "; ".join(f"{problem.pointer}: {problem.detail}" for problem in error.problems)
         raise click.BadParameter(f"{seed.path}: {problems}", param_hint="--seed") from error
-    click.echo(f"ovp: loaded {loaded} profiles from {seed.path} for the token {token!r}", err=True)
+    log.info("loaded %d profiles from %s for the token %r", loaded, seed.path, token)
 
 
 def _announce(settings: Settings, active_keys: int) -> None:
-    click.echo(f"ovp: serving http://{settings.host}:{settings.port}/v2 with {shown(settings.database_url)} "
-               f"in {settings.auth} mode", err=True)
+    log.info("serving http://%s:%d/v2 with %s in %s mode", settings.host, settings.port,
+             shown(settings.database_url), settings.auth)
     if settings.auth == "open" and not _is_loopback(settings.host):
-        click.echo("ovp: WARNING: open mode accepts any token; it is listening beyond loopback.", err=True)
+        log.warning("open mode accepts any token, and it is listening beyond loopback")
     if settings.auth == "keys" and active_keys == 0:
-        click.echo(
-            "ovp: no API keys yet, so every request will get 401. Create one (shown once) with\n"
-            f"       ovp keys create --account me --database {shown(settings.database_url)}\n"
-            "     or, for local testing only, serve with --auth open to accept any bearer token.",
-            err=True,
-        )
+        log.warning("no API keys yet, so every request will get 401. Create one (shown once) with "
+                    "`ovp keys create --account me --database %s`, or, for local testing only, serve with "
+                    "--auth open to accept any bearer token", shown(settings.database_url))
 
 
 @cli.group()

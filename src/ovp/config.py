@@ -23,13 +23,24 @@ class Settings:
     billing_increment: str = "60/60"  # initial/subsequent seconds
     max_call_duration: int = 4 * 3600  # seconds before an authorization never ended expires
     db_timeout: float = 5.0  # seconds any one database operation may take
+    # Rate limit per API key in keys mode ("100/second"; "0": none), and the store the workers and
+    # servers of a deployment share for it (redis://host:6379; none: in the process).
+    rate_limit: str = "100/second"
+    rate_limit_storage: str | None = None
+    max_in_flight: int = 256  # requests in progress per worker; past it, 503 at once
+    body_timeout: float = 10.0  # seconds for a request's body to arrive once its head has
+    shutdown_timeout: float = 10.0  # seconds to finish the requests in progress on SIGTERM
+    max_connections: int = 4096  # open connections per worker (kept below the file descriptor limit)
+    log_format: str = "text"  # or "json"
+    access_log: bool = True
     # For test suites, not a flag: every write work runs twice, the first time undone (see
     # ovp.store.database.Database), so that a work with an effect outside its transaction shows.
     rehearse_writes: bool = False
 
     def to_environment(self) -> dict[str, str]:
         """The OVP_* variables that recreate these settings, for worker processes."""
-        return {f"OVP_{field.name.upper()}": str(getattr(self, field.name)) for field in fields(self)}
+        return {f"OVP_{field.name.upper()}": "" if getattr(self, field.name) is None else str(getattr(self, field.name))
+                for field in fields(self)}
 
     @classmethod
     def from_environment(cls) -> Settings:
@@ -51,5 +62,13 @@ class Settings:
             billing_increment=env.get("OVP_BILLING_INCREMENT", defaults.billing_increment),
             max_call_duration=int(env.get("OVP_MAX_CALL_DURATION", defaults.max_call_duration)),
             db_timeout=float(env.get("OVP_DB_TIMEOUT", defaults.db_timeout)),
+            rate_limit=env.get("OVP_RATE_LIMIT", defaults.rate_limit),
+            rate_limit_storage=env.get("OVP_RATE_LIMIT_STORAGE") or None,
+            max_in_flight=int(env.get("OVP_MAX_IN_FLIGHT", defaults.max_in_flight)),
+            body_timeout=float(env.get("OVP_BODY_TIMEOUT", defaults.body_timeout)),
+            shutdown_timeout=float(env.get("OVP_SHUTDOWN_TIMEOUT", defaults.shutdown_timeout)),
+            max_connections=int(env.get("OVP_MAX_CONNECTIONS", defaults.max_connections)),
+            log_format=env.get("OVP_LOG_FORMAT", defaults.log_format),
+            access_log=env.get("OVP_ACCESS_LOG", str(defaults.access_log)) == "True",
             rehearse_writes=env.get("OVP_REHEARSE_WRITES", "False") == "True",
         )

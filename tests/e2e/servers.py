@@ -111,7 +111,7 @@ class OvpServer:
         """Polls GET /healthz until it answers 200 from this very process (its log says it is
         listening on our port, so a stranger that grabbed the port cannot pass for it).
         Returns None when ready, else why not."""
-        listening = f"Uvicorn running on {self.origin}"
+        listening = f"listening on {self.origin}"
         deadline = time.monotonic() + READY_TIMEOUT
         last = "no attempt yet"
         while time.monotonic() < deadline:

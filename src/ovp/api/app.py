@@ -1,43 +1,60 @@
-"""The ASGI application: lifespan, routing, authentication, and errors turned into envelopes."""
+"""The ASGI application: lifespan, and the path of a request: its id, overload shedding, routing,
+authentication, rate limits, the handler, errors turned into envelopes, the access log and metrics."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import time
 
-from ovp.api import admin, calls, connections, docs, documents, profiles, rates
-from ovp.api.asgi import Message, Receive, Scope, Send
+from ovp.api import admin, calls, connections, docs, documents, emulating, metrics, profiles, rates
+from ovp.api.asgi import Receive, Scope, Send
 from ovp.api.auth import AccountResolver, authenticate, keys_resolver, open_resolver
 from ovp.api.context import AppContext, Emulator
-from ovp.api.http import Request, Response, error_response
-from ovp.api.routing import Router
+from ovp.api.http import ClientGone, Request, Response, error_response, send_response
+from ovp.api.rate_limits import RateLimiter
+from ovp.api.request_ids import current_request_id, request_id_from
+from ovp.api.routing import Match, Router
 from ovp.config import Settings
 from ovp.domain.billing import BillingIncrement
-from ovp.domain.errors import MethodNotAllowed, NotFound, OvpError, Unexpected
+from ovp.domain.errors import MethodNotAllowed, NotFound, OvpError, ServiceUnavailable, Unexpected
 from ovp.domain.ids import IdGenerator
 from ovp.emulator.faults import FaultBook
-from ovp.emulator.journal import Journal, JournalEntry
+from ovp.emulator.journal import Journal
 from ovp.services.calls import CallSettings
 from ovp.store import keys
 from ovp.store.backends import open_database
 from ovp.store.database import Database
 
 log = logging.getLogger("ovp")
+access_log = logging.getLogger("ovp.access")
+
+# What an access log line and the metrics call a request that no route knows.
+UNMATCHED = "unmatched"
+# The status logged for a request whose client went away before it arrived whole (nginx's word).
+CLIENT_GONE = 499
+SHEDDING = "The server is answering as many requests as it takes; try again shortly."
 
 
 class OvpApp:
-    def __init__(self, context: AppContext, resolve: AccountResolver, *, migrate: bool) -> None:
+    def __init__(self, context: AppContext, resolve: AccountResolver, *, migrate: bool,
+                 rate_limiter: RateLimiter | None = None) -> None:
         """`migrate`: bring the database up to date as the app starts."""
         self.context = context
         self.resolve = resolve
         self.migrate = migrate
+        self.rate_limiter = rate_limiter
+        self.in_flight = 0
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
             *profiles.routes, *connections.routes, *calls.routes, *rates.routes,
-            *documents.routes, *docs.routes, *emulator_routes,
+            *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
+
+    def allowed_methods(self, path: str) -> str | None:
+        """The methods the route at `path` answers (for a method no route knows), None without one."""
+        match = self.router.match(path)
+        return None if match is None else match.route.allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -45,21 +62,50 @@ class OvpApp:
             return
         if scope["type"] != "http":
             return
+        started = time.perf_counter()
         request = Request.of(scope, receive, self.context)
+        request_id = request_id_from(request.headers.get("x-request-id"))
+        token = current_request_id.set(request_id)  # on every log line written for this request
         try:
-            response = await self._dispatch(request)
+            match = self.router.match(scope["path"])
+            route = match.route.template if match is not None else UNMATCHED
+            try:
+                response = await self._answer(request, match)
+            except ClientGone:  # never applied, and there is nobody to answer
+                self._finished(request, route, CLIENT_GONE, started)
+                return
+            response.headers.update(request.response_headers)
+            response.headers["x-request-id"] = request_id
+            if self.context.emulator is not None and emulating.journaled(request):
+                self.context.emulator.journal.record(request.account_id, emulating.entry(request, response.status))
+            await send_response(send, response, include_body=scope["method"] != "HEAD")
+            self._finished(request, route, response.status, started)
+        finally:
+            current_request_id.reset(token)
+
+    async def _answer(self, request: Request, match: Match | None) -> Response:
+        """The answer; past `max_in_flight` requests in progress (probes aside), a 503 at once."""
+        public = match is not None and match.route.public
+        if not public and self.in_flight >= self.context.settings.max_in_flight:
+            metrics.SHED.inc()
+            return error_response(ServiceUnavailable(SHEDDING))
+        self.in_flight += 1
+        metrics.IN_PROGRESS.inc()
+        try:
+            return await self._dispatch(request, match)
         except OvpError as error:
-            response = error_response(error)
+            return error_response(error)
+        except ClientGone:
+            raise
         except Exception:
             # The trace goes to the server's log; the client learns nothing of it.
-            log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
-            response = error_response(Unexpected())
-        if self.context.emulator is not None and _journaled(request):
-            self.context.emulator.journal.record(request.account_id, _entry(request, response.status))
-        await _send(send, response, include_body=scope["method"] != "HEAD")
+            log.exception("unexpected error answering %s %s", request.method, request.scope["path"])
+            return error_response(Unexpected())
+        finally:
+            self.in_flight -= 1
+            metrics.IN_PROGRESS.dec()
 
-    async def _dispatch(self, request: Request) -> Response:
-        match = self.router.match(request.scope["path"])
+    async def _dispatch(self, request: Request, match: Match | None) -> Response:
         if match is None:
             raise NotFound()
         method = "GET" if request.method == "HEAD" else request.method
@@ -67,20 +113,48 @@ class OvpApp:
         if handler is None:
             raise MethodNotAllowed(match.route.allowed)
         if not match.route.public:
-            request.account_id = await authenticate(request.headers.get("authorization", ""), self.resolve)
+            caller = await authenticate(request.headers.get("authorization", ""), self.resolve)
+            request.account_id = caller.account_id
+            if self.rate_limiter is not None and caller.key_id is not None:
+                verdict = await self.rate_limiter.check(caller.key_id, caller.rate_limit)
+                if verdict is not None:
+                    request.response_headers.update(verdict.headers)
+                    if not verdict.allowed:
+                        metrics.RATE_LIMITED.inc()
+                        raise verdict.refusal()
         request.path_params = match.path_params
-        if self.context.emulator is not None and _journaled(request):
-            await _inject_fault(self.context.emulator, request)
+        if self.context.emulator is not None and emulating.journaled(request):
+            await emulating.inject_fault(self.context.emulator, request)
         return await handler(request)
+
+    def _finished(self, request: Request, route: str, status: int, started: float) -> None:
+        seconds = time.perf_counter() - started
+        method = request.method
+        metrics.REQUESTS.labels(route, method, str(status)).inc()
+        metrics.REQUEST_SECONDS.labels(route, method).observe(seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            scope = request.scope
+            target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope["query_string"] else "")
+            access_log.info(
+                "%s %s %d %.1fms account=%s", method, target, status, seconds * 1000, request.account_id or "-",
+                extra={"fields": {"method": method, "path": target, "status": status,
+                                  "duration_ms": round(seconds * 1000, 3), "account": request.account_id or None}},
+            )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         database = self.context.database
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                if self.migrate:
-                    await database.migrate()
-                await database.start()
+                try:
+                    if self.migrate:
+                        await database.migrate()
+                    await database.start()
+                except Exception as error:  # the server must not serve: say why in one line, and stop
+                    reason = " ".join(str(error).split()) or type(error).__name__
+                    log.error("start-up failed: %s", reason)
+                    await send({"type": "lifespan.startup.failed", "message": reason})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await database.close()
@@ -104,47 +178,12 @@ def _quiet_garbage_collector() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
 
 
-def _journaled(request: Request) -> bool:
-    """Requests of an account to the API itself; not the probes, nor the admin surface."""
-    return bool(request.account_id) and not request.scope["path"].startswith(admin.PREFIX)
-
-
-def _entry(request: Request, status: int) -> JournalEntry:
-    scope = request.scope
-    return JournalEntry(scope["method"], scope["path"], scope["query_string"], request.body, status, time.time_ns())
-
-
-async def _inject_fault(emulator: Emulator, request: Request) -> None:
-    fault = emulator.faults.take(request.account_id, request.method, request.scope["path"])
-    if fault is None:
-        return
-    if fault.delay_ms:
-        await asyncio.sleep(fault.delay_ms / 1000)
-    error = fault.error()
-    if error is not None:
-        raise error
-
-
-_JSON = b"application/json"
-
-
-async def _send(send: Send, response: Response, *, include_body: bool) -> None:
-    headers = [
-        (b"content-type", _JSON if response.media_type == "application/json" else response.media_type.encode()),
-        (b"content-length", b"%d" % len(response.body)),
-        *((name.lower().encode(), value.encode()) for name, value in response.headers.items()),
-    ]
-    start: Message = {"type": "http.response.start", "status": response.status, "headers": headers}
-    await send(start)
-    await send({"type": "http.response.body", "body": response.body if include_body else b""})
-
-
 def _resolver(settings: Settings, database: Database) -> AccountResolver:
     if settings.auth == "open":
         return open_resolver
 
-    async def lookup(secret_hash: str) -> str | None:
-        return await database.read_one(lambda tx: keys.account_for(tx, secret_hash))
+    async def lookup(secret_hash: str) -> keys.KeyOwner | None:
+        return await database.read_one(lambda tx: keys.owner_of(tx, secret_hash))
 
     return keys_resolver(lookup)
 
@@ -155,10 +194,14 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
     database = open_database(settings.database_url, timeout_s=settings.db_timeout,
                              sqlite_synchronous=settings.sqlite_synchronous, serving=True,
                              rehearse_writes=settings.rehearse_writes)
+    database.observer = metrics.DatabaseMetrics(database.backend)
     emulator = Emulator(Journal(), FaultBook()) if settings.auth == "open" else None
     calls = CallSettings(BillingIncrement.parse(settings.billing_increment), settings.max_call_duration)
     context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator, calls=calls)
-    return OvpApp(context, _resolver(settings, database), migrate=migrate)
+    # Rate limits are for keys: an open-mode account is a test's, which injects its own 429s.
+    rate_limiter = (RateLimiter(settings.rate_limit, settings.rate_limit_storage)
+                    if settings.auth == "keys" and settings.rate_limit != "0" else None)
+    return OvpApp(context, _resolver(settings, database), migrate=migrate, rate_limiter=rate_limiter)
 
 
 def app_from_environment() -> OvpApp:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from ovp.api.http import Request, Response, json_response
+from ovp.api.metrics import AUTHORIZATIONS
 from ovp.api.resources import path_id
 from ovp.api.routing import Route
 from ovp.domain.authorization import Authorization
@@ -74,7 +75,9 @@ async def authorize(request: Request) -> Response:
     app, account_id, now = request.app, request.account_id, datetime.now(UTC)
     outcome = await app.database.write(lambda tx: service.authorize(tx, account_id, asked, app.ids, app.calls, now))
     if isinstance(outcome.decision, Rejected):
+        AUTHORIZATIONS.labels("rejected", outcome.decision.code).inc()
         return json_response({"data": _rejected(outcome.subject, outcome.decision)})
+    AUTHORIZATIONS.labels("allowed", "").inc()
     return _answer(outcome.decision, now)
 
 

@@ -13,15 +13,19 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from ovp.api.asgi import Receive, Scope
+from ovp.api.asgi import Message, Receive, Scope, Send
 from ovp.api.context import AppContext
 from ovp.domain.errors import BadRequest, OvpError, PayloadTooLarge, Problem, UnsupportedMediaType
 
 MAX_BODY_BYTES = 1024 * 1024
 # A carrier's whole rate deck: some 15 bytes a line, so about a million lines.
 MAX_CSV_BYTES = 16 * 1024 * 1024
-_READ_HEADERS = frozenset({b"authorization", b"content-type", b"content-length", b"if-match"})
+_READ_HEADERS = frozenset({b"authorization", b"content-type", b"content-length", b"if-match", b"x-request-id"})
 ERRORS_URL = "https://developers.telnyx.com/docs/overview/errors/"
+
+
+class ClientGone(Exception):
+    """The client went away before its request arrived whole: it is dropped, never applied."""
 
 
 @dataclass(slots=True)
@@ -33,6 +37,7 @@ class Request:
     app: AppContext
     account_id: str = ""
     body: object = None  # the parsed JSON body, once read
+    response_headers: dict[str, str] = field(default_factory=dict)  # added to whatever the answer is
 
     @classmethod
     def of(cls, scope: Scope, receive: Receive, app: AppContext) -> Request:
@@ -89,7 +94,8 @@ class Request:
         while True:
             message = await self.receive()
             if message["type"] == "http.disconnect":
-                break
+                # Not the end of the body: a request that never arrived whole must not be applied.
+                raise ClientGone()
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > limit:
@@ -134,3 +140,17 @@ def error_response(error: OvpError) -> Response:
     """The one place where errors become Telnyx envelopes."""
     envelope = {"errors": [problem_json(problem) for problem in error.problems]}
     return json_response(envelope, error.status, error.headers)
+
+
+_JSON = b"application/json"
+
+
+async def send_response(send: Send, response: Response, *, include_body: bool) -> None:
+    headers = [
+        (b"content-type", _JSON if response.media_type == "application/json" else response.media_type.encode()),
+        (b"content-length", b"%d" % len(response.body)),
+        *((name.lower().encode(), value.encode()) for name, value in response.headers.items()),
+    ]
+    start: Message = {"type": "http.response.start", "status": response.status, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": response.body if include_body else b""})

@@ -62,8 +62,31 @@ class MethodNotAllowed(OvpError):
         )
 
 
+class RequestTimeout(OvpError):
+    status = 408
+
+    def __init__(self, detail: str) -> None:
+        super().__init__([Problem(code="10015", title="Request Timeout", detail=detail)])
+
+
 class PayloadTooLarge(OvpError):
     status = 413
+
+
+class UriTooLong(OvpError):
+    status = 414
+
+    def __init__(self, limit: int) -> None:
+        super().__init__([Problem(code="10015", title="URI Too Long",
+                                  detail=f"The request's URL is longer than {limit} bytes.")])
+
+
+class HeadersTooLarge(OvpError):
+    status = 431
+
+    def __init__(self, limit: int) -> None:
+        super().__init__([Problem(code="10015", title="Request Header Fields Too Large",
+                                  detail=f"The request's line and headers are longer than {limit} bytes.")])
 
 
 class UnsupportedMediaType(OvpError):

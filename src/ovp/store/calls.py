@@ -85,6 +85,11 @@ _END_AND_BOOK = Statement(text(
     "SELECT profile_id, :day, :owner, cost_micros FROM ended "
     "ON CONFLICT (profile_id, day) DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
 ))
+# Every account's calls holding a slot now, for the server's metrics.
+_COUNT_ACTIVE = Statement(
+    select(func.count()).select_from(call_authorizations)
+    .where(_CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms")))
+)
 _DELETE_CALLS = Statement(call_authorizations.delete().where(_CALLS.account_id == bindparam("owner")))
 _DELETE_SPEND = Statement(daily_spend.delete().where(_SPEND.account_id == bindparam("owner")))
 _DELETE_ALL_CALLS = Statement(call_authorizations.delete())
@@ -177,6 +182,11 @@ def end(tx: Transaction, account_id: str, ended: Authorization, day: str) -> boo
     tx.execute(_BOOK, {"profile_id": ended.profile_id, "day": day, "owner": account_id,
                        "cost_micros": ended.cost_micros})
     return True
+
+
+def count_active(tx: Transaction, now_ms: int) -> int:
+    """How many calls, in every account, hold a slot at `now_ms`."""
+    return int(tx.scalar(_COUNT_ACTIVE, {"now_ms": now_ms}))
 
 
 def delete_account(tx: Transaction, account_id: str) -> int:

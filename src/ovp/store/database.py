@@ -29,10 +29,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import Dialect, Select, text
 from sqlalchemy.sql import ClauseElement
@@ -173,6 +174,16 @@ def _awaiting_nothing(work: Work[T], result: T) -> T:
     return result
 
 
+class DatabaseObserver(Protocol):
+    """What a database reports of itself, for the server's metrics."""
+
+    def operation(self, name: str, seconds: float) -> None: ...
+
+    def group(self, size: int) -> None: ...
+
+    def availability(self, available: bool) -> None: ...
+
+
 class Database(ABC):
     """Hands out transactions (see this module's documentation); one per backend.
 
@@ -185,24 +196,54 @@ class Database(ABC):
     def __init__(self, timeout_s: float, *, rehearse_writes: bool = False) -> None:
         self.timeout_s = timeout_s
         self.rehearse_writes = rehearse_writes
-        self.health = Health()
+        self.observer: DatabaseObserver | None = None
+        self.health = Health(self._availability_changed)
         self._watcher: asyncio.Task[None] | None = None
 
     @abstractmethod
     async def migrate(self) -> None:
         """Brings the schema up to date (see ovp.store.migrate)."""
 
-    @abstractmethod
-    async def write(self, work: Work[T]) -> T: ...
+    async def write(self, work: Work[T]) -> T:
+        return await self._timed("write", self._write(work))
+
+    async def write_long(self, work: Work[T]) -> T:
+        return await self._timed("write_long", self._write_long(work))
+
+    async def read(self, work: Work[T]) -> T:
+        return await self._timed("read", self._read(work))
+
+    async def read_one(self, work: Work[T]) -> T:
+        return await self._timed("read_one", self._read_one(work))
+
+    def _availability_changed(self, available: bool) -> None:
+        if self.observer is not None:
+            self.observer.availability(available)
+
+    def _grouped(self, size: int) -> None:
+        """Told by group commit how many works each group holds."""
+        if self.observer is not None:
+            self.observer.group(size)
+
+    async def _timed(self, operation: str, running: Awaitable[T]) -> T:
+        started = time.perf_counter()
+        try:
+            return await running
+        finally:
+            if self.observer is not None:
+                self.observer.operation(operation, time.perf_counter() - started)
 
     @abstractmethod
-    async def write_long(self, work: Work[T]) -> T: ...
+    async def _write(self, work: Work[T]) -> T: ...
 
     @abstractmethod
-    async def read(self, work: Work[T]) -> T: ...
+    async def _write_long(self, work: Work[T]) -> T: ...
 
     @abstractmethod
-    async def read_one(self, work: Work[T]) -> T: ...
+    async def _read(self, work: Work[T]) -> T: ...
+
+    @abstractmethod
+    async def _read_one(self, work: Work[T]) -> T: ...
 
     @abstractmethod
     async def _probe(self) -> None:

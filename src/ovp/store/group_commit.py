@@ -35,9 +35,13 @@ class GroupCommit:
     for the group before it to time out has only the rest of its own time left.
     """
 
-    def __init__(self, transact: Transact, timeout_s: float) -> None:
+    def __init__(
+        self, transact: Transact, timeout_s: float, sized: Callable[[int], object] = lambda _size: None
+    ) -> None:
+        """`sized`: told the number of works each group holds."""
         self._transact = transact
         self._timeout_s = timeout_s
+        self._sized = sized
         self._pending: list[Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -63,6 +67,7 @@ class GroupCommit:
             self._flusher = None
 
     async def _run(self, batch: list[Pending]) -> None:
+        self._sized(len(batch))
         if len(batch) > 1 and await self._run_together(batch):
             return
         for index, (work, future, came) in enumerate(batch):

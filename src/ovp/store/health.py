@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ovp.domain.errors import ServiceUnavailable
@@ -59,9 +60,11 @@ FILE_REPLACED = Outage(
 
 
 class Health:
-    def __init__(self) -> None:
+    def __init__(self, told: Callable[[bool], object] = lambda _available: None) -> None:
+        """`told`: called with False when an outage starts, True when it ends."""
         self.outage: Outage | None = None
         self._since = 0.0
+        self._told = told
 
     def refuse_if_down(self, *, write: bool) -> None:
         """Raises the outage's 503 at once, while it lasts, for the requests it concerns."""
@@ -75,6 +78,7 @@ class Health:
             log.warning("database unavailable: %s: %s", outage.cause, outage.detail)
             if self.outage is None:
                 self._since = time.monotonic()
+                self._told(False)
         self.outage = outage
         return outage.error()
 
@@ -83,3 +87,4 @@ class Health:
             log.warning("database available again after %.1f s (it was %s)",
                         time.monotonic() - self._since, self.outage.cause)
             self.outage = None
+            self._told(True)

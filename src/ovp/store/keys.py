@@ -14,9 +14,13 @@ _COLUMNS = api_keys.c
 _ACTIVE = _COLUMNS.revoked_at.is_(None)
 
 _INSERT = Statement(api_keys.insert())
-_ACCOUNT_FOR = Statement(select(_COLUMNS.account_id).where((_COLUMNS.secret_hash == bindparam("hash")) & _ACTIVE))
+_OWNER = Statement(
+    select(_COLUMNS.account_id, _COLUMNS.id, _COLUMNS.rate_limit)
+    .where((_COLUMNS.secret_hash == bindparam("hash")) & _ACTIVE)
+)
 _ALL = Statement(
-    select(_COLUMNS.id, _COLUMNS.account_id, _COLUMNS.shown_prefix, _COLUMNS.created_at, _COLUMNS.revoked_at)
+    select(_COLUMNS.id, _COLUMNS.account_id, _COLUMNS.shown_prefix, _COLUMNS.created_at, _COLUMNS.revoked_at,
+           _COLUMNS.rate_limit)
     .order_by(_COLUMNS.created_at, _COLUMNS.id)
 )
 _REVOKE = Statement(
@@ -32,17 +36,28 @@ class KeyRecord:
     shown_prefix: str
     created_at: str
     revoked_at: str | None
+    rate_limit: str | None
 
 
-def insert(tx: Transaction, account_id: str, key: NewKey, now: str) -> None:
+@dataclass(frozen=True)
+class KeyOwner:
+    """Who an active key speaks for, and the rate limit of its own, if any."""
+
+    account_id: str
+    key_id: str
+    rate_limit: str | None
+
+
+def insert(tx: Transaction, account_id: str, key: NewKey, now: str, rate_limit: str | None = None) -> None:
     tx.execute(_INSERT, {"id": key.id, "account_id": account_id, "secret_hash": key.secret_hash,
-                         "shown_prefix": key.shown_prefix, "created_at": now, "revoked_at": None})
+                         "shown_prefix": key.shown_prefix, "created_at": now, "revoked_at": None,
+                         "rate_limit": rate_limit})
 
 
-def account_for(tx: Transaction, secret_hash: str) -> str | None:
-    """The account of an active key with this hash, or None."""
-    account: str | None = tx.scalar(_ACCOUNT_FOR, {"hash": secret_hash})
-    return account
+def owner_of(tx: Transaction, secret_hash: str) -> KeyOwner | None:
+    """The owner of an active key with this hash, or None."""
+    found = tx.rows(_OWNER, {"hash": secret_hash})
+    return KeyOwner(*found[0]) if found else None
 
 
 def all_keys(tx: Transaction) -> list[KeyRecord]:

@@ -178,7 +178,9 @@ class PostgresDatabase(Database):
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         self._pool = ConnectionPool(self._connect, pool_size)
         self._group = GroupCommit(
-            lambda body, grouped, deadline: self._transact(body, _GROUPED if grouped else _WRITE, deadline), timeout_s
+            lambda body, grouped, deadline: self._transact(body, _GROUPED if grouped else _WRITE, deadline),
+            timeout_s,
+            self._grouped,
         )
 
     async def _connect(self) -> asyncpg.Connection:
@@ -212,20 +214,20 @@ class PostgresDatabase(Database):
         finally:
             await engine.dispose()
 
-    async def write(self, work: Work[T]) -> T:
+    async def _write(self, work: Work[T]) -> T:
         self.health.refuse_if_down(write=True)
         result: T = await self._group.submit(work)
         return result
 
-    async def write_long(self, work: Work[T]) -> T:
+    async def _write_long(self, work: Work[T]) -> T:
         result: T = await self._transact(lambda tx: run_work(work, tx), _WRITE)
         return result
 
-    async def read(self, work: Work[T]) -> T:
+    async def _read(self, work: Work[T]) -> T:
         result: T = await self._transact(lambda tx: run_work(work, tx), _READ)
         return result
 
-    async def read_one(self, work: Work[T]) -> T:
+    async def _read_one(self, work: Work[T]) -> T:
         result: T = await self._transact(lambda tx: run_work(work, tx), _READ_ONE)
         return result
 

@@ -55,6 +55,8 @@ api_keys = Table(
     Column("shown_prefix", String(16), nullable=False),
     Column("created_at", String(24), nullable=False),
     Column("revoked_at", String(24), nullable=True),
+    # The key's own rate limit ("10/second", "0" for none); null: the server's.
+    Column("rate_limit", String(32), nullable=True),
 )
 
 # An account's rate deck: the per-minute rate (a decimal, as text) of each destination prefix.

@@ -152,7 +152,9 @@ class SqliteDatabase(Database):
         self._writer_lock = None if self.in_memory else WriterLock(path)
         self._checkpointer = Checkpointer(path) if self._serving else None
         self._group = GroupCommit(
-            lambda body, _grouped, deadline: self._write(body, long=False, deadline=deadline), timeout_s
+            lambda body, _grouped, deadline: self._write_transaction(body, long=False, deadline=deadline),
+            timeout_s,
+            self._grouped,
         )
 
     def _open(self) -> _Connection:
@@ -181,19 +183,19 @@ class SqliteDatabase(Database):
         if not self.in_memory:
             engine.dispose()
 
-    async def write(self, work: Work[T]) -> T:
+    async def _write(self, work: Work[T]) -> T:
         return await self._group.submit(work)
 
-    async def write_long(self, work: Work[T]) -> T:
-        return await self._write(lambda tx: run_work(work, tx), long=True)
+    async def _write_long(self, work: Work[T]) -> T:
+        return await self._write_transaction(lambda tx: run_work(work, tx), long=True)
 
-    async def read(self, work: Work[T]) -> T:
-        return await self._read(work, single=False)
+    async def _read(self, work: Work[T]) -> T:
+        return await self._read_transaction(work, single=False)
 
-    async def read_one(self, work: Work[T]) -> T:
-        return await self._read(work, single=True)
+    async def _read_one(self, work: Work[T]) -> T:
+        return await self._read_transaction(work, single=True)
 
-    async def _read(self, work: Work[T], *, single: bool) -> T:
+    async def _read_transaction(self, work: Work[T], *, single: bool) -> T:
         self.health.refuse_if_down(write=False)
         deadline = time.monotonic() + self.timeout_s
         pause = FIRST_PAUSE_S
@@ -217,7 +219,9 @@ class SqliteDatabase(Database):
             await asyncio.sleep(pause)
             pause = min(pause * 2, LONGEST_PAUSE_S)
 
-    async def _write(self, body: Work[T], *, long: bool, deadline: float | None = None, probing: bool = False) -> T:
+    async def _write_transaction(
+        self, body: Work[T], *, long: bool, deadline: float | None = None, probing: bool = False
+    ) -> T:
         """Runs `body` in a write transaction, by `deadline` (time.monotonic()): on the event
         loop, or for a long work on a thread.
 
@@ -342,7 +346,8 @@ class SqliteDatabase(Database):
         if outage is not None and outage.writes_only:
             # What failed was writing: only a write shows it works again.
             deadline = time.monotonic() + min(self.timeout_s, PROBE_TIMEOUT_S)
-            await self._write(lambda tx: tx.execute(PROBE_WRITE), long=False, deadline=deadline, probing=True)
+            await self._write_transaction(lambda tx: tx.execute(PROBE_WRITE), long=False, deadline=deadline,
+                                          probing=True)
             return
         try:
             self._connection.execute("SELECT 1").fetchall()

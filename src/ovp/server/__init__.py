@@ -1,0 +1,1 @@
+"""The HTTP server under the app: connection limits and timeouts, workers, logging."""

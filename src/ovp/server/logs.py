@@ -1,0 +1,74 @@
+"""Logging for a served ovp: every line has its time (UTC, milliseconds), its level and the id of
+the request it was written for; as text, or as one JSON object a line (`--log-format json`).
+
+The access log (logger `ovp.access`) writes one line per request; uvicorn's own is off, since it
+knows neither the account nor the request id nor the time taken.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import orjson
+
+from ovp.api.request_ids import current_request_id
+
+
+def _utc(record: logging.LogRecord) -> str:
+    seconds = int(record.created)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(record.msecs):03d}Z"
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the id of the request being answered (or "-") on every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get()
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{_utc(record)} {record.levelname} {record.name} [{getattr(record, 'request_id', '-')}] " \
+               f"{record.getMessage()}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": _utc(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+def logging_config(log_format: str, *, access_log: bool, level: str = "INFO") -> dict[str, Any]:
+    """A dictConfig for ovp's loggers and uvicorn's, in every process of a server."""
+    formatter = JsonFormatter if log_format == "json" else TextFormatter
+    handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "ovp",
+               "filters": ["request_id"]}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": RequestIdFilter}},
+        "formatters": {"ovp": {"()": formatter}},
+        "handlers": {"stderr": handler},
+        "loggers": {
+            "ovp": {"handlers": ["stderr"], "level": level, "propagate": False},
+            "ovp.access": {"level": "INFO" if access_log else "WARNING"},
+            "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
+            "uvicorn.error": {"level": level},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }
