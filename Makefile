@@ -5,9 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint bench lock clean chromium
+.PHONY: install serve test lint bench lock clean debian
 
-install: $(STAMP) $(NODE_STAMP) chromium
+install: $(STAMP) $(NODE_STAMP) debian
 
 # Reinstalls only when the declared or pinned dependencies change.
 $(STAMP): pyproject.toml constraints.txt
@@ -22,15 +22,23 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	cd tests/node && npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-# Headless Chromium for the docs page's browser test (tests/e2e/test_docs_browser.py).
-chromium:
-	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+# Debian's packages the tests drive: headless Chromium for the docs page (tests/e2e/test_docs_browser.py),
+# wrk for the flood (tests/e2e/test_operating.py). Installed when missing, as root; without root,
+# the tests that need a missing one are skipped and say why.
+DEBIAN_COMMANDS := chromium wrk
+debian:
+	@missing=""; for command in $(DEBIAN_COMMANDS); do command -v $$command >/dev/null || missing="$$missing $$command"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	else echo "make install: not root, so Debian's$$missing not installed: the tests that need them will be skipped"; fi
 
 serve: $(STAMP)
 	$(BIN)/ovp serve --host 127.0.0.1 --port 8000 --database sqlite:///ovp.db
 
-test: $(STAMP) $(NODE_STAMP) chromium
-	$(BIN)/pytest
+# In parallel, then the tests that measure time, alone on the machine.
+test: $(STAMP) $(NODE_STAMP) debian
+	$(BIN)/pytest -n 2 -m "not alone"
+	$(BIN)/pytest -m alone
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -201,6 +201,22 @@ def cli() -> None:
     help="Seconds a request's body may take to arrive once its head has; past it, 408.",
 )
 @click.option(
+    "--head-timeout",
+    envvar="OVP_HEAD_TIMEOUT",
+    type=click.FloatRange(0.1, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a request's line and headers may take to arrive once begun; past it, the connection closes.",
+)
+@click.option(
+    "--idle-timeout",
+    envvar="OVP_IDLE_TIMEOUT",
+    type=click.FloatRange(0.1, 3600),
+    default=5.0,
+    show_default=True,
+    help="Seconds a connection may stay open with no request on it.",
+)
+@click.option(
     "--shutdown-timeout",
     envvar="OVP_SHUTDOWN_TIMEOUT",
     type=click.FloatRange(0, 3600),
@@ -254,7 +270,8 @@ def cli() -> None:
 def serve(
     host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str,
     billing_increment: BillingIncrement, max_call_duration: int, db_timeout: float, rate_limit: str,
-    rate_limit_storage: str | None, body_timeout: float, shutdown_timeout: float, max_in_flight: int,
+    rate_limit_storage: str | None, body_timeout: float, head_timeout: float, idle_timeout: float,
+    shutdown_timeout: float, max_in_flight: int,
     max_connections: int, log_format: str, access_log: bool, seed_file: Path | None, seed_token: str,
 ) -> None:
     """Run the HTTP server."""
@@ -271,6 +288,8 @@ def serve(
         rate_limit=rate_limit,
         rate_limit_storage=rate_limit_storage or None,
         body_timeout=body_timeout,
+        head_timeout=head_timeout,
+        idle_timeout=idle_timeout,
         shutdown_timeout=shutdown_timeout,
         max_in_flight=max_in_flight,
         max_connections=max_connections,
@@ -359,8 +378,10 @@ def keys() -> None:
 
 @keys.command("create")
 @click.option("--account", required=True, help="The account the key belongs to.")
+@click.option("--rate-limit", type=RATE_LIMIT, default=None,
+              help="The key's own rate limit (10/second; 0: none), instead of the server's --rate-limit.")
 @database_option
-def keys_create(account: str, database_url: str) -> None:
+def keys_create(account: str, rate_limit: str | None, database_url: str) -> None:
     """Make a key and print it. It is shown this once; only its hash is kept."""
     if not account.strip() or len(account) > 58:
         raise click.BadParameter("give 1 to 58 characters", param_hint="--account")
@@ -371,7 +392,7 @@ def keys_create(account: str, database_url: str) -> None:
         raise click.BadParameter("a key in an in-memory database would vanish at once", param_hint="--database")
     key = new_key()
     with_database(database_url, lambda database: database.write_long(
-        lambda tx: key_store.insert(tx, account, key, now_timestamp())
+        lambda tx: key_store.insert(tx, account, key, now_timestamp(), rate_limit)
     ))
     click.echo(key.secret)
     click.echo(f"ovp: key {key.id} for account {account!r}. Keep it now: it cannot be shown again.", err=True)
@@ -382,10 +403,10 @@ def keys_create(account: str, database_url: str) -> None:
 def keys_list(database_url: str) -> None:
     """List keys (never the keys themselves)."""
     records = with_database(database_url, lambda database: database.read_one(key_store.all_keys))
-    click.echo(f"{'ID':<22} {'ACCOUNT':<24} {'PREFIX':<12} {'CREATED':<25} REVOKED")
+    click.echo(f"{'ID':<22} {'ACCOUNT':<24} {'PREFIX':<12} {'CREATED':<25} {'REVOKED':<25} RATE LIMIT")
     for record in records:
         click.echo(f"{record.id:<22} {record.account_id:<24} {record.shown_prefix + '…':<12} "
-                   f"{record.created_at:<25} {record.revoked_at or '-'}")
+                   f"{record.created_at:<25} {record.revoked_at or '-':<25} {record.rate_limit or 'default'}")
 
 
 @keys.command("revoke")

@@ -29,6 +29,8 @@ class Settings:
     rate_limit_storage: str | None = None
     max_in_flight: int = 256  # requests in progress per worker; past it, 503 at once
     body_timeout: float = 10.0  # seconds for a request's body to arrive once its head has
+    head_timeout: float = 10.0  # seconds for a request's line and headers to arrive once they begin
+    idle_timeout: float = 5.0  # seconds a connection may stay open with no request on it
     shutdown_timeout: float = 10.0  # seconds to finish the requests in progress on SIGTERM
     max_connections: int = 4096  # open connections per worker (kept below the file descriptor limit)
     log_format: str = "text"  # or "json"
@@ -66,6 +68,8 @@ class Settings:
             rate_limit_storage=env.get("OVP_RATE_LIMIT_STORAGE") or None,
             max_in_flight=int(env.get("OVP_MAX_IN_FLIGHT", defaults.max_in_flight)),
             body_timeout=float(env.get("OVP_BODY_TIMEOUT", defaults.body_timeout)),
+            head_timeout=float(env.get("OVP_HEAD_TIMEOUT", defaults.head_timeout)),
+            idle_timeout=float(env.get("OVP_IDLE_TIMEOUT", defaults.idle_timeout)),
             shutdown_timeout=float(env.get("OVP_SHUTDOWN_TIMEOUT", defaults.shutdown_timeout)),
             max_connections=int(env.get("OVP_MAX_CONNECTIONS", defaults.max_connections)),
             log_format=env.get("OVP_LOG_FORMAT", defaults.log_format),

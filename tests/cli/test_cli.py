@@ -92,7 +92,8 @@ def test_keys_are_shown_once_listed_without_secret_and_revoked(tmp_path: Path) -
         assert ovp("keys", "revoke", key_id, "--database", url).returncode == 0
         assert client.get(PROFILES, headers=bearer(secret)).status_code == 401
     row = next(line for line in ovp("keys", "list", "--database", url).stdout.splitlines() if key_id in line)
-    assert row.split()[-1].endswith("Z")  # the revocation time, where an active key shows "-"
+    assert row.split()[-2].endswith("Z")  # the revocation time, where an active key shows "-"
+    assert row.split()[-1] == "default"  # the server's rate limit; `--rate-limit` gives a key its own
     again = ovp("keys", "revoke", key_id, "--database", url)
     assert again.returncode == 1
     assert "no active key" in again.stderr

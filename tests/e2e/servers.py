@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
@@ -137,7 +137,8 @@ class StartServer(Protocol):
 PORT_ATTEMPTS = 3
 
 
-def launch(log_dir: Path, url: str, *, auth: str = "open", extra: Sequence[str] = ()) -> OvpServer:
+def launch(log_dir: Path, url: str, *, auth: str = "open", extra: Sequence[str] = (),
+           preexec: Callable[[], None] | None = None, env: dict[str, str] | None = None) -> OvpServer:
     """Starts `ovp serve` on a free port and returns once it is ready; fails the test, with the
     server's output, if it does not come up (a port taken between our probe and its bind is retried)."""
     for attempt in range(1, PORT_ATTEMPTS + 1):
@@ -149,7 +150,8 @@ def launch(log_dir: Path, url: str, *, auth: str = "open", extra: Sequence[str] 
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=clean_environment(),
+            env={**clean_environment(), **(env or {})},
+            preexec_fn=preexec,
         )
         server = OvpServer(
             port=port, database_url=url, auth=auth, process=process, log_path=log_path, _log=log

@@ -26,7 +26,7 @@ from tests.e2e.load import async_client
 from tests.e2e.servers import PROFILES, OvpServer, free_port, launch
 from tests.e2e.tcp_proxy import start_proxy
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.alone]
 
 DB_TIMEOUT_S = 2.0
 WRITERS = 8

@@ -48,12 +48,13 @@ PROFILE_SUMMARIES = {
 
 def chromium_path() -> str:
     path = shutil.which("chromium")
-    if path is None:
-        pytest.fail(
-            "headless Chromium is needed for this test and is not installed: run `make install` "
-            "(it installs Debian's chromium package)"
-        )
-    return path
+    if path is not None:
+        return path
+    reason = "headless Chromium is needed for this test and is not installed: `make install` installs Debian's " \
+             "chromium package"
+    if os.geteuid() != 0:  # make install could not install it: a machine of a user's, not CI's
+        pytest.skip(reason + " when it runs as root")
+    pytest.fail(reason)
 
 
 @dataclass

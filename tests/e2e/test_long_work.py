@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.servers import PROFILES, OvpServer
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.alone]
 
 DECK_LINES = 65_535
 GET_P99_S = 0.020

@@ -33,7 +33,27 @@ access_log = logging.getLogger("ovp.access")
 UNMATCHED = "unmatched"
 # The status logged for a request whose client went away before it arrived whole (nginx's word).
 CLIENT_GONE = 499
-SHEDDING = "The server is answering as many requests as it takes; try again shortly."
+_SHED = error_response(ServiceUnavailable("The server is answering as many requests as it takes; try again shortly."))
+SHED_BODY, SHED_HEADERS = _SHED.body, _SHED.headers
+
+
+class Shedding:
+    """Counts shed requests, and logs them at most once a second, in one line."""
+
+    def __init__(self, max_in_flight: int) -> None:
+        self._max_in_flight = max_in_flight
+        self._since_logged = 0
+        self._logged_at = 0.0
+
+    def shed(self, route: str, method: str) -> None:
+        metrics.SHED.inc()
+        metrics.REQUESTS.labels(route, method, "503").inc()
+        self._since_logged += 1
+        now = time.monotonic()
+        if now - self._logged_at >= 1.0:
+            log.warning("overloaded: %d requests answered 503 at once since the last such line (more than %d "
+                        "were in progress)", self._since_logged, self._max_in_flight)
+            self._since_logged, self._logged_at = 0, now
 
 
 class OvpApp:
@@ -44,12 +64,40 @@ class OvpApp:
         self.resolve = resolve
         self.migrate = migrate
         self.rate_limiter = rate_limiter
-        self.in_flight = 0
+        self.shedding = Shedding(context.settings.max_in_flight)
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
             *profiles.routes, *connections.routes, *calls.routes, *rates.routes,
             *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
+
+    def answer_at_once(self, method: str, path: str, headers: list[tuple[bytes, bytes]], *,
+                       busy: bool) -> Response | None:
+        """An answer the HTTP protocol writes at once, without a task (see ovp.server.protocol):
+        the probes' while they need no database round trip, and, when the server is `busy`
+        (requests in progress past --max-in-flight), a 503 for any request but the public
+        documents and probes: overload is shed, not queued. None: the request takes its course."""
+        started = time.perf_counter()
+        probe = documents.probe_at_once(self.context.database, path) if method in ("GET", "HEAD") else None
+        if probe is None and not busy:
+            return None
+        request_id = request_id_from(next((value.decode("latin-1") for name, value in headers
+                                           if name == b"x-request-id"), None))
+        if probe is not None:
+            probe.headers["x-request-id"] = request_id
+            token = current_request_id.set(request_id)
+            try:
+                self._finished(method, path, b"", "", path, probe.status, started)
+            finally:
+                current_request_id.reset(token)
+            return probe
+        match = self.router.match(path)
+        if match is not None and match.route.public:
+            return None
+        # Counted, but not logged one by one: under a flood, a line per shed request would cost
+        # the server what shedding saves it (see Shedding).
+        self.shedding.shed(match.route.template if match is not None else UNMATCHED, method)
+        return Response(503, SHED_BODY, {**SHED_HEADERS, "x-request-id": request_id})
 
     def allowed_methods(self, path: str) -> str | None:
         """The methods the route at `path` answers (for a method no route knows), None without one."""
@@ -72,24 +120,20 @@ class OvpApp:
             try:
                 response = await self._answer(request, match)
             except ClientGone:  # never applied, and there is nobody to answer
-                self._finished(request, route, CLIENT_GONE, started)
+                self._finished(request.method, scope["path"], scope["query_string"], request.account_id, route,
+                               CLIENT_GONE, started)
                 return
             response.headers.update(request.response_headers)
             response.headers["x-request-id"] = request_id
             if self.context.emulator is not None and emulating.journaled(request):
                 self.context.emulator.journal.record(request.account_id, emulating.entry(request, response.status))
             await send_response(send, response, include_body=scope["method"] != "HEAD")
-            self._finished(request, route, response.status, started)
+            self._finished(request.method, scope["path"], scope["query_string"], request.account_id, route,
+                           response.status, started)
         finally:
             current_request_id.reset(token)
 
     async def _answer(self, request: Request, match: Match | None) -> Response:
-        """The answer; past `max_in_flight` requests in progress (probes aside), a 503 at once."""
-        public = match is not None and match.route.public
-        if not public and self.in_flight >= self.context.settings.max_in_flight:
-            metrics.SHED.inc()
-            return error_response(ServiceUnavailable(SHEDDING))
-        self.in_flight += 1
         metrics.IN_PROGRESS.inc()
         try:
             return await self._dispatch(request, match)
@@ -102,7 +146,6 @@ class OvpApp:
             log.exception("unexpected error answering %s %s", request.method, request.scope["path"])
             return error_response(Unexpected())
         finally:
-            self.in_flight -= 1
             metrics.IN_PROGRESS.dec()
 
     async def _dispatch(self, request: Request, match: Match | None) -> Response:
@@ -127,18 +170,18 @@ class OvpApp:
             await emulating.inject_fault(self.context.emulator, request)
         return await handler(request)
 
-    def _finished(self, request: Request, route: str, status: int, started: float) -> None:
+    def _finished(self, method: str, path: str, query_string: bytes, account_id: str, route: str, status: int,
+                  started: float) -> None:
+        """The request's access log line and metrics."""
         seconds = time.perf_counter() - started
-        method = request.method
         metrics.REQUESTS.labels(route, method, str(status)).inc()
         metrics.REQUEST_SECONDS.labels(route, method).observe(seconds)
         if access_log.isEnabledFor(logging.INFO):
-            scope = request.scope
-            target = scope["path"] + ("?" + scope["query_string"].decode("latin-1") if scope["query_string"] else "")
+            target = path + ("?" + query_string.decode("latin-1") if query_string else "")
             access_log.info(
-                "%s %s %d %.1fms account=%s", method, target, status, seconds * 1000, request.account_id or "-",
+                "%s %s %d %.1fms account=%s", method, target, status, seconds * 1000, account_id or "-",
                 extra={"fields": {"method": method, "path": target, "status": status,
-                                  "duration_ms": round(seconds * 1000, 3), "account": request.account_id or None}},
+                                  "duration_ms": round(seconds * 1000, 3), "account": account_id or None}},
             )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

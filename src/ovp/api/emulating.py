@@ -19,7 +19,8 @@ def journaled(request: Request) -> bool:
 
 def entry(request: Request, status: int) -> JournalEntry:
     scope = request.scope
-    return JournalEntry(scope["method"], scope["path"], scope["query_string"], request.body, status, time.time_ns())
+    return JournalEntry.of(scope["method"], scope["path"], scope["query_string"], request.raw_body, status,
+                           time.time_ns())
 
 
 async def inject_fault(emulator: Emulator, request: Request) -> None:

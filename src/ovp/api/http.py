@@ -37,6 +37,7 @@ class Request:
     app: AppContext
     account_id: str = ""
     body: object = None  # the parsed JSON body, once read
+    raw_body: bytes | None = None  # the body as it came, once read
     response_headers: dict[str, str] = field(default_factory=dict)  # added to whatever the answer is
 
     @classmethod
@@ -86,7 +87,8 @@ class Request:
         declared = self.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)
-        return await self._read_body(limit)
+        self.raw_body = await self._read_body(limit)
+        return self.raw_body
 
     async def _read_body(self, limit: int) -> bytes:
         chunks: list[bytes] = []

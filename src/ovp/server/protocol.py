@@ -9,6 +9,8 @@ HTTP still allows an answer.
 - A connection idle for `idle_timeout_s` (before its first request, or between requests) is closed;
   a request's head must arrive within `head_timeout_s` of its first byte (or the connection is
   closed: slowloris), and its body within `body_timeout_s` of its head (408).
+- At most `max_in_flight` requests in progress: past it, a new request is answered 503 at once
+  (overload is shed, not queued), but for the probes.
 - At most `max_connections` open connections: past it, the one idle the longest makes room, or,
   with none idle, the new one is refused with a 503. The cap sits below the process's file
   descriptor limit, so a flood of idle sockets never locks everyone out.
@@ -17,7 +19,10 @@ HTTP still allows an answer.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +31,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from ovp.api.http import error_response
+from ovp.api.http import Response, error_response
 from ovp.api.request_ids import new_request_id
 from ovp.domain.errors import (
     HeadersTooLarge,
@@ -47,6 +52,7 @@ class ConnectionLimits:
     idle_timeout_s: float = 5.0
     body_timeout_s: float = 10.0
     max_connections: int = 1024
+    max_in_flight: int = 256
 
 
 class _Refused(Exception):
@@ -57,6 +63,33 @@ class _Refused(Exception):
         self.error = error
 
 
+class _Sweeper:
+    """Enforces every connection's deadline of one server, SWEEP_S apart. A timer per request (the
+    head's, the body's, the idle wait's) made and cancelled thousands of times a second starved
+    uvloop's accepting of new connections under a flood: half of a thousand stayed unaccepted."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, connections: set[Any]) -> None:
+        self._loop = loop
+        self._connections = connections
+        self._handle: asyncio.TimerHandle | None = None
+
+    def ensure_running(self) -> None:
+        if self._handle is None:
+            self._handle = self._loop.call_later(SWEEP_S, self._sweep)
+
+    def _sweep(self) -> None:
+        self._handle = None
+        now = time.monotonic()
+        for connection in list(self._connections):
+            if isinstance(connection, OvpHttpProtocol) and connection.deadline <= now:
+                connection.expired()
+        if self._connections:
+            self.ensure_running()
+
+
+SWEEP_S = 0.25
+
+
 class OvpHttpProtocol(HttpToolsProtocol):
     def __init__(self, config: Config, server_state: ServerState, app_state: dict[str, Any],
                  _loop: asyncio.AbstractEventLoop | None = None, *, limits: ConnectionLimits) -> None:
@@ -65,23 +98,55 @@ class OvpHttpProtocol(HttpToolsProtocol):
         self._awaiting_head = True  # no request has begun, or its head is not complete
         self._head_fed = 0  # bytes fed to the parser since the head began
         self._url_bytes = 0
-        self._timer: asyncio.TimerHandle | None = None  # the head's or the body's
+        self._answered = False  # the request being read was answered already: drop its body
         self._idle_since = time.monotonic()
+        # When the connection's current wait (idle, head or body) runs out, and what then.
+        self.deadline = math.inf
+        self.expired: Callable[[], None] = self._close
+        sweeper = getattr(server_state, "ovp_sweeper", None)
+        if sweeper is None:
+            sweeper = _Sweeper(self.loop, self.connections)
+            server_state.ovp_sweeper = sweeper  # type: ignore[attr-defined]
+        self._sweeper: _Sweeper = sweeper
+
+    def _wait(self, seconds: float, then: Callable[[], None]) -> None:
+        self.deadline, self.expired = time.monotonic() + seconds, then
+
+    def _cancel_timer(self) -> None:
+        self.deadline = math.inf
 
     # Connections ------------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        # uvicorn arms its keep-alive timer only after a response: a connection that never sends
+        # uvicorn waits for a keep-alive only after a response: a connection that never sends
         # a request would otherwise stay open for good.
-        self.timeout_keep_alive_task = self.loop.call_later(self.limits.idle_timeout_s,
-                                                            self.timeout_keep_alive_handler)
+        self._wait(self.limits.idle_timeout_s, self._close)
+        self._sweeper.ensure_running()
         if len(self.connections) > self.limits.max_connections:
             self._make_room()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timer()
         super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        """As uvicorn's, the idle wait after a response kept on the sweeper rather than a timer."""
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif self._awaiting_head and self._head_fed == 0:
+            self._idle_since = time.monotonic()
+            self._wait(self.limits.idle_timeout_s, self._close)
+
+    def _close(self) -> None:
+        self._cancel_timer()
+        if not self.transport.is_closing():
+            self.transport.close()
 
     @property
     def idle(self) -> bool:
@@ -98,9 +163,8 @@ class OvpHttpProtocol(HttpToolsProtocol):
     # Reading ----------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
-        self._unset_keepalive_if_required()
-        if self._awaiting_head and self._timer is None:
-            self._timer = self.loop.call_later(self.limits.head_timeout_s, self._head_timed_out)
+        if self._awaiting_head and self._head_fed == 0:  # a request's first bytes: its head has a deadline
+            self._wait(self.limits.head_timeout_s, self._close)
         if not self._awaiting_head:
             self._feed(data)
             return
@@ -155,9 +219,38 @@ class OvpHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
         self._cancel_timer()
+        answer = self._answer_at_once()
+        if answer is not None:
+            # Written here, without a task: what a task would cost is what an overloaded loop
+            # lacks. The connection stays open for the client's next request (its body, if any,
+            # is read and dropped), unless this one is pipelined behind one still being answered.
+            pending = self.cycle is not None and not self.cycle.response_complete
+            keep = self.parser.should_keep_alive() and not pending
+            self._write(answer, keep_alive=keep)
+            if keep:
+                self._answered = True
+            else:
+                self.transport.close()
+            return
         super().on_headers_complete()
         if self._has_body():
-            self._timer = self.loop.call_later(self.limits.body_timeout_s, self._body_timed_out)
+            self._wait(self.limits.body_timeout_s, self._body_timed_out)
+
+    def _answer_at_once(self) -> Response | None:
+        """The app's answer without a task (a probe's; and past max_in_flight requests in progress,
+        their tasks made and not yet done, a 503 for any other: overload is shed, not queued)."""
+        answer_at_once = getattr(self.app, "answer_at_once", None)
+        if answer_at_once is None:
+            return None
+        method = self.parser.get_method().decode("ascii")
+        path = urllib.parse.unquote(httptools.parse_url(self.url).path.decode("ascii"))
+        busy = len(self.tasks) >= self.limits.max_in_flight
+        answer: Response | None = answer_at_once(method, path, self.headers, busy=busy)
+        return answer
+
+    def on_body(self, body: bytes) -> None:
+        if not self._answered:
+            super().on_body(body)
 
     def _has_body(self) -> bool:
         for name, value in self.headers:
@@ -170,23 +263,18 @@ class OvpHttpProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._cancel_timer()
         self._awaiting_head, self._head_fed, self._idle_since = True, 0, time.monotonic()
+        if self._answered:
+            self._answered = False
+            self._wait(self.limits.idle_timeout_s, self._close)
+            return
         super().on_message_complete()
 
     # Timeouts ---------------------------------------------------------------------------------
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
-    def _head_timed_out(self) -> None:
-        """Too slow a head (slowloris): closed without an answer, as HTTP servers do."""
-        self._timer = None
-        if not self.transport.is_closing():
-            self.transport.close()
+    # A head too slow (slowloris) and an idle connection are closed without an answer (_close), as
+    # HTTP servers do; a body too slow is a 408.
 
     def _body_timed_out(self) -> None:
-        self._timer = None
+        self._cancel_timer()
         cycle = self.cycle
         if cycle is not None and cycle.response_started:
             self.transport.close()
@@ -209,16 +297,20 @@ class OvpHttpProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         response = error_response(error)
+        response.headers["x-request-id"] = new_request_id()
+        self._write(response, keep_alive=False)
+        self.transport.close()
+
+    def _write(self, response: Response, *, keep_alive: bool) -> None:
         headers = [
-            (b"content-type", b"application/json"),
+            (b"content-type", response.media_type.encode()),
             (b"content-length", b"%d" % len(response.body)),
-            (b"connection", b"close"),
-            (b"x-request-id", new_request_id().encode()),
             *((name.lower().encode(), value.encode()) for name, value in response.headers.items()),
         ]
+        if not keep_alive:
+            headers.append((b"connection", b"close"))
         content = [STATUS_LINE[response.status]]
         for name, value in self.server_state.default_headers + headers:
             content.extend([name, b": ", value, b"\r\n"])
         content.extend([b"\r\n", response.body])
         self.transport.write(b"".join(content))
-        self.transport.close()

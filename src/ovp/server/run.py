@@ -52,7 +52,8 @@ def connection_cap(wanted: int) -> int:
 
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
-    limits = ConnectionLimits(body_timeout_s=settings.body_timeout,
+    limits = ConnectionLimits(head_timeout_s=settings.head_timeout, idle_timeout_s=settings.idle_timeout,
+                              body_timeout_s=settings.body_timeout, max_in_flight=settings.max_in_flight,
                               max_connections=connection_cap(settings.max_connections))
     return uvicorn.Config(
         APP,

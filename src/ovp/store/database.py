@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -197,6 +198,7 @@ class Database(ABC):
         self.timeout_s = timeout_s
         self.rehearse_writes = rehearse_writes
         self.observer: DatabaseObserver | None = None
+        self._served_at = -math.inf
         self.health = Health(self._availability_changed)
         self._watcher: asyncio.Task[None] | None = None
 
@@ -225,13 +227,19 @@ class Database(ABC):
         if self.observer is not None:
             self.observer.group(size)
 
+    def served_within(self, seconds: float) -> bool:
+        """Whether an operation succeeded within the last `seconds`."""
+        return time.monotonic() - self._served_at <= seconds
+
     async def _timed(self, operation: str, running: Awaitable[T]) -> T:
         started = time.perf_counter()
         try:
-            return await running
+            result = await running
         finally:
             if self.observer is not None:
                 self.observer.operation(operation, time.perf_counter() - started)
+        self._served_at = time.monotonic()
+        return result
 
     @abstractmethod
     async def _write(self, work: Work[T]) -> T: ...
