@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint bench lock clean debian
+.PHONY: install serve test lint bench soak lock clean debian
 
 install: $(STAMP) $(NODE_STAMP) debian
 
@@ -53,6 +53,10 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client)
 	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench --suite
+
+# Ten minutes of mixed load on each backend, with a fault every minute (see bench/soak.py); not part of make test.
+soak: $(STAMP)
+	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.soak
 
 # Re-pins every dependency to the newest versions pyproject.toml allows.
 lock:

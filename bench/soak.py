@@ -1,0 +1,272 @@
+"""`make soak` (`python -m bench.soak`): minutes of mixed load on a real `ovp serve`, with a fault
+every minute, on SQLite and then on PostgreSQL. Not part of `make test`: it takes 20 minutes.
+
+The load: creates and PATCHes of profiles, credential connections attached to them, and calls
+authorized and ended. The faults, one a minute in turn: the database paused for 5 s (PostgreSQL
+behind a TCP proxy of the run's own, frozen with SIGSTOP; SQLite locked by another process), and,
+on PostgreSQL, every ovp backend terminated. Each minute prints its requests/s, p99 and the server's
+memory; the end checks every acknowledged write is there, the call counters are exact, and the
+memory grew less than 10% from the first minute to the last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy.engine import make_url
+from tests.databases import scratch_postgres_database
+from tests.e2e.servers import OvpServer, free_port, launch
+from tests.e2e.tcp_proxy import TcpProxy, start_proxy
+
+from bench.options import DEFAULT_POSTGRES_URL
+
+PROFILES = "/v2/outbound_voice_profiles"
+CONNECTIONS = "/v2/credential_connections"
+CALLS = "/ovp/call_authorizations"
+TOKEN = "soak"
+WRITERS = 16
+PAUSE_S = 5.0
+MEMORY_GROWTH = 0.10
+UNKNOWN = "may or may not"
+
+
+@dataclass
+class Minute:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+
+@dataclass
+class Ledger:
+    """What was acknowledged, and what may or may not have been applied."""
+
+    created: set[str] = field(default_factory=set)
+    unknown_created: set[str] = field(default_factory=set)
+    patches: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)  # id -> (name, status, detail)
+    open_calls: dict[str, str] = field(default_factory=dict)  # call id -> profile id, allowed and not ended
+    unknown_calls: int = 0
+    spent_micros: dict[str, int] = field(default_factory=dict)
+    minutes: list[Minute] = field(default_factory=list)
+
+
+def _micros(cost: str) -> int:
+    whole, _, fraction = cost.partition(".")
+    return int(whole) * 1_000_000 + int((fraction + "000000")[:6])
+
+
+class Load:
+    def __init__(self, server: OvpServer, ledger: Ledger, call_profiles: list[str]) -> None:
+        self.server, self.ledger, self.call_profiles = server, ledger, call_profiles
+
+    async def _timed(self, client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response | None:
+        began = time.monotonic()
+        try:
+            response = await client.request(method, path, **kwargs)
+        except httpx.HTTPError:
+            self.ledger.minutes[-1].errors += 1
+            return None
+        minute = self.ledger.minutes[-1]
+        minute.latencies.append(time.monotonic() - began)
+        if response.status_code >= 500:
+            minute.errors += 1
+        return response
+
+    async def writer(self, n: int, until: float) -> None:
+        rng = random.Random(n)
+        async with httpx.AsyncClient(base_url=self.server.origin, timeout=30.0,
+                                     headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            own = (await client.post(PROFILES, json={"name": f"writer {n}"})).json()["data"]["id"]
+            self.ledger.patches[own] = [(f"writer {n}", 200, "")]
+            sequence, call = 0, None
+            while time.monotonic() < until:
+                sequence += 1
+                kind = rng.random()
+                if kind < 0.15:
+                    name = f"created {n} {sequence}"
+                    answer = await self._timed(client, "POST", PROFILES, json={"name": name})
+                    if answer is not None and answer.status_code == 200:
+                        self.ledger.created.add(name)
+                    elif answer is None or UNKNOWN in answer.text:
+                        self.ledger.unknown_created.add(name)
+                elif kind < 0.35:
+                    name = f"patched {n} {sequence}"
+                    answer = await self._timed(client, "PATCH", f"{PROFILES}/{own}", json={"name": name})
+                    status = answer.status_code if answer is not None else 0
+                    self.ledger.patches[own].append((name, status, answer.text if answer is not None else UNKNOWN))
+                elif kind < 0.45:
+                    await self._timed(client, "POST", CONNECTIONS, json={
+                        "connection_name": f"soak {n} {sequence}", "user_name": f"soak{n}x{sequence}",
+                        "password": "soak-password-1", "outbound": {"outbound_voice_profile_id": own}})
+                elif call is None:
+                    profile = rng.choice(self.call_profiles)
+                    answer = await self._timed(client, "POST", CALLS, json={
+                        "outbound_voice_profile_id": profile, "to": "+14155552671", "from": f"+1202555{n:04d}"})
+                    if answer is not None and answer.status_code == 200:
+                        call = answer.json()["data"]["id"]
+                        self.ledger.open_calls[call] = profile
+                    elif answer is None or UNKNOWN in answer.text:
+                        self.ledger.unknown_calls += 1
+                else:
+                    answer = await self._timed(client, "POST", f"{CALLS}/{call}/actions/end",
+                                               json={"duration_secs": rng.randint(0, 300)})
+                    if answer is not None and answer.status_code == 200:
+                        profile = self.ledger.open_calls.pop(call)
+                        cost = _micros(answer.json()["data"]["cost"])
+                        self.ledger.spent_micros[profile] = self.ledger.spent_micros.get(profile, 0) + cost
+                        call = None
+                if answer is not None and answer.status_code == 503:
+                    await asyncio.sleep(0.05)
+
+
+def _rss_kib(pid: int) -> int:
+    total = 0
+    for child in [pid, *(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]:
+        for line in Path(f"/proc/{child}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Awaitable[None]]]) -> Ledger:
+    ledger = Ledger(minutes=[Minute()])
+    async with httpx.AsyncClient(base_url=server.origin, timeout=30.0,
+                                 headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        await client.put("/ovp/rates", content="prefix,rate\n1,0.01\n", headers={"Content-Type": "text/csv"})
+        call_profiles = [(await client.post(PROFILES, json={"name": f"calls {n}", "concurrent_call_limit": 10_000})
+                          ).json()["data"]["id"] for n in range(3)]
+    load = Load(server, ledger, call_profiles)
+    until = time.monotonic() + minutes * 60
+    writers = [asyncio.ensure_future(load.writer(n, until)) for n in range(WRITERS)]
+    memory: list[int] = []
+    print(f"{'minute':>6} {'requests/s':>10} {'p99 ms':>8} {'5xx':>6} {'RSS MiB':>8}  fault")
+    for minute in range(1, minutes + 1):
+        fault = faults[(minute - 1) % len(faults)] if faults else None
+        started = time.monotonic()
+        await asyncio.sleep(20)
+        if fault is not None:
+            await fault()
+        await asyncio.sleep(max(0.0, started + 60 - time.monotonic()))
+        current, ledger.minutes = ledger.minutes[-1], [*ledger.minutes, Minute()]
+        memory.append(_rss_kib(server.pid))
+        p99 = statistics.quantiles(current.latencies, n=100)[98] * 1000 if len(current.latencies) > 1 else 0.0
+        print(f"{minute:>6} {len(current.latencies) / 60:>10,.0f} {p99:>8.1f} {current.errors:>6} "
+              f"{memory[-1] / 1024:>8.1f}  {getattr(fault, '__name__', '-')}", flush=True)
+    await asyncio.gather(*writers)
+    ledger.minutes = ledger.minutes[:-1]
+    _check(server, ledger, call_profiles, memory)
+    return ledger
+
+
+def _check(server: OvpServer, ledger: Ledger, call_profiles: list[str], memory: list[int]) -> None:
+    with httpx.Client(base_url=server.origin, timeout=30.0, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        names: set[str] = set()
+        page = 1
+        while True:
+            body = client.get(PROFILES, params={"page[size]": 250, "page[number]": page}).json()
+            names |= {profile["name"] for profile in body["data"]}
+            if page >= body["meta"]["total_pages"]:
+                break
+            page += 1
+        lost = ledger.created - names
+        ghosts = {name for name in names if name.startswith("created ")} - ledger.created - ledger.unknown_created
+        for profile_id, patches in ledger.patches.items():
+            last = max(index for index, (_name, status, _text) in enumerate(patches) if status == 200)
+            allowed = {patches[last][0]} | {name for name, status, text in patches[last + 1:]
+                                             if status != 200 and (status == 0 or UNKNOWN in text)}
+            stored = client.get(f"{PROFILES}/{profile_id}").json()["data"]["name"]
+            if stored not in allowed:
+                lost.add(f"PATCH of {profile_id}: {stored!r} is not the last acknowledged write or an unknown one")
+        counters_off = []
+        for profile_id in call_profiles:
+            usage = client.get(f"/ovp/outbound_voice_profiles/{profile_id}/usage").json()["data"]
+            open_calls = sum(1 for profile in ledger.open_calls.values() if profile == profile_id)
+            if not open_calls <= usage["active_calls"] <= open_calls + ledger.unknown_calls:
+                counters_off.append(f"{profile_id}: {usage['active_calls']} active, {open_calls} expected")
+            if _micros(usage["spent"]) < ledger.spent_micros.get(profile_id, 0):
+                counters_off.append(f"{profile_id}: spent {usage['spent']} < acknowledged")
+    growth = (memory[-1] - memory[0]) / memory[0] if len(memory) > 1 else 0.0
+    print(f"\nacknowledged writes lost: {len(lost)}; profiles no create made: {len(ghosts)}; "
+          f"counters off: {len(counters_off)}; memory growth from the first minute: {growth:.1%}")
+    for problem in [*sorted(lost)[:10], *sorted(ghosts)[:10], *counters_off]:
+        print(f"  {problem}")
+    ok = not lost and not ghosts and not counters_off and growth < MEMORY_GROWTH
+    print("check: PASS" if ok else "check: FAIL")
+    if not ok:
+        raise SystemExit(1)
+
+
+def _sqlite(minutes: int, workdir: Path) -> None:
+    database = workdir / "soak.db"
+    server = launch(workdir, f"sqlite:///{database}", auth="open", extra=("--no-access-log",))
+
+    async def lock_for_5_s() -> None:
+        holder = sqlite3.connect(database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        await asyncio.sleep(PAUSE_S)
+        holder.execute("ROLLBACK")
+        holder.close()
+
+    try:
+        print("\n== SQLite, 1 worker")
+        asyncio.run(_soak(server, minutes, [lock_for_5_s]))
+    finally:
+        server.stop()
+
+
+def _postgres(minutes: int, workdir: Path, admin_url: str) -> None:
+    with scratch_postgres_database(admin_url) as url:
+        target = make_url(url)
+        proxy: TcpProxy = start_proxy(free_port(), target.host or "127.0.0.1", target.port or 5432)
+        libpq = target.set(drivername="postgresql").render_as_string(hide_password=False)
+        server = launch(workdir, target.set(port=proxy.port).render_as_string(hide_password=False), auth="open",
+                        extra=("--workers", "2", "--no-access-log"))
+
+        async def pause_for_5_s() -> None:
+            proxy.freeze()
+            await asyncio.sleep(PAUSE_S)
+            proxy.thaw()
+
+        async def terminate_backends() -> None:
+            with psycopg.connect(libpq, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                              "AND application_name = 'ovp'", (str(target.database),))
+
+        try:
+            print("\n== PostgreSQL, 2 workers")
+            asyncio.run(_soak(server, minutes, [pause_for_5_s, terminate_backends]))
+        finally:
+            server.stop()
+            proxy.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--minutes", type=int, default=10, help="minutes per backend (10)")
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql (both)")
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with tempfile.TemporaryDirectory(prefix="ovp-soak-") as tmp:
+        if "sqlite" in args.backends:
+            _sqlite(args.minutes, Path(tmp))
+        if "postgresql" in args.backends:
+            _postgres(args.minutes, Path(tmp), args.postgres_url)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
