@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.e2e.servers import launch
+from tests.e2e.servers import OvpServer, launch
 
 pytestmark = pytest.mark.e2e
 
@@ -26,3 +29,26 @@ def test_the_example_seed_is_served_from_the_start(tmp_path: Path) -> None:
             assert stranger.outbound_voice_profiles.list().data == []
     finally:
         server.stop()
+
+
+def test_the_same_seed_loads_into_eight_accounts_at_once_and_each_keeps_its_own(server: OvpServer) -> None:
+    """Parallel test workers, each with a token of its own, all load the documented profile."""
+    seed = json.loads(SEED.read_text())
+    tokens = [f"seeded-{n}-{time.monotonic_ns()}" for n in range(8)]
+
+    async def seed_all() -> list[int]:
+        async with httpx.AsyncClient(base_url=server.origin, timeout=30.0) as client:
+            answers = await asyncio.gather(*(client.post("/_ovp/admin/seed", json=seed,
+                                                         headers={"Authorization": f"Bearer {token}"})
+                                             for token in tokens))
+        return [answer.status_code for answer in answers]
+
+    assert asyncio.run(seed_all()) == [200] * 8
+    profile_id = seed["data"][0]["id"]
+    with server.client(tokens[0]) as first:
+        first.outbound_voice_profiles.update(profile_id, name="only the first account's")
+    for token in tokens[1:]:
+        with server.client(token) as other:
+            profile = other.outbound_voice_profiles.retrieve(profile_id).data
+            assert profile is not None
+            assert profile.name == seed["data"][0]["name"]

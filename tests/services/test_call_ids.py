@@ -63,12 +63,13 @@ def test_a_taken_id_is_drawn_again(database: BlockingDatabase) -> None:
     assert stored.id == 4242
 
 
-def test_the_store_refuses_a_taken_id_without_changing_anything(database: BlockingDatabase) -> None:
+def test_the_store_refuses_an_id_the_account_holds_without_changing_anything(database: BlockingDatabase) -> None:
     def insert_twice(tx: Transaction) -> Authorization | None:
         taken = _ask(tx, _prepare(tx), ScriptedIds(77))
         assert not isinstance(taken.decision, Rejected)
         with pytest.raises(DuplicateId):
-            call_store.insert(tx, "other", taken.decision)
+            call_store.insert(tx, "acme", taken.decision)
+        call_store.insert(tx, "other", taken.decision)  # ids are unique within an account only
         return call_store.get(tx, "other", 77)
 
-    assert database.write(insert_twice) is None
+    assert database.write(insert_twice) is not None

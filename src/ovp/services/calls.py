@@ -134,7 +134,7 @@ def authorize(
     destination = call_policy.parse_destination(subject.dialled)
     usage, rate = Usage(), _RateFound("", None)
     if profile is not None and subject.profile_id is not None and destination is not None:
-        query = _counter_query(profile, subject, now) if call_policy.needs_usage(profile) else None
+        query = _counter_query(account_id, profile, subject, now) if call_policy.needs_usage(profile) else None
         found, counters = store.rate_and_counters(tx, account_id, destination.digits, query)
         rate = _RateFound(destination.digits, found)
         if counters is not None:
@@ -147,11 +147,11 @@ def authorize(
     return Outcome(subject, _record(tx, account_id, subject, decision, ids, settings, now))
 
 
-def _counter_query(profile: ProfileDocument, subject: Subject, now: datetime) -> store.CounterQuery:
+def _counter_query(account_id: str, profile: ProfileDocument, subject: Subject, now: datetime) -> store.CounterQuery:
     assert subject.profile_id is not None
     window = profile["calling_window"]
     opened = call_policy.window_opened_at(window.get("start_time"), now)
-    return store.CounterQuery(subject.profile_id, now_ms=_ms(now), day=now.date().isoformat(),
+    return store.CounterQuery(account_id, subject.profile_id, now_ms=_ms(now), day=now.date().isoformat(),
                               dialled=subject.dialled, since_ms=_ms(opened), cld_cap=window.get("calls_per_cld") or 0)
 
 
@@ -190,7 +190,7 @@ def _record(tx: Transaction, account_id: str, subject: Subject, allowed: Allowed
 def profile_counters(tx: Transaction, account_id: str, profile_id: int, now: datetime) -> store.Counters:
     """The profile's active calls and today's spend, as the call rules see them now."""
     profile_store.get(tx, account_id, profile_id)  # NotFound unless the account has the profile
-    return store.counters(tx, store.CounterQuery(profile_id, now_ms=_ms(now), day=now.date().isoformat()))
+    return store.counters(tx, store.CounterQuery(account_id, profile_id, now_ms=_ms(now), day=now.date().isoformat()))
 
 
 def retrieve(tx: Transaction, account_id: str, call_id: int) -> Authorization:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from typing import Any
 
 from ovp.domain import profile as rules
 from ovp.domain.clock import now_timestamp
-from ovp.domain.errors import InvalidInput, Problem, ProblemList
+from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.ids import parse_id
 from ovp.domain.validation import BAD_VALUE, WRONG_TYPE
 from ovp.store import profiles as store
@@ -46,11 +47,7 @@ def _one(tx: Transaction, account_id: str, item: object, at: str, now: str, prob
         for problem in error.problems:
             problems.add(Problem(problem.code, problem.title, problem.detail, pointer=at + (problem.pointer or "")))
         return False
-    owner = store.owner_of(tx, profile_id)
-    if owner not in (None, account_id):
-        problems.add(_problem(BAD_VALUE, "Another account holds a profile with this id.", f"{at}/id"))
-        return False
-    if owner == account_id:
+    with suppress(NotFound):  # ids are the account's own: a seed replaces its profile of that id, if any
         store.delete(tx, account_id, store.get(tx, account_id, profile_id, for_update=True))
     store.insert(tx, account_id, profile)
     return True

@@ -21,7 +21,8 @@ _SPEND = daily_spend.c
 _FIELDS = [field.name for field in fields(Authorization)]
 _ROW = [_CALLS[name] for name in _FIELDS]  # a row reads back as Authorization(*row)
 _OWNED = (_CALLS.account_id == bindparam("owner")) & (_CALLS.id == bindparam("call_id"))
-_ACTIVE = (_CALLS.profile_id == bindparam("profile_id")) & _CALLS.ended_ms.is_(None) & (
+_OF_PROFILE = (_CALLS.account_id == bindparam("owner")) & (_CALLS.profile_id == bindparam("profile_id"))
+_ACTIVE = _OF_PROFILE & _CALLS.ended_ms.is_(None) & (
     _CALLS.expires_ms > bindparam("now_ms")
 )
 
@@ -31,12 +32,13 @@ _COUNTERS = (
         select(func.count()).select_from(call_authorizations).where(_ACTIVE).scalar_subquery(),
         select(func.coalesce(func.sum(_CALLS.reserved_micros), literal_column("0"))).where(_ACTIVE).scalar_subquery(),
         select(func.coalesce(func.sum(_SPEND.spent_micros), literal_column("0")))
-        .where((_SPEND.profile_id == bindparam("profile_id")) & (_SPEND.day == bindparam("day")))
+        .where((_SPEND.account_id == bindparam("owner")) & (_SPEND.profile_id == bindparam("profile_id"))
+               & (_SPEND.day == bindparam("day")))
         .scalar_subquery(),
         # Counted only up to the limit, so a number called a million times costs no more.
         select(func.count()).select_from(
             select(literal_column("1"))
-            .where((_CALLS.profile_id == bindparam("profile_id")) & (_CALLS.dialled == bindparam("dialled"))
+            .where(_OF_PROFILE & (_CALLS.dialled == bindparam("dialled"))
                    & (_CALLS.authorized_ms >= bindparam("since_ms")))
             .limit(bindparam("cld_cap", literal_execute=False)).offset(literal_column("0"))
             .subquery()
@@ -52,7 +54,7 @@ _RATE_AND_USAGE = Statement(select(rates.LONGEST_MATCH, *_COUNTERS))
 # column names are Authorization's field names, not input.
 _INSERT = Statement(text(
     f"INSERT INTO call_authorizations (account_id, {', '.join(_FIELDS)}) "  # noqa: S608
-    f"VALUES (:account_id, {', '.join(':' + name for name in _FIELDS)}) ON CONFLICT (id) DO NOTHING"
+    f"VALUES (:account_id, {', '.join(':' + name for name in _FIELDS)}) ON CONFLICT (account_id, id) DO NOTHING"
 ))
 _SELECT = Statement(select(*_ROW).where(_OWNED))
 _SELECT_FOR_UPDATE = Statement(select(*_ROW).where(_OWNED).with_for_update())
@@ -60,7 +62,8 @@ _SELECT_FOR_UPDATE = Statement(select(*_ROW).where(_OWNED).with_for_update())
 # counters (an authorization, the end of a call) takes the profile's row first, so two servers'
 # groups of such writes queue on it instead of taking the daily spend row in another order.
 _SELECT_WITH_PROFILE_FOR_UPDATE = Statement(
-    select(*_ROW).select_from(call_authorizations.join(profiles, profiles.c.id == _CALLS.profile_id))
+    select(*_ROW).select_from(call_authorizations.join(
+        profiles, (profiles.c.account_id == _CALLS.account_id) & (profiles.c.id == _CALLS.profile_id)))
     .where(_OWNED).with_for_update()
 )
 _END = Statement(
@@ -73,7 +76,8 @@ _END = Statement(
 _BOOK = Statement(text(
     "INSERT INTO daily_spend (profile_id, day, account_id, spent_micros) "
     "VALUES (:profile_id, :day, :owner, :cost_micros) "
-    "ON CONFLICT (profile_id, day) DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
+    "ON CONFLICT (account_id, profile_id, day) "
+    "DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
 ))
 # On PostgreSQL the end of a call and its booking are one statement (a data-modifying WITH, which
 # SQLite lacks): one round trip instead of two, and it books only when this statement ended the call.
@@ -83,7 +87,8 @@ _END_AND_BOOK = Statement(text(
     "WHERE account_id = :owner AND id = :call_id AND ended_ms IS NULL RETURNING profile_id, cost_micros) "
     "INSERT INTO daily_spend (profile_id, day, account_id, spent_micros) "
     "SELECT profile_id, :day, :owner, cost_micros FROM ended "
-    "ON CONFLICT (profile_id, day) DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
+    "ON CONFLICT (account_id, profile_id, day) "
+    "DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
 ))
 # Every account's calls holding a slot now, for the server's metrics.
 _COUNT_ACTIVE = Statement(
@@ -118,6 +123,7 @@ class Counters:
 class CounterQuery:
     """Which counters to read: calls to `dialled` since `since_ms` are counted up to `cld_cap`."""
 
+    account_id: str
     profile_id: int
     now_ms: int
     day: str
@@ -126,7 +132,8 @@ class CounterQuery:
     cld_cap: int = 0
 
     def params(self) -> dict[str, object]:
-        return {"profile_id": self.profile_id, "now_ms": self.now_ms, "day": self.day, "dialled": self.dialled,
+        return {"owner": self.account_id, "profile_id": self.profile_id, "now_ms": self.now_ms, "day": self.day,
+                "dialled": self.dialled,
                 "since_ms": self.since_ms, "cld_cap": self.cld_cap}
 
 

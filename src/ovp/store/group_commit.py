@@ -88,7 +88,9 @@ class GroupCommit:
 
         try:
             results = await self._transact(body, True, batch[0][2] + self._timeout_s)
-        except Exception as error:  # rolled back whole
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # rolled back whole (a work may raise anything: it is the caller's)
             if not database_down(error):
                 return False  # a work's own failure, or a lock held by another server's group
             for _work, future, _came in batch:
@@ -102,14 +104,16 @@ class GroupCommit:
         """Answers the failure it handed to the work's caller, if any."""
         try:
             result = await self._transact(lambda tx: run_work(work, tx), False, deadline)
-        except Exception as error:  # the work's own failure, handed back to its caller
+        except asyncio.CancelledError:
+            raise
+        except BaseException as error:  # the work's own failure, handed back to its caller
             _settle(future, None, error)
-            return error
+            return error if isinstance(error, Exception) else None
         _settle(future, result, None)
         return None
 
 
-def database_down(failure: Exception | None) -> bool:
+def database_down(failure: BaseException | None) -> bool:
     """The database could not serve (not a lock merely held a while by another group): every
     other work would wait as long and fail the same."""
     return isinstance(failure, ServiceUnavailable) and not isinstance(failure, LockWaitExpired)

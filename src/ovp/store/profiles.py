@@ -32,7 +32,6 @@ _CONNECTIONS_COUNT = (
 # A connection that names the profile holds this share lock until it commits, so that a concurrent
 # delete, which reads the profile FOR UPDATE before it counts the connections, waits and sees it.
 _LOCK_FOR_REFERENCE = Statement(select(_COLUMNS.id).where(_OWNED).with_for_update(read=True))
-_OWNER = Statement(select(_COLUMNS.account_id).where(_COLUMNS.id == bindparam("profile_id")))
 
 
 def _columns(profile: ProfileDocument) -> dict[str, Any]:
@@ -63,12 +62,6 @@ delete_everything = _TABLE.delete_everything
 def lock_for_reference(tx: Transaction, account_id: str, profile_id: int) -> bool:
     """Whether the account has this profile; if so, it cannot be deleted until this transaction ends."""
     return bool(tx.rows(_LOCK_FOR_REFERENCE, {"owner": account_id, "profile_id": profile_id}))
-
-
-def owner_of(tx: Transaction, profile_id: int) -> str | None:
-    """The account that holds this id, whichever it is: for seeding, where ids are given."""
-    owner: str | None = tx.scalar(_OWNER, {"profile_id": profile_id})
-    return owner
 
 
 @cache

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, MetaData, PrimaryKeyConstraint, String, Table, Text
 
 metadata = MetaData()
 
 # A profile is stored as its wire document; the columns beside it exist to filter and sort.
+# Every table of an account's resources is keyed by the account and the id: ids are unique within
+# an account, not across accounts, so any number of accounts can hold the same fixture's ids.
 profiles = Table(
     "outbound_voice_profiles",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, nullable=False, autoincrement=False),
     Column("account_id", String(64), nullable=False),
     Column("name", String(255), nullable=False),
     # The name case-folded by Python, for the case-insensitive name filter and sort: SQLite's
@@ -25,6 +27,7 @@ profiles = Table(
     Column("revision", Integer, nullable=False),
     Column("document", Text, nullable=False),
     Index("ix_outbound_voice_profiles_account_created", "account_id", "created_at", "id"),
+    PrimaryKeyConstraint("account_id", "id", name="outbound_voice_profiles_pkey"),
 )
 
 # A credential connection, stored as its wire document like a profile. Its outbound profile is a
@@ -32,7 +35,7 @@ profiles = Table(
 connections = Table(
     "credential_connections",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, nullable=False, autoincrement=False),
     Column("account_id", String(64), nullable=False),
     Column("connection_name", String(255), nullable=False),
     Column("connection_name_folded", Text, nullable=False),  # as profiles' name_folded
@@ -43,7 +46,8 @@ connections = Table(
     Column("revision", Integer, nullable=False),
     Column("document", Text, nullable=False),
     Index("ix_credential_connections_account_created", "account_id", "created_at", "id"),
-    Index("ix_credential_connections_profile", "outbound_voice_profile_id"),
+    Index("ix_credential_connections_profile", "account_id", "outbound_voice_profile_id"),
+    PrimaryKeyConstraint("account_id", "id", name="credential_connections_pkey"),
 )
 
 api_keys = Table(
@@ -74,7 +78,7 @@ rates = Table(
 call_authorizations = Table(
     "call_authorizations",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", BigInteger, nullable=False, autoincrement=False),
     Column("account_id", String(64), nullable=False),
     Column("profile_id", BigInteger, nullable=False),
     Column("connection_id", BigInteger, nullable=True),
@@ -92,20 +96,21 @@ call_authorizations = Table(
     Column("duration_secs", Integer, nullable=True),
     Column("billed_secs", Integer, nullable=True),
     Column("cost_micros", BigInteger, nullable=True),
+    PrimaryKeyConstraint("account_id", "id", name="call_authorizations_pkey"),
 )
-Index("ix_call_authorizations_account", call_authorizations.c.account_id, call_authorizations.c.id)
-Index("ix_call_authorizations_number", call_authorizations.c.profile_id, call_authorizations.c.dialled,
-      call_authorizations.c.authorized_ms)
-Index("ix_call_authorizations_active", call_authorizations.c.profile_id, call_authorizations.c.expires_ms,
+Index("ix_call_authorizations_number", call_authorizations.c.account_id, call_authorizations.c.profile_id,
+      call_authorizations.c.dialled, call_authorizations.c.authorized_ms)
+Index("ix_call_authorizations_active", call_authorizations.c.account_id, call_authorizations.c.profile_id,
+      call_authorizations.c.expires_ms,
       sqlite_where=call_authorizations.c.ended_ms.is_(None), postgresql_where=call_authorizations.c.ended_ms.is_(None))
 
 # What the ended calls of each profile cost, per UTC day.
 daily_spend = Table(
     "daily_spend",
     metadata,
+    Column("account_id", String(64), primary_key=True),
     Column("profile_id", BigInteger, primary_key=True, autoincrement=False),
     Column("day", String(10), primary_key=True),
-    Column("account_id", String(64), nullable=False),
     Column("spent_micros", BigInteger, nullable=False),
 )
 
