@@ -113,6 +113,25 @@ def test_faults_fail_the_next_matching_requests_then_stop(api: Api, status: int,
     assert api.request("GET", f"{ADMIN}/faults").json() == {"data": []}
 
 
+@pytest.mark.parametrize("status", [503, 429, 500])
+def test_the_journal_keeps_the_body_a_faulted_request_was_sent_with(api: Api, status: int) -> None:
+    api.request("POST", f"{ADMIN}/faults", json={"method": "POST", "path": PROFILES, "status": status})
+    faulted = api.request("POST", PROFILES, json={"name": "sent while faulted"})
+    assert faulted.status_code == status
+    assert "injected" in faulted.json()["errors"][0]["detail"]
+    after = api.request("POST", PROFILES, json={"name": "sent after"})
+    assert after.status_code == 200
+    entries = api.request("GET", f"{ADMIN}/journal").json()["data"]
+    assert [(entry["status"], entry["body"]) for entry in entries[-2:]] == [
+        (status, {"name": "sent while faulted"}), (200, {"name": "sent after"})]
+
+
+def test_a_delayed_request_is_journaled_and_applied_with_its_body(api: Api) -> None:
+    api.request("POST", f"{ADMIN}/faults", json={"method": "POST", "path": PROFILES, "delay_ms": 10})
+    assert api.request("POST", PROFILES, json={"name": "late"}).json()["data"]["name"] == "late"
+    assert api.request("GET", f"{ADMIN}/journal").json()["data"][-1]["body"] == {"name": "late"}
+
+
 def test_a_429_fault_carries_the_rate_limit_headers(api: Api) -> None:
     api.request("POST", f"{ADMIN}/faults", json={"status": 429})
     response = api.request("GET", PROFILES)

@@ -8,7 +8,7 @@ import time
 
 from ovp.api import admin
 from ovp.api.context import Emulator
-from ovp.api.http import Request
+from ovp.api.http import MAX_CSV_BYTES, Request
 from ovp.emulator.journal import JournalEntry
 
 
@@ -27,6 +27,9 @@ async def inject_fault(emulator: Emulator, request: Request) -> None:
     fault = emulator.faults.take(request.account_id, request.method, request.scope["path"])
     if fault is None:
         return
+    # The journal keeps what the client sent, most of all when a test injected a fault to see what
+    # its code sends then; the handler reads the same bytes afterwards.
+    await request.raw(MAX_CSV_BYTES)
     if fault.delay_ms:
         await asyncio.sleep(fault.delay_ms / 1000)
     error = fault.error()

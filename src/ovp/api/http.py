@@ -84,6 +84,13 @@ class Request:
     async def _body_of(self, accepted: bool, described: str, limit: int) -> bytes:
         if not accepted:
             raise UnsupportedMediaType.single("10015", "Bad Request", f"The request body must be {described}.")
+        return await self.raw(limit)
+
+    async def raw(self, limit: int = MAX_BODY_BYTES) -> bytes:
+        """The body's bytes, read once (up to `limit`) and kept: the journal records them whatever
+        the answer, a fault's included."""
+        if self.raw_body is not None:
+            return self.raw_body
         declared = self.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)

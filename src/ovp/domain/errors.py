@@ -138,10 +138,8 @@ class LockWaitExpired(ServiceUnavailable):
 class Unexpected(OvpError):
     status = 500
 
-    def __init__(self) -> None:
-        super().__init__(
-            [Problem(code="10007", title="Unexpected error", detail="An unexpected error occurred.")]
-        )
+    def __init__(self, detail: str = "An unexpected error occurred.") -> None:
+        super().__init__([Problem(code="10007", title="Unexpected error", detail=detail)])
 
 
 @dataclass

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ovp.domain.errors import InvalidInput, OvpError, Problem, ServiceUnavailable, TooManyRequests, Unexpected
 from ovp.domain.validation import body_problems
 
+INJECTED = "a fault injected through ovp's admin surface"
 RATE_LIMIT = 100
 RATE_LIMIT_RESET_S = 1
 
@@ -44,14 +45,14 @@ class Fault:
         if self.status == 429:
             return TooManyRequests(
                 [Problem(code="10011", title="Too many requests",
-                         detail="Rate limit exceeded (a fault injected through ovp's admin surface).")],
+                         detail=f"Rate limit exceeded ({INJECTED}).")],
                 {"x-ratelimit-limit": str(RATE_LIMIT), "x-ratelimit-remaining": "0",
                  "x-ratelimit-reset": str(RATE_LIMIT_RESET_S), "Retry-After": str(RATE_LIMIT_RESET_S)},
             )
         if self.status == 500:
-            return Unexpected()
+            return Unexpected(f"An unexpected error occurred ({INJECTED}).")
         if self.status == 503:
-            return ServiceUnavailable()
+            return ServiceUnavailable(f"Service unavailable for the moment ({INJECTED}); try again shortly.")
         return None
 
     def to_json(self) -> dict[str, Any]:
