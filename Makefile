@@ -32,8 +32,11 @@ debian:
 	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
 	else echo "make install: not root, so Debian's$$missing not installed: the tests that need them will be skipped"; fi
 
+# make serve PORT=8001 DATABASE=sqlite:///other.db (or PORT and DATABASE in the environment).
+PORT ?= 8000
+DATABASE ?= sqlite:///ovp.db
 serve: $(STAMP)
-	$(BIN)/ovp serve --host 127.0.0.1 --port 8000 --database sqlite:///ovp.db
+	$(BIN)/ovp serve --host 127.0.0.1 --port $(PORT) --database $(DATABASE)
 
 # In parallel, then the tests that measure time, alone on the machine.
 test: $(STAMP) $(NODE_STAMP) debian

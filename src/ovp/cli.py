@@ -6,7 +6,9 @@ import asyncio
 import ipaddress
 import logging
 import logging.config
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,12 +17,13 @@ from typing import Any, TypeVar
 
 import click
 import orjson
+from click.core import ParameterSource
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ovp.api.rate_limits import NONE as NO_RATE_LIMIT
 from ovp.api.rate_limits import RateLimitSyntaxError, parse_rate_limit
-from ovp.config import DEFAULT_DATABASE_URL, Settings
+from ovp.config import DEFAULT_DATABASE_URL, DISTRIBUTION, Settings
 from ovp.domain.billing import BillingIncrement
 from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import InvalidInput
@@ -84,7 +87,7 @@ def database_option(function: F) -> F:
     return click.option(
         "--database",
         "database_url",
-        envvar="OVP_DATABASE_URL",
+        envvar="OVP_DATABASE_URL", show_envvar=True,
         default=DEFAULT_DATABASE_URL,
         show_default=True,
         callback=_check_database_url,
@@ -129,26 +132,33 @@ def _is_loopback(host: str) -> bool:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name=DISTRIBUTION, prog_name="ovp", message="%(prog)s %(version)s")
 def cli() -> None:
-    """ovp: a faithful, stateful server for Telnyx-style outbound voice profiles."""
+    """ovp: a faithful, stateful server for Telnyx-style outbound voice profiles.
+
+    Every option can also be set by the environment variable its help names (OVP_*); an option given
+    on the command line wins."""
 
 
 @cli.command()
-@click.option("--host", envvar="OVP_HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", envvar="OVP_PORT", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--host", envvar="OVP_HOST", show_envvar=True, default="127.0.0.1", show_default=True,
+              help="Address to listen on.")
+@click.option("--port", envvar="OVP_PORT", show_envvar=True, type=click.IntRange(0, 65535), default=8000,
+              show_default=True)
 @database_option
 @click.option(
     "--auth",
-    envvar="OVP_AUTH",
+    envvar="OVP_AUTH", show_envvar=True,
     type=click.Choice(["keys", "open"]),
     default="keys",
     show_default=True,
     help="keys: only keys made with `ovp keys create`; open: any bearer token, each its own account.",
 )
-@click.option("--workers", envvar="OVP_WORKERS", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--workers", envvar="OVP_WORKERS", show_envvar=True, type=click.IntRange(1, 64), default=1,
+              show_default=True, help="Processes that answer, each on a socket of its own (SO_REUSEPORT).")
 @click.option(
     "--sqlite-synchronous",
-    envvar="OVP_SQLITE_SYNCHRONOUS",
+    envvar="OVP_SQLITE_SYNCHRONOUS", show_envvar=True,
     type=click.Choice(["FULL", "NORMAL", "OFF"], case_sensitive=False),
     default="NORMAL",
     show_default=True,
@@ -156,7 +166,7 @@ def cli() -> None:
 )
 @click.option(
     "--billing-increment",
-    envvar="OVP_BILLING_INCREMENT",
+    envvar="OVP_BILLING_INCREMENT", show_envvar=True,
     type=BILLING_INCREMENT,
     default="60/60",
     show_default=True,
@@ -164,7 +174,7 @@ def cli() -> None:
 )
 @click.option(
     "--max-call-duration",
-    envvar="OVP_MAX_CALL_DURATION",
+    envvar="OVP_MAX_CALL_DURATION", show_envvar=True,
     type=click.IntRange(1, 7 * 24 * 3600),
     default=4 * 3600,
     show_default=True,
@@ -172,7 +182,7 @@ def cli() -> None:
 )
 @click.option(
     "--db-timeout",
-    envvar="OVP_DB_TIMEOUT",
+    envvar="OVP_DB_TIMEOUT", show_envvar=True,
     type=click.FloatRange(0.1, 300),
     default=DEFAULT_TIMEOUT_S,
     show_default=True,
@@ -180,7 +190,7 @@ def cli() -> None:
 )
 @click.option(
     "--rate-limit",
-    envvar="OVP_RATE_LIMIT",
+    envvar="OVP_RATE_LIMIT", show_envvar=True,
     type=RATE_LIMIT,
     default="100/second",
     show_default=True,
@@ -188,13 +198,13 @@ def cli() -> None:
 )
 @click.option(
     "--rate-limit-storage",
-    envvar="OVP_RATE_LIMIT_STORAGE",
+    envvar="OVP_RATE_LIMIT_STORAGE", show_envvar=True,
     help="Where the rate limits count, shared by every worker and server: redis://HOST:6379 (default: in the "
     "process; with --workers 2 or more, a shared store is needed).",
 )
 @click.option(
     "--body-timeout",
-    envvar="OVP_BODY_TIMEOUT",
+    envvar="OVP_BODY_TIMEOUT", show_envvar=True,
     type=click.FloatRange(0.1, 3600),
     default=10.0,
     show_default=True,
@@ -202,7 +212,7 @@ def cli() -> None:
 )
 @click.option(
     "--head-timeout",
-    envvar="OVP_HEAD_TIMEOUT",
+    envvar="OVP_HEAD_TIMEOUT", show_envvar=True,
     type=click.FloatRange(0.1, 3600),
     default=10.0,
     show_default=True,
@@ -210,7 +220,7 @@ def cli() -> None:
 )
 @click.option(
     "--idle-timeout",
-    envvar="OVP_IDLE_TIMEOUT",
+    envvar="OVP_IDLE_TIMEOUT", show_envvar=True,
     type=click.FloatRange(0.1, 3600),
     default=5.0,
     show_default=True,
@@ -218,7 +228,7 @@ def cli() -> None:
 )
 @click.option(
     "--shutdown-timeout",
-    envvar="OVP_SHUTDOWN_TIMEOUT",
+    envvar="OVP_SHUTDOWN_TIMEOUT", show_envvar=True,
     type=click.FloatRange(0, 3600),
     default=10.0,
     show_default=True,
@@ -226,7 +236,7 @@ def cli() -> None:
 )
 @click.option(
     "--max-in-flight",
-    envvar="OVP_MAX_IN_FLIGHT",
+    envvar="OVP_MAX_IN_FLIGHT", show_envvar=True,
     type=click.IntRange(1, 100_000),
     default=256,
     show_default=True,
@@ -234,7 +244,7 @@ def cli() -> None:
 )
 @click.option(
     "--max-connections",
-    envvar="OVP_MAX_CONNECTIONS",
+    envvar="OVP_MAX_CONNECTIONS", show_envvar=True,
     type=click.IntRange(1, 1_000_000),
     default=4096,
     show_default=True,
@@ -242,7 +252,7 @@ def cli() -> None:
 )
 @click.option(
     "--log-format",
-    envvar="OVP_LOG_FORMAT",
+    envvar="OVP_LOG_FORMAT", show_envvar=True,
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
@@ -250,7 +260,7 @@ def cli() -> None:
 )
 @click.option(
     "--access-log/--no-access-log",
-    envvar="OVP_ACCESS_LOG",
+    envvar="OVP_ACCESS_LOG", show_envvar=True,
     default=True,
     show_default=True,
     help="One line per request: time, request id, method, path, status, duration and account.",
@@ -267,38 +277,45 @@ def cli() -> None:
     show_default=True,
     help="The bearer token whose account the seed goes to.",
 )
+@click.pass_context
 def serve(
-    host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str,
+    ctx: click.Context, host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str,
     billing_increment: BillingIncrement, max_call_duration: int, db_timeout: float, rate_limit: str,
     rate_limit_storage: str | None, body_timeout: float, head_timeout: float, idle_timeout: float,
     shutdown_timeout: float, max_in_flight: int,
     max_connections: int, log_format: str, access_log: bool, seed_file: Path | None, seed_token: str,
 ) -> None:
     """Run the HTTP server."""
-    settings = Settings(
-        host=host,
-        port=port,
-        database_url=database_url,
-        auth=auth,  # type: ignore[arg-type]
-        workers=workers,
-        sqlite_synchronous=sqlite_synchronous.upper(),  # type: ignore[arg-type]
-        billing_increment=str(billing_increment),
-        max_call_duration=max_call_duration,
-        db_timeout=db_timeout,
-        rate_limit=rate_limit,
-        rate_limit_storage=rate_limit_storage or None,
-        body_timeout=body_timeout,
-        head_timeout=head_timeout,
-        idle_timeout=idle_timeout,
-        shutdown_timeout=shutdown_timeout,
-        max_in_flight=max_in_flight,
-        max_connections=max_connections,
-        log_format=log_format,
-        access_log=access_log,
-    )
+    own_database = auth == "open" and ctx.get_parameter_source("database_url") == ParameterSource.DEFAULT
+    scratch = tempfile.mkdtemp(prefix="ovp-open-") if own_database else None
+    if scratch is not None:
+        # Open mode never touches keys mode's data (ovp.db by default): without --database it serves
+        # a database of its own, gone when the server stops.
+        database_url = f"sqlite:///{Path(scratch) / 'ovp.db'}"
+    try:
+        _serve(ctx, Settings(
+            host=host, port=port, database_url=database_url, auth=auth,  # type: ignore[arg-type]
+            workers=workers, sqlite_synchronous=sqlite_synchronous.upper(),  # type: ignore[arg-type]
+            billing_increment=str(billing_increment), max_call_duration=max_call_duration, db_timeout=db_timeout,
+            rate_limit=rate_limit, rate_limit_storage=rate_limit_storage or None, body_timeout=body_timeout,
+            head_timeout=head_timeout, idle_timeout=idle_timeout, shutdown_timeout=shutdown_timeout,
+            max_in_flight=max_in_flight, max_connections=max_connections, log_format=log_format,
+            access_log=access_log,
+        ), seed_file, seed_token, temporary=scratch is not None)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _serve(ctx: click.Context, settings: Settings, seed_file: Path | None, seed_token: str, *,
+           temporary: bool) -> None:
+    database_url, workers, auth = settings.database_url, settings.workers, settings.auth
     if workers > 1 and is_memory_sqlite(database_url):
         raise click.BadParameter("an in-memory database cannot be shared by several workers", param_hint="--workers")
-    if workers > 1 and auth == "keys" and rate_limit != NO_RATE_LIMIT and not rate_limit_storage:
+    if auth == "keys" and is_memory_sqlite(database_url):
+        raise click.BadParameter("keys mode needs API keys, which `ovp keys create` keeps in a database file: an "
+                                 "in-memory database could never hold one", param_hint="--database")
+    if workers > 1 and auth == "keys" and settings.rate_limit != NO_RATE_LIMIT and not settings.rate_limit_storage:
         raise click.BadParameter(
             f"with --workers {workers}, each worker would count apart: give --rate-limit-storage redis://HOST:6379, "
             "which every worker shares, or --rate-limit 0", param_hint="--rate-limit-storage",
@@ -308,7 +325,7 @@ def serve(
     if seed_file is not None and is_memory_sqlite(database_url):
         raise click.BadParameter("a seed in an in-memory database would not reach the server", param_hint="--seed")
     seed = _read_seed(seed_file) if seed_file is not None else None
-    logging.config.dictConfig(logging_config(log_format, access_log=access_log))
+    logging.config.dictConfig(logging_config(settings.log_format, access_log=settings.access_log))
 
     async def prepare(database: Database) -> int:
         if seed is not None:
@@ -316,8 +333,15 @@ def serve(
         return await database.read_one(key_store.count_active)
 
     active_keys = with_database(database_url, prepare)
-    _announce(settings, active_keys)
-    sys.exit(run_server(settings))
+    if auth == "open" and active_keys:
+        raise click.UsageError(
+            f"{shown(database_url)} holds API keys, so it is keys mode's: open mode would let any token read "
+            "and reset it. Serve it with --auth keys, or serve open mode without --database (a database of its "
+            "own) or with a --database of its own", ctx)
+    _announce(settings, active_keys, temporary=temporary)
+    status = run_server(settings)
+    if status:
+        sys.exit(status)
 
 
 @dataclass(frozen=True)
@@ -343,15 +367,25 @@ async def _load_seed(database: Database, seed: _Seed, token: str) -> None:
     log.info("loaded %d profiles from %s for the token %r", loaded, seed.path, token)
 
 
-def _announce(settings: Settings, active_keys: int) -> None:
+def _announce(settings: Settings, active_keys: int, *, temporary: bool) -> None:
     log.info("serving http://%s:%d/v2 with %s in %s mode", settings.host, settings.port,
              shown(settings.database_url), settings.auth)
+    if temporary:
+        log.info("open mode: that database is its own, and is deleted when the server stops "
+                 "(give --database to keep one)")
     if settings.auth == "open" and not _is_loopback(settings.host):
         log.warning("open mode accepts any token, and it is listening beyond loopback")
     if settings.auth == "keys" and active_keys == 0:
         log.warning("no API keys yet, so every request will get 401. Create one (shown once) with "
-                    "`ovp keys create --account me --database %s`, or, for local testing only, serve with "
-                    "--auth open to accept any bearer token", shown(settings.database_url))
+                    "`%s keys create --account me --database %s`, or, for local testing only, serve with "
+                    "--auth open to accept any bearer token", _ovp_command(), shown(settings.database_url))
+
+
+def _ovp_command() -> str:
+    """How to run this very `ovp` from the shell the user typed in: `ovp` when that is it on PATH."""
+    this = Path(sys.argv[0]).resolve()
+    on_path = shutil.which("ovp")
+    return "ovp" if on_path is not None and Path(on_path).resolve() == this else str(this)
 
 
 @cli.group()
@@ -444,9 +478,15 @@ def rates_import(csv_file: Path, account: str | None, token: str | None, databas
     except InvalidInput as error:
         problems = "; ".join(problem.detail for problem in error.problems)
         raise click.BadParameter(f"{csv_file}: {problems}", param_hint="FILE") from error
-    loaded = with_database(database_url, lambda database: database.write_long(
-        lambda tx: rate_store.replace_deck(tx, owner, deck)
-    ))
+
+    async def load(database: Database) -> int:
+        if account is not None and account not in await database.read_one(key_store.accounts):
+            raise click.BadParameter(f"no API key belongs to the account {account!r}, so no request could use "
+                                     f"its deck: create one first (ovp keys create --account {account})",
+                                     param_hint="--account")
+        return await database.write_long(lambda tx: rate_store.replace_deck(tx, owner, deck))
+
+    loaded = with_database(database_url, load)
     click.echo(f"ovp: {loaded} rates loaded for the account {account or 'of that token'}.", err=True)
 
 

@@ -10,6 +10,9 @@ AuthMode = Literal["keys", "open"]
 SqliteSynchronous = Literal["FULL", "NORMAL", "OFF"]
 
 DEFAULT_DATABASE_URL = "sqlite:///ovp.db"
+# The distribution's name on package indexes (`ovp` there is another project's); the import
+# package and the command are `ovp`.
+DISTRIBUTION = "ovp-server"
 
 
 @dataclass(frozen=True)

@@ -194,3 +194,39 @@ def test_calls_purge_deletes_only_old_calls_that_hold_no_slot(tmp_path: Path) ->
         kept = database.read(lambda tx: [call_store.get(tx, "acme", n) is not None for n in (1, 2, 3, 4)])
     assert kept == [False, False, True, True]
     assert ovp("calls", "purge", "--older-than", "1", "--database", url).returncode == 2
+
+
+def test_version_and_the_environment_variables_in_help() -> None:
+    version = ovp("--version")
+    assert version.returncode == 0
+    assert version.stdout.startswith("ovp ")
+    serve_help = ovp("serve", "--help").stdout
+    for variable in ("OVP_PORT", "OVP_DATABASE_URL", "OVP_DB_TIMEOUT", "OVP_RATE_LIMIT", "OVP_LOG_FORMAT"):
+        assert variable in serve_help
+
+
+def test_keys_mode_in_memory_is_refused_since_it_could_never_hold_a_key() -> None:
+    result = ovp("serve", "--database", "sqlite:///:memory:")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "in-memory database could never hold one" in result.stderr
+
+
+def test_open_mode_refuses_a_database_that_holds_keys(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'keys.db'}"
+    assert ovp("keys", "create", "--account", "acme", "--database", url).returncode == 0
+    result = ovp("serve", "--auth", "open", "--database", url)
+    assert result.returncode == 2
+    assert "holds API keys" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_rates_import_refuses_an_account_no_key_belongs_to(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ovp.db'}"
+    deck = tmp_path / "deck.csv"
+    deck.write_text("1,0.01\n", encoding="utf-8")
+    refused = ovp("rates", "import", str(deck), "--account", "nobody", "--database", url)
+    assert refused.returncode == 2
+    assert "no API key belongs to the account 'nobody'" in refused.stderr
+    assert ovp("keys", "create", "--account", "nobody", "--database", url).returncode == 0
+    assert ovp("rates", "import", str(deck), "--account", "nobody", "--database", url).returncode == 0

@@ -137,16 +137,20 @@ class StartServer(Protocol):
 PORT_ATTEMPTS = 3
 
 
-def launch(log_dir: Path, url: str, *, auth: str = "open", extra: Sequence[str] = (),
-           preexec: Callable[[], None] | None = None, env: dict[str, str] | None = None) -> OvpServer:
+def launch(log_dir: Path, url: str | None, *, auth: str = "open", extra: Sequence[str] = (),
+           preexec: Callable[[], None] | None = None, env: dict[str, str] | None = None,
+           cwd: Path | None = None) -> OvpServer:
     """Starts `ovp serve` on a free port and returns once it is ready; fails the test, with the
-    server's output, if it does not come up (a port taken between our probe and its bind is retried)."""
+    server's output, if it does not come up (a port taken between our probe and its bind is retried).
+    `url` None: no --database (the default for the mode), in `cwd`."""
     for attempt in range(1, PORT_ATTEMPTS + 1):
         port = free_port()
         log_path = log_dir / f"ovp-serve-{port}-{time.monotonic_ns()}.log"
         log = log_path.open("wb")
         process = subprocess.Popen(
-            [str(OVP), "serve", "--host", HOST, "--port", str(port), "--database", url, "--auth", auth, *extra],
+            [str(OVP), "serve", "--host", HOST, "--port", str(port), *(["--database", url] if url else []),
+             "--auth", auth, *extra],
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -154,7 +158,7 @@ def launch(log_dir: Path, url: str, *, auth: str = "open", extra: Sequence[str] 
             preexec_fn=preexec,
         )
         server = OvpServer(
-            port=port, database_url=url, auth=auth, process=process, log_path=log_path, _log=log
+            port=port, database_url=url or "(the mode's own)", auth=auth, process=process, log_path=log_path, _log=log
         )
         try:
             problem = server.wait_ready()
@@ -169,3 +173,10 @@ def launch(log_dir: Path, url: str, *, auth: str = "open", extra: Sequence[str] 
             continue
         pytest.fail(f"ovp serve (pid {server.pid}, port {port}, {url}): {problem}; its output:\n{output}")
     raise AssertionError("unreachable")
+
+
+def launch_in(directory: Path, *args: str) -> OvpServer:
+    """`ovp serve` as a user starts it in `directory`, with only `args` (open mode, say) and no --database."""
+    auth = args[args.index("--auth") + 1] if "--auth" in args else "keys"
+    rest = [arg for index, arg in enumerate(args) if arg != "--auth" and (index == 0 or args[index - 1] != "--auth")]
+    return launch(directory, None, auth=auth, extra=rest, cwd=directory)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.servers import OvpServer, launch
+from tests.e2e.servers import PROFILES, OvpServer, launch, launch_in
 
 pytestmark = pytest.mark.e2e
 
@@ -52,3 +53,22 @@ def test_the_same_seed_loads_into_eight_accounts_at_once_and_each_keeps_its_own(
             profile = other.outbound_voice_profiles.retrieve(profile_id).data
             assert profile is not None
             assert profile.name == seed["data"][0]["name"]
+
+
+def test_open_mode_without_a_database_serves_one_of_its_own_and_leaves_ovp_db_alone(tmp_path: Path) -> None:
+    """`ovp serve --auth open`, as the README suggests for trying things out, never touches the keys-mode
+    database the same directory holds (ovp.db), and says where its own is."""
+    keys_database = tmp_path / "ovp.db"
+    server = launch_in(tmp_path, "--auth", "open")
+    try:
+        with server.http("tryout") as client:
+            assert client.post(PROFILES, json={"name": "trying"}).status_code == 200
+            assert client.post("/_ovp/admin/reset", params={"scope": "all"}).status_code == 200
+        log = server.log()
+    finally:
+        server.stop()
+    assert not keys_database.exists()
+    own = re.search(r"with sqlite:///(\S+) in open mode", log)
+    assert own is not None
+    assert "ovp-open-" in own[1]
+    assert not Path(own[1]).exists()  # gone with the server

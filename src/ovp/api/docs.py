@@ -104,7 +104,14 @@ async def static(request: Request) -> Response:
     return Response(200, _content(name), headers, MEDIA_TYPES[path.suffix])
 
 
+async def to_docs(_request: Request) -> Response:
+    """/ and /docs/ lead to the docs page."""
+    return Response(302, b"", {"location": "/docs", "cache-control": PAGE_CACHE_CONTROL}, HTML)
+
+
 routes = [
+    Route.at("/", {"GET": to_docs}, public=True),
+    Route.at("/docs/", {"GET": to_docs}, public=True),
     Route.at("/docs", {"GET": page}, public=True),
     Route.at("/docs/static/{name}", {"GET": static}, public=True),
 ]

@@ -92,12 +92,19 @@ def serve(settings: Settings) -> int:
         sock = listening_socket(settings.host, settings.port, shared=False)
         log.info("listening on http://%s:%d", settings.host, sock.getsockname()[1])
         server = uvicorn.Server(uvicorn_config(settings))
+        # uvicorn raises a SIGTERM again once it has shut down, to the handler it found: this one
+        # ends the process through Python, so that what the caller cleans up on its way out is.
+        signal.signal(signal.SIGTERM, _stop_by_exiting)
         try:
             server.run(sockets=[sock])
         except SystemExit as stopped:
             return int(stopped.code or 0)
         return 0 if server.started else STARTUP_FAILURE
     return Supervisor(settings).run()
+
+
+def _stop_by_exiting(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def _worker(environment: dict[str, str]) -> None:

@@ -27,6 +27,7 @@ _REVOKE = Statement(
     api_keys.update().where((_COLUMNS.id == bindparam("key_id")) & _ACTIVE).values(revoked_at=bindparam("now"))
 )
 _COUNT_ACTIVE = Statement(select(func.count()).select_from(api_keys).where(_ACTIVE))
+_ACCOUNTS = Statement(select(_COLUMNS.account_id).distinct())
 
 
 @dataclass(frozen=True)
@@ -71,3 +72,8 @@ def revoke(tx: Transaction, key_id: str, now: str) -> bool:
 
 def count_active(tx: Transaction) -> int:
     return int(tx.scalar(_COUNT_ACTIVE))
+
+
+def accounts(tx: Transaction) -> set[str]:
+    """The accounts any key (revoked or not) was made for."""
+    return {row[0] for row in tx.rows(_ACCOUNTS)}
