@@ -1,58 +1,127 @@
 """ovp's pytest plugin: a real ovp, in-process and in memory, for tests of code that uses Telnyx.
 
-Installed with ovp, it gives every test suite three fixtures:
+Installed with ovp, it gives every test suite four fixtures:
 
 - `ovp_server`: one ovp per test session (per worker under pytest-xdist), serving open mode on a
-  free loopback port, with an in-memory database;
-- `ovp_token`: a bearer token of the test's own, so each test sees only its own data;
-- `ovp_client`: a `telnyx.Telnyx` client bound to that server and token.
+  free loopback port, with an in-memory database. `ovp_server.base_url` is what to hand a Telnyx
+  SDK (`http://127.0.0.1:PORT/v2`); `ovp_server.origin` is the server itself (`http://127.0.0.1:PORT`).
+- `ovp_token`: a bearer token of the test's own, so each test is an account of its own and sees
+  only its own data.
+- `ovp_client`: a `telnyx.Telnyx` client bound to that server and token (it needs the `telnyx`
+  package, which a suite that tests Telnyx code has).
+- `ovp_admin`: the emulator's admin surface for the test's account: reset, seed, faults, journal.
 
     def test_office_profile(ovp_client):
         profile = ovp_client.outbound_voice_profiles.create(name="office")
         assert ovp_client.outbound_voice_profiles.retrieve(profile.data.id).data.name == "office"
+
+Importing the plugin loads none of ovp's application, nor uvicorn: pytest imports it wherever ovp
+is installed, so a suite that never asks for these fixtures pays nothing for them.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
-import uvicorn
-
-from ovp.api.app import OvpApp, create_app
-from ovp.config import Settings
 
 if TYPE_CHECKING:
     import telnyx
 
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 15.0
+ADMIN = "/_ovp/admin"
 
 
 @dataclass(frozen=True)
 class OvpServer:
-    app: OvpApp
     port: int
 
     @property
     def origin(self) -> str:
+        """The server itself: http://127.0.0.1:PORT (the admin surface, /docs, /healthz)."""
         return f"http://{HOST}:{self.port}"
 
     @property
     def base_url(self) -> str:
-        """What to hand a Telnyx SDK as its base URL."""
+        """What to hand a Telnyx SDK as its base URL: http://127.0.0.1:PORT/v2."""
         return f"{self.origin}/v2"
+
+
+class OvpAdmin:
+    """The emulator's admin surface for one account (a bearer token), as typed calls."""
+
+    def __init__(self, server: OvpServer, token: str) -> None:
+        self.server = server
+        self.token = token
+
+    def reset(self, *, everything: bool = False) -> int:
+        """Deletes the account's profiles, connections, rates and calls (every account's with
+        `everything`), its journal and its faults; answers how many profiles went."""
+        deleted: int = self._call("POST", "/reset", query={"scope": "all" if everything else "account"})[
+            "deleted_profiles"]
+        return deleted
+
+    def seed(self, source: Path | str | Mapping[str, Any]) -> dict[str, int]:
+        """Loads a seed (a file's path, or the document itself: {"data": [profile, ...],
+        "credential_connections": [...]}), ids kept; answers how many of each were loaded."""
+        document = json.loads(Path(source).read_text()) if isinstance(source, (Path, str)) else dict(source)
+        loaded: dict[str, int] = self._call("POST", "/seed", body=document)
+        return loaded
+
+    def arm_fault(self, *, method: str = "*", path: str = "/v2/*", status: Literal[429, 500, 503] | None = None,
+                  times: int = 1, delay_ms: int = 0) -> dict[str, Any]:
+        """The next `times` requests of the account that match `method` and `path` (a glob) fail
+        with `status`, or answer `delay_ms` late."""
+        fault: dict[str, Any] = self._call("POST", "/faults", body={
+            "method": method, "path": path, "status": status, "times": times, "delay_ms": delay_ms})
+        return fault
+
+    def faults(self) -> list[dict[str, Any]]:
+        armed: list[dict[str, Any]] = self._call("GET", "/faults")
+        return armed
+
+    def clear_faults(self) -> int:
+        cleared: int = self._call("DELETE", "/faults")["cleared"]
+        return cleared
+
+    def journal(self) -> list[dict[str, Any]]:
+        """What the account asked, oldest first: method, path, query, body (as sent), status, time."""
+        entries: list[dict[str, Any]] = self._call("GET", "/journal")
+        return entries
+
+    def clear_journal(self) -> int:
+        cleared: int = self._call("DELETE", "/journal")["cleared"]
+        return cleared
+
+    def _call(self, method: str, path: str, *, body: object = None, query: Mapping[str, str] | None = None) -> Any:
+        url = f"{self.server.origin}{ADMIN}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        request = urllib.request.Request(url, method=method, headers={  # noqa: S310 (a URL of our own, http)
+            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json"})
+        data = None if body is None else json.dumps(body).encode()
+        with urllib.request.urlopen(request, data=data, timeout=30) as answer:  # noqa: S310
+            return json.loads(answer.read())["data"]
 
 
 @pytest.fixture(scope="session")
 def ovp_server() -> Iterator[OvpServer]:
+    import uvicorn
+
+    from ovp.api.app import create_app
+    from ovp.config import Settings
+
     app = create_app(Settings(database_url="sqlite:///:memory:", auth="open"))
-    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=0, log_level="warning", access_log=False))
+    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=0, lifespan="on", log_level="warning",
+                                           access_log=False))
     thread = threading.Thread(target=server.run, name="ovp-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_S
@@ -61,7 +130,7 @@ def ovp_server() -> Iterator[OvpServer]:
             raise RuntimeError("the in-process ovp server did not start")
         time.sleep(0.01)
     port: int = server.servers[0].sockets[0].getsockname()[1]
-    yield OvpServer(app, port)
+    yield OvpServer(port)
     server.should_exit = True
     thread.join(timeout=START_TIMEOUT_S)
 
@@ -74,7 +143,13 @@ def ovp_token(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def ovp_client(ovp_server: OvpServer, ovp_token: str) -> Iterator[telnyx.Telnyx]:
-    import telnyx  # the SDK is the test suite's dependency, not ovp's
+    import telnyx  # the suite's dependency, not ovp's: a suite that tests Telnyx code has it
 
     with telnyx.Telnyx(api_key=ovp_token, base_url=ovp_server.base_url) as client:
         yield client
+
+
+@pytest.fixture
+def ovp_admin(ovp_server: OvpServer, ovp_token: str) -> OvpAdmin:
+    """The admin surface for the test's account (the one `ovp_client` uses)."""
+    return OvpAdmin(ovp_server, ovp_token)

@@ -26,7 +26,7 @@ def seed_document() -> dict[str, Any]:
 
 def test_the_shipped_seed_loads_the_documented_profile(api: Api) -> None:
     loaded = api.request("POST", f"{ADMIN}/seed", json=seed_document())
-    assert loaded.json() == {"data": {"loaded_profiles": 1}}
+    assert loaded.json() == {"data": {"loaded_profiles": 1, "loaded_connections": 0}}
     profile = api.request("GET", f"{PROFILES}/{DOCUMENTED_ID}").json()["data"]
     expected = seed_document()["data"][0]
     for field in ("name", "billing_group_id", "call_recording", "tags", "whitelisted_destinations",
@@ -47,6 +47,42 @@ def test_seeding_again_replaces_and_another_account_holds_the_same_id_apart(api:
     assert api.request("GET", f"{PROFILES}/{DOCUMENTED_ID}").json()["data"]["name"] == "renamed"
     assert other_api.request("DELETE", f"{PROFILES}/{DOCUMENTED_ID}").status_code == 200
     assert api.request("GET", f"{PROFILES}/{DOCUMENTED_ID}").status_code == 200  # each account's own
+
+
+def test_seeds_are_checked_as_strictly_as_the_api(api: Api) -> None:
+    bad = {"data": [
+        {"id": "12", "name": "office", "created_at": "2026-13-01T00:00:00.000Z"},
+        {"id": "12", "name": "office again"},
+        {"id": "13", "name": "third", "updated_at": "2026-02-30T00:00:00.000Z"},
+    ]}
+    response = api.request("POST", f"{ADMIN}/seed", json=bad)
+    assert response.status_code == 422
+    assert {e["source"]["pointer"] for e in response.json()["errors"]} == {
+        "/data/0/created_at", "/data/1/id", "/data/2/updated_at"}
+    assert api.request("GET", PROFILES).json()["meta"]["total_results"] == 0
+
+
+def test_connections_seeded_beside_their_profiles_count_on_them(api: Api) -> None:
+    seed = {
+        "data": [{"id": "21", "name": "office"}],
+        "credential_connections": [
+            {"id": "31", "connection_name": "desk", "user_name": "desk0001", "password": "desk-password-1",
+             "outbound": {"outbound_voice_profile_id": "21"}},
+            {"id": "32", "connection_name": "hall", "user_name": "hall0001", "password": "hall-password-1",
+             "outbound": {"outbound_voice_profile_id": "21"}},
+        ],
+    }
+    loaded = api.request("POST", f"{ADMIN}/seed", json=seed)
+    assert loaded.json() == {"data": {"loaded_profiles": 1, "loaded_connections": 2}}
+    assert api.request("GET", f"{PROFILES}/21").json()["data"]["connections_count"] == 2
+    assert api.request("GET", "/v2/credential_connections/31").json()["data"]["user_name"] == "desk0001"
+    orphan = {"credential_connections": [{"id": "33", "connection_name": "lost", "user_name": "lost0001",
+                                          "password": "lost-password-1",
+                                          "outbound": {"outbound_voice_profile_id": "99"}}]}
+    refused = api.request("POST", f"{ADMIN}/seed", json=orphan)
+    assert refused.status_code == 422
+    pointer = refused.json()["errors"][0]["source"]["pointer"]
+    assert pointer == "/credential_connections/0/outbound/outbound_voice_profile_id"
 
 
 def test_a_bad_seed_lists_every_problem_and_loads_nothing(api: Api) -> None:

@@ -55,7 +55,7 @@ async def reset(request: Request) -> Response:
 async def load_seed(request: Request) -> Response:
     body, account_id = await request.json(), request.account_id
     loaded = await request.app.database.write_long(lambda tx: seed.load(tx, account_id, body))
-    return json_response({"data": {"loaded_profiles": loaded}})
+    return json_response({"data": {"loaded_profiles": loaded.profiles, "loaded_connections": loaded.connections}})
 
 
 async def journal(request: Request) -> Response:

@@ -1,20 +1,43 @@
-"""Seeding: profiles given in the shape the API answers with (`{"data": [...]}`), ids kept."""
+"""Seeding: resources given in the shape the API answers with, ids kept, checked as strictly as the
+API checks them.
+
+    {"data": [profile, ...], "credential_connections": [connection, ...]}
+
+`data` (or `outbound_voice_profiles`) holds profiles, `credential_connections` credential connections
+(with their `password`, and `outbound.outbound_voice_profile_id` naming a profile of the seed or of
+the account). Timestamps must be real ones; an id given twice is refused at each place. A seed
+stores all of itself or nothing: a problem anywhere is a 422 that lists every problem with its
+pointer. A resource of the account with a seeded id is replaced.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from ovp.domain import profile as rules
+from ovp.domain import connection as connection_rules
+from ovp.domain import profile as profile_rules
 from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.ids import parse_id
 from ovp.domain.validation import BAD_VALUE, WRONG_TYPE
-from ovp.store import profiles as store
+from ovp.store import connections as connection_store
+from ovp.store import profiles as profile_store
 from ovp.store.database import Transaction
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+PROFILE_LISTS = ("data", "outbound_voice_profiles")
+CONNECTIONS = "credential_connections"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    profiles: int
+    connections: int
 
 
 def _problem(kind: tuple[str, str], detail: str, pointer: str) -> Problem:
@@ -22,43 +45,103 @@ def _problem(kind: tuple[str, str], detail: str, pointer: str) -> Problem:
     return Problem(code, title, detail, pointer=pointer)
 
 
-def _timestamp(item: dict[str, Any], field: str, default: str, at: str, problems: ProblemList) -> str:
-    value = item.get(field, default)
+def _is_timestamp(value: object) -> bool:
     if not isinstance(value, str) or not TIMESTAMP.fullmatch(value):
-        problems.add(_problem(BAD_VALUE, f"{field} must look like 2018-02-02T22:25:27.521Z.", f"{at}/{field}"))
-        return default
-    return value
-
-
-def _one(tx: Transaction, account_id: str, item: object, at: str, now: str, problems: ProblemList) -> bool:
-    """Stores one seeded profile, replacing the account's own profile of that id; False if it was refused."""
-    if not isinstance(item, dict):
-        problems.add(_problem(WRONG_TYPE, "Each seeded profile must be a JSON object.", at))
         return False
-    profile_id = parse_id(str(item.get("id", "")))
-    if profile_id is None:
-        problems.add(_problem(BAD_VALUE, "id must be a numeric string such as '1293384261075731499'.", f"{at}/id"))
+    try:  # the shape alone lets 2026-13-01 through
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
         return False
-    created_at = _timestamp(item, "created_at", now, at, problems)
-    updated_at = _timestamp(item, "updated_at", created_at, at, problems)
-    try:
-        profile = rules.apply_changes(rules.new_profile(profile_id, created_at), rules.parse_changes(item), updated_at)
-    except InvalidInput as error:
-        for problem in error.problems:
-            problems.add(Problem(problem.code, problem.title, problem.detail, pointer=at + (problem.pointer or "")))
-        return False
-    with suppress(NotFound):  # ids are the account's own: a seed replaces its profile of that id, if any
-        store.delete(tx, account_id, store.get(tx, account_id, profile_id, for_update=True))
-    store.insert(tx, account_id, profile)
     return True
 
 
-def load(tx: Transaction, account_id: str, seed: object) -> int:
-    """Stores every profile of the seed, or none: raises InvalidInput listing every problem."""
-    if not isinstance(seed, dict) or not isinstance(seed.get("data"), list):
-        raise InvalidInput([_problem(WRONG_TYPE, 'A seed is {"data": [profile, ...]}.', "/data")])
-    problems = ProblemList()
+def _timestamp(item: dict[str, Any], field: str, default: str, at: str, problems: ProblemList) -> str:
+    value = item.get(field, default)
+    if not _is_timestamp(value):
+        problems.add(_problem(BAD_VALUE, f"{field} must be a real time such as 2018-02-02T22:25:27.521Z.",
+                              f"{at}/{field}"))
+        return default
+    return str(value)
+
+
+def _items(seed: dict[str, Any], key: str, problems: ProblemList) -> list[tuple[str, object]]:
+    items = seed.get(key, [])
+    if not isinstance(items, list):
+        problems.add(_problem(WRONG_TYPE, f"{key} must be a list.", f"/{key}"))
+        return []
+    return [(f"/{key}/{index}", item) for index, item in enumerate(items)]
+
+
+Build = Callable[[int, dict[str, Any], str, str], dict[str, Any]]
+
+
+def _documents(items: list[tuple[str, object]], build: Build, problems: ProblemList) -> list[dict[str, Any]]:
+    """Each item checked and made the document the API would store; a repeated id refused at every place."""
+    documents: list[dict[str, Any]] = []
+    places: dict[int, list[str]] = {}
     now = now_timestamp()
-    stored = sum(_one(tx, account_id, item, f"/data/{index}", now, problems) for index, item in enumerate(seed["data"]))
+    for at, item in items:
+        if not isinstance(item, dict):
+            problems.add(_problem(WRONG_TYPE, "Each seeded resource must be a JSON object.", at))
+            continue
+        resource_id = parse_id(str(item.get("id", "")))
+        if resource_id is None:
+            problems.add(_problem(BAD_VALUE, "id must be a numeric string such as '1293384261075731499'.", f"{at}/id"))
+            continue
+        places.setdefault(resource_id, []).append(at)
+        created_at = _timestamp(item, "created_at", now, at, problems)
+        updated_at = _timestamp(item, "updated_at", created_at, at, problems)
+        try:
+            documents.append(build(resource_id, item, created_at, updated_at))
+        except InvalidInput as error:
+            for problem in error.problems:
+                problems.add(Problem(problem.code, problem.title, problem.detail, pointer=at + (problem.pointer or "")))
+    for resource_id, seen in places.items():
+        for at in seen[1:] if len(seen) > 1 else []:
+            problems.add(_problem(BAD_VALUE, f"The id {resource_id} is seeded more than once (first at {seen[0]}).",
+                                  f"{at}/id"))
+    return documents
+
+
+def _profile(profile_id: int, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
+    changes = profile_rules.parse_changes(item)
+    return dict(profile_rules.apply_changes(profile_rules.new_profile(profile_id, created_at), changes, updated_at))
+
+
+def _connection(connection_id: int, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
+    changes = connection_rules.parse_new(item)
+    new = connection_rules.new_connection(connection_id, created_at)
+    return dict(connection_rules.apply_changes(new, changes, updated_at))
+
+
+def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
+    """Stores every resource of the seed, or none: raises InvalidInput listing every problem."""
+    if not isinstance(seed, dict) or not any(isinstance(seed.get(key), list) for key in (*PROFILE_LISTS, CONNECTIONS)):
+        raise InvalidInput([_problem(WRONG_TYPE, 'A seed is {"data": [profile, ...], "credential_connections": '
+                                                 '[connection, ...]}.', "/data")])
+    problems = ProblemList()
+    profiles = _documents([item for key in PROFILE_LISTS for item in _items(seed, key, problems)], _profile, problems)
+    connection_items = _items(seed, CONNECTIONS, problems)
+    connections = _documents(connection_items, _connection, problems)
     problems.raise_if_any()
-    return stored
+    for profile in profiles:
+        _replace(tx, profile_store.get, profile_store.delete, profile_store.insert, account_id, profile)
+    seeded = {int(profile["id"]) for profile in profiles}
+    for (at, _item), connection in zip(connection_items, connections, strict=True):
+        profile_id = connection_rules.outbound_profile_id(connection)  # type: ignore[arg-type]
+        if profile_id is not None and profile_id not in seeded \
+                and not profile_store.lock_for_reference(tx, account_id, profile_id):
+            problems.add(_problem(BAD_VALUE, f"No outbound voice profile of the seed or the account has the id "
+                                             f"{profile_id}.", f"{at}/outbound/outbound_voice_profile_id"))
+    problems.raise_if_any()
+    for connection in connections:
+        table = connection_store.table
+        _replace(tx, table.get, table.delete, table.insert, account_id, connection)
+    return Loaded(len(profiles), len(connections))
+
+
+def _replace(tx: Transaction, get: Callable[..., Any], delete: Callable[..., Any], insert: Callable[..., Any],
+             account_id: str, document: dict[str, Any]) -> None:
+    with suppress(NotFound):  # ids are the account's own: a seed replaces its resource of that id, if any
+        delete(tx, account_id, get(tx, account_id, int(document["id"]), for_update=True))
+    insert(tx, account_id, document)
