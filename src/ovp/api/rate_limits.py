@@ -63,7 +63,10 @@ class RateLimiter:
     def __init__(self, default: str, storage: str | None = None) -> None:
         """`default`: the limit of a key without one of its own ('0': none)."""
         self._default = default
-        self._window = FixedWindowRateLimiter(storage_from_string(storage_uri(storage)))
+        uri = storage_uri(storage)
+        # redis-py's asyncio client (limits' default, coredis, pins an older `packaging`).
+        options = {"implementation": "redispy"} if uri.startswith("async+redis") else {}
+        self._window = FixedWindowRateLimiter(storage_from_string(uri, **options))
         self._unreachable = False
 
     async def check(self, key_id: str, own: str | None) -> Verdict | None:
