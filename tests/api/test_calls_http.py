@@ -73,6 +73,7 @@ def test_an_allowed_call_carries_its_destination_rate_and_recording(ready: Api) 
     assert TIMESTAMP.fullmatch(allowed["authorized_at"])
     authorized = datetime.fromisoformat(allowed["authorized_at"])
     assert datetime.fromisoformat(allowed["expires_at"]) - authorized == timedelta(hours=4)
+    assert allowed["max_duration_secs"] == 4 * 3600  # what a switch sets its call timer to
     assert allowed["ended_at"] is None
     assert allowed["cost"] is None
     retrieved = ready.request("GET", f"{CALLS}/{allowed['id']}")

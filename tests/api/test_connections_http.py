@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -14,11 +15,13 @@ from tests.conftest import PROFILES, Api
 CONNECTIONS = "/v2/credential_connections"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 UNKNOWN_ID = "1293384261075731499"
+USER_NUMBERS = itertools.count(1)  # user names are unique within an account
 
 
 def connect(api: Api, profile_id: str | None = None, **fields: Any) -> dict[str, Any]:
     """Creates a connection (attached to `profile_id` when given) and answers it."""
-    body: dict[str, Any] = {"connection_name": "office", "user_name": "office1", "password": "s3cret-pass", **fields}
+    body: dict[str, Any] = {"connection_name": "office", "user_name": f"office{next(USER_NUMBERS)}",
+                            "password": "s3cret-pass", **fields}
     if profile_id is not None:
         body["outbound"] = {**body.get("outbound", {}), "outbound_voice_profile_id": profile_id}
     response = api.request("POST", CONNECTIONS, json=body)

@@ -16,6 +16,8 @@ from tests.databases import SKIPPED_REASON, empty_postgres_database, postgres_ad
 from tests.e2e.load import async_client, run_concurrently
 from tests.e2e.servers import PROFILES, OvpServer, launch, run_ovp
 
+CONNECTIONS = "/v2/credential_connections"
+
 pytestmark = pytest.mark.e2e
 
 Launcher = Callable[..., OvpServer]
@@ -220,3 +222,41 @@ def test_list_totals_stay_exact_under_concurrent_creates_and_deletes(file_databa
         assert 0 <= snapshot["meta"]["total_results"] <= 350
     assert total(first, token) == total(second, token) == 200
     assert sorted(all_ids(first, token)) == sorted(created)
+
+
+def test_a_user_name_raced_for_through_two_servers_goes_to_one_connection(
+    file_database_url: str, servers: Launcher
+) -> None:
+    """Creates and renames race for the same user names: exactly one wins each name, and every
+    other request gets the clear 422 (or, on PostgreSQL, the retriable 503 when even its second run
+    lost the race), never a 500 nor two connections with one name."""
+    first, second = pair(servers, file_database_url)
+    token, names, racers = "user-name-race", 12, 6
+    with first.http(token) as client:
+        spare = [client.post(CONNECTIONS, json={"connection_name": f"spare {n}", "user_name": f"spare{n:03d}",
+                                                "password": "s3cret-passw0rd"}).json()["data"]["id"]
+                 for n in range(names * racers)]
+
+    async def race(server: OvpServer, name: int, racer: int) -> int:
+        async with async_client(server.origin, token, 1) as client:
+            if racer % 2:
+                response = await client.post(CONNECTIONS, json={"connection_name": f"racer {racer}",
+                                                                 "user_name": f"Contested{name}",
+                                                                 "password": "s3cret-passw0rd"})
+            else:
+                response = await client.patch(f"{CONNECTIONS}/{spare[name * racers + racer]}",
+                                              json={"user_name": f"CONTESTED{name}"})
+        return response.status_code
+
+    jobs = [(lambda name=name, racer=racer: race(first if racer % 2 else second, name, racer))
+            for name in range(names) for racer in range(racers)]
+    statuses = run_concurrently(jobs, concurrency=len(jobs))
+    assert set(statuses) <= {200, 201, 422, 503}, statuses
+    won = [status in (200, 201) for status in statuses]
+    winners = [sum(won[name * racers:(name + 1) * racers]) for name in range(names)]
+    assert winners == [1] * names
+    with second.http(token) as client:
+        held = [c["user_name"].lower() for page in range(1, 3) for c in client.get(
+            CONNECTIONS, params={"page[size]": "250", "page[number]": str(page)}).json()["data"]]
+    assert sorted(name for name in held if name.startswith("contested")) == sorted(
+        f"contested{name}" for name in range(names))

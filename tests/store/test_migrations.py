@@ -1,10 +1,17 @@
-"""Migration 0006 keys every account's table by (account_id, id) and keeps the data already there."""
+"""Migrations keep the data already there: 0006 keys every account's table by (account_id, id), 0007
+makes user names unique within an account."""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from ovp.store.migrate import MIGRATIONS
@@ -17,15 +24,23 @@ def _sync_url(url: str) -> str:
         if parsed.get_backend_name() == "postgresql" else url
 
 
-def test_ids_within_an_account_keep_the_data_already_there(file_database_url: str) -> None:
-    engine = create_engine(_sync_url(file_database_url))
+@contextmanager
+def at_revision(url: str, revision: str) -> Iterator[Connection]:
+    """A connection to the database at `url`, brought from nothing to `revision`, in a transaction."""
+    engine = create_engine(_sync_url(url))
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":  # this run's database is at head already: start over
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
+        command.upgrade(config, revision)
+        yield connection
+    engine.dispose()
+
+
+def test_ids_within_an_account_keep_the_data_already_there(file_database_url: str) -> None:
+    with at_revision(file_database_url, "0005") as connection:
         connection.execute(text(
             "INSERT INTO outbound_voice_profiles (id, account_id, name, name_folded, enabled, traffic_type, "
             "service_plan, usage_payment_method, created_at, updated_at, revision, document) VALUES "
@@ -34,7 +49,6 @@ def test_ids_within_an_account_keep_the_data_already_there(file_database_url: st
         ))
         connection.execute(text("INSERT INTO daily_spend (profile_id, day, account_id, spent_micros) "
                                 "VALUES (7, '2026-01-01', 'a', 1500)"))
-    engine.dispose()
     with migrated_database(file_database_url):
         pass
     engine = create_engine(_sync_url(file_database_url))
@@ -50,3 +64,34 @@ def test_ids_within_an_account_keep_the_data_already_there(file_database_url: st
         ))
         assert connection.execute(text("SELECT count(*) FROM outbound_voice_profiles WHERE id = 7")).scalar() == 2
     engine.dispose()
+
+
+def _stored_connection(connection: Connection, account_id: str, connection_id: int, user_name: str,
+                       created_at: str) -> None:
+    document = json.dumps({"id": str(connection_id), "user_name": user_name, "password": "s3cret-passw0rd",
+                           "active": True})
+    connection.execute(text(
+        "INSERT INTO credential_connections (id, account_id, connection_name, connection_name_folded, active, "
+        "outbound_voice_profile_id, created_at, updated_at, revision, document) VALUES "
+        "(:id, :account, 'trunk', 'trunk', true, NULL, :created, :created, 1, :document)"
+    ), {"id": connection_id, "account": account_id, "created": created_at, "document": document})
+
+
+def test_user_names_shared_before_uniqueness_stay_with_the_oldest_connection(
+    file_database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with at_revision(file_database_url, "0006") as connection:
+        _stored_connection(connection, "a", 1, "Trunk1", "2026-01-02T00:00:00.000Z")
+        _stored_connection(connection, "a", 2, "trunk1", "2026-01-01T00:00:00.000Z")  # older
+        _stored_connection(connection, "b", 1, "trunk1", "2026-01-03T00:00:00.000Z")  # another account's
+    with caplog.at_level(logging.WARNING, "ovp.migrations"), migrated_database(file_database_url):
+        pass
+    assert [record.getMessage() for record in caplog.records if record.name == "ovp.migrations"] == [
+        "credential connection 1 of account a shares its user_name with an older connection: it cannot "
+        "authenticate SIP calls until its user_name is changed"]
+    engine = create_engine(_sync_url(file_database_url))
+    with engine.begin() as connection:
+        rows = connection.execute(text("SELECT account_id, id, user_name_folded FROM credential_connections "
+                                       "ORDER BY account_id, id")).all()
+    engine.dispose()
+    assert rows == [("a", 1, None), ("a", 2, "trunk1"), ("b", 1, "trunk1")]

@@ -59,6 +59,8 @@ def _allowed(authorization: Authorization, now_ms: int) -> dict[str, Any]:
         "recording": orjson.Fragment(authorization.recording),
         "authorized_at": timestamp_of_ms(authorization.authorized_ms),
         "expires_at": timestamp_of_ms(authorization.expires_ms),
+        # What a switch sets its call timer to: the call must end by expires_at.
+        "max_duration_secs": (authorization.expires_ms - authorization.authorized_ms) // 1000,
         "ended_at": _optional_timestamp(authorization.ended_ms),
         "duration_secs": authorization.duration_secs,
         "billed_secs": authorization.billed_secs,

@@ -16,6 +16,11 @@ _USER_NAME = re.compile(r"[A-Za-z0-9]{4,32}")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 
 
+def could_be_user_name(value: str) -> bool:
+    """Whether `value` has a user name's characters and length (a lookup by anything else finds nothing)."""
+    return _USER_NAME.fullmatch(value) is not None
+
+
 def _user_name(value: str) -> str:
     # Telnyx: 4-32 characters, alphanumeric only, and a letter among the first five.
     if not _USER_NAME.fullmatch(value):

@@ -127,12 +127,25 @@ class ServiceUnavailable(OvpError):
         )
 
 
-class LockWaitExpired(ServiceUnavailable):
-    """A row lock stayed held past the wait allowed for it: a 503 to the client, and for a group
-    commit a sign to run its writes again one by one rather than the database being down."""
+class Contended(ServiceUnavailable):
+    """Another request held or changed what this one needed: a 503 to the client, who may try
+    again at once, and for a group commit a sign to run its writes again one by one rather than
+    the database being down."""
+
+
+class LockWaitExpired(Contended):
+    """A row lock stayed held past the wait allowed for it."""
 
     def __init__(self) -> None:
         super().__init__("A row this request needs stayed locked by another request; try again shortly.")
+
+
+class ConcurrentChange(Contended):
+    """A unique value (a connection's user_name) was taken by a request that committed while this
+    one was under way. Tried again, the request gets the clear answer (the value is taken)."""
+
+    def __init__(self) -> None:
+        super().__init__("Another request changed the same data at the same moment; try again.")
 
 
 class Unexpected(OvpError):

@@ -36,6 +36,22 @@ def _check_profile(tx: Transaction, account_id: str, connection: ConnectionDocum
                                     f"voice profile {profile_id}.", pointer=PROFILE_POINTER)])
 
 
+def user_name_problem(tx: Transaction, account_id: str, connection: ConnectionDocument) -> str | None:
+    """Why the connection cannot have its user_name: another of the account's connections has it,
+    in any case (a switch finds a SIP caller's connection by it)."""
+    holder = store.by_user_name(tx, account_id, connection["user_name"])
+    if holder is None or holder[0] == int(connection["id"]):
+        return None
+    return f"user_name: {connection['user_name']!r} is taken by the account's connection {holder[0]}."
+
+
+def _check_user_name(tx: Transaction, account_id: str, connection: ConnectionDocument) -> None:
+    problem = user_name_problem(tx, account_id, connection)
+    if problem is not None:
+        code, title = BAD_VALUE
+        raise InvalidInput([Problem(code, title, problem, pointer="/user_name")])
+
+
 def create(tx: Transaction, account_id: str, body: object, ids: IdGenerator) -> Revised[dict[str, Any]]:
     changes = rules.parse_new(body)
     now = now_timestamp()
@@ -43,6 +59,7 @@ def create(tx: Transaction, account_id: str, body: object, ids: IdGenerator) -> 
     def insert(connection_id: int) -> Revised[ConnectionDocument]:
         connection = rules.apply_changes(rules.new_connection(connection_id, now), changes, now)
         _check_profile(tx, account_id, connection)
+        _check_user_name(tx, account_id, connection)
         return store.table.insert(tx, account_id, connection)
 
     return _shown(with_new_id(ids, insert), reveal_password=True)
@@ -61,6 +78,7 @@ def update(
     connection = rules.apply_changes(current.value, changes, now_timestamp())
     if rules.outbound_profile_id(connection) != rules.outbound_profile_id(current.value):
         _check_profile(tx, account_id, connection)
+    _check_user_name(tx, account_id, connection)
     password_changed = connection["password"] != current.value["password"]
     return _shown(store.table.replace(tx, account_id, current, connection), reveal_password=password_changed)
 

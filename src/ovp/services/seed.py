@@ -7,7 +7,8 @@ API checks them.
 (with their `password`, and `outbound.outbound_voice_profile_id` naming a profile of the seed or of
 the account). Timestamps must be real ones; an id given twice is refused at each place. A seed
 stores all of itself or nothing: a problem anywhere is a 422 that lists every problem with its
-pointer. A resource of the account with a seeded id is replaced.
+pointer. A resource of the account with a seeded id is replaced; a connection's user_name must not
+be another of the account's connections' (in any case).
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from ovp.domain import connection as connection_rules
 from ovp.domain import profile as profile_rules
 from ovp.domain.clock import now_timestamp
+from ovp.domain.connection import ConnectionDocument
 from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.ids import parse_id
 from ovp.domain.validation import BAD_VALUE, WRONG_TYPE
+from ovp.services import connections as connection_service
 from ovp.store import connections as connection_store
 from ovp.store import profiles as profile_store
 from ovp.store.database import Transaction
@@ -122,21 +125,29 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     problems = ProblemList()
     profiles = _documents([item for key in PROFILE_LISTS for item in _items(seed, key, problems)], _profile, problems)
     connection_items = _items(seed, CONNECTIONS, problems)
-    connections = _documents(connection_items, _connection, problems)
+    connections = [cast(ConnectionDocument, built) for built in _documents(connection_items, _connection, problems)]
     problems.raise_if_any()
     for profile in profiles:
         _replace(tx, profile_store.get, profile_store.delete, profile_store.insert, account_id, profile)
     seeded = {int(profile["id"]) for profile in profiles}
     for (at, _item), connection in zip(connection_items, connections, strict=True):
-        profile_id = connection_rules.outbound_profile_id(connection)  # type: ignore[arg-type]
+        profile_id = connection_rules.outbound_profile_id(connection)
         if profile_id is not None and profile_id not in seeded \
                 and not profile_store.lock_for_reference(tx, account_id, profile_id):
             problems.add(_problem(BAD_VALUE, f"No outbound voice profile of the seed or the account has the id "
                                              f"{profile_id}.", f"{at}/outbound/outbound_voice_profile_id"))
     problems.raise_if_any()
-    for connection in connections:
-        table = connection_store.table
-        _replace(tx, table.get, table.delete, table.insert, account_id, connection)
+    table = connection_store.table
+    for connection in connections:  # all replaced ones go first, so that seeded connections may trade user names
+        with suppress(NotFound):
+            table.delete(tx, account_id, table.get(tx, account_id, int(connection["id"]), for_update=True))
+    for (at, _item), connection in zip(connection_items, connections, strict=True):
+        taken = connection_service.user_name_problem(tx, account_id, connection)
+        if taken is not None:
+            problems.add(_problem(BAD_VALUE, taken, f"{at}/user_name"))
+        else:
+            table.insert(tx, account_id, connection)
+    problems.raise_if_any()  # the transaction is rolled back: nothing of the seed is stored
     return Loaded(len(profiles), len(connections))
 
 

@@ -18,12 +18,18 @@ from ovp.store.schema import connections, profiles
 _COLUMNS = connections.c
 
 
+def fold_user_name(user_name: str) -> str:
+    """User names are told apart without regard to case (they are ASCII letters and digits)."""
+    return user_name.lower()
+
+
 def _columns(connection: ConnectionDocument) -> dict[str, Any]:
     return {
         "connection_name": connection["connection_name"],
         "connection_name_folded": connection["connection_name"].casefold(),  # as profiles' name_folded
         "active": connection["active"],
         "outbound_voice_profile_id": outbound_profile_id(connection),
+        "user_name_folded": fold_user_name(connection["user_name"]),
         "created_at": connection["created_at"],
         "updated_at": connection["updated_at"],
     }
@@ -68,6 +74,20 @@ def outbound_profile_of(tx: Transaction, account_id: str, connection_id: int) ->
         raise NotFound()
     profile_id: int | None = found[0][0]
     return profile_id
+
+
+_BY_USER_NAME = Statement(
+    select(_COLUMNS.id, _COLUMNS.document)
+    .where((_COLUMNS.account_id == bindparam("owner")) & (_COLUMNS.user_name_folded == bindparam("folded")))
+)
+
+
+def by_user_name(tx: Transaction, account_id: str, user_name: str) -> tuple[int, ConnectionDocument] | None:
+    """The account's connection whose user_name is `user_name`, whatever its case; None when none."""
+    found = tx.rows(_BY_USER_NAME, {"owner": account_id, "folded": fold_user_name(user_name)})
+    if not found:
+        return None
+    return int(found[0][0]), documents.load(found[0][1])
 
 
 _SORT_COLUMNS: dict[str, ColumnElement[Any]] = {"created_at": _COLUMNS.created_at, "active": _COLUMNS.active}

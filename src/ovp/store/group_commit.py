@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from ovp.domain.errors import LockWaitExpired, ServiceUnavailable
+from ovp.domain.errors import Contended, ServiceUnavailable
 from ovp.store.database import Transaction, Work, run_work
 
 T = TypeVar("T")
@@ -116,7 +116,7 @@ class GroupCommit:
 def database_down(failure: BaseException | None) -> bool:
     """The database could not serve (not a lock merely held a while by another group): every
     other work would wait as long and fail the same."""
-    return isinstance(failure, ServiceUnavailable) and not isinstance(failure, LockWaitExpired)
+    return isinstance(failure, ServiceUnavailable) and not isinstance(failure, Contended)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, failure: BaseException | None) -> None:

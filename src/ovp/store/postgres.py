@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_only, greenlet_spawn
 
-from ovp.domain.errors import LockWaitExpired, ServiceUnavailable
+from ovp.domain.errors import ConcurrentChange, LockWaitExpired, ServiceUnavailable
 from ovp.store import health
 from ovp.store.database import PING, PROBE_WRITE, Database, Row, Statement, Transaction, Work, run_work
 from ovp.store.group_commit import GroupCommit
@@ -235,11 +235,14 @@ class PostgresDatabase(Database):
                         probing: bool = False) -> T:
         """Runs `body` in a transaction of `kind` by `deadline` (time.monotonic()). A connection
         lost before COMMIT, or a transaction found aborted after one, is tried again on a new
-        connection while the deadline allows: nothing of it was committed. While an outage lasts,
+        connection while the deadline allows: nothing of it was committed. So is, once, a work that
+        broke a unique key another transaction took meanwhile: run again, it sees the value taken.
+        While an outage lasts,
         the answer is its 503 at once; `probing`: the watcher's probe, which tries all the same."""
         if not probing:
             self.health.refuse_if_down(write=kind.write)
         deadline = time.monotonic() + self.timeout_s if deadline is None else deadline
+        changed_meanwhile = False
         while True:
             try:
                 async with asyncio.timeout(max(deadline - time.monotonic(), 0)):
@@ -253,7 +256,11 @@ class PostgresDatabase(Database):
                 raise
             except Exception as error:
                 if not _broken(error):
-                    raise self._translated(error) from error
+                    translated = self._translated(error)
+                    if not isinstance(translated, ConcurrentChange) or changed_meanwhile:
+                        raise translated from error
+                    changed_meanwhile = True  # run again, the work sees what was committed meanwhile
+                    continue
             if time.monotonic() >= deadline:
                 raise self._down(health.unreachable("the connection broke")) from None
 
@@ -322,6 +329,8 @@ class PostgresDatabase(Database):
         """What a failure of the database means to the client."""
         if isinstance(error, (asyncpg.LockNotAvailableError, asyncpg.DeadlockDetectedError)):
             return LockWaitExpired()
+        if isinstance(error, asyncpg.UniqueViolationError):  # outside insert_unique: a checked value taken meanwhile
+            return ConcurrentChange()
         if isinstance(error, asyncpg.QueryCanceledError):  # PostgreSQL's statement timeout
             return self._down(health.too_slow(self.timeout_s))
         if isinstance(error, asyncpg.DiskFullError):

@@ -41,12 +41,17 @@ connections = Table(
     Column("connection_name_folded", Text, nullable=False),  # as profiles' name_folded
     Column("active", Boolean, nullable=False),
     Column("outbound_voice_profile_id", BigInteger, nullable=True),
+    # The SIP user name, lower-cased: unique within the account, as a switch finds a caller's
+    # connection by it. Null only for a connection stored before names were unique that shared
+    # its name with an older one (see migration 0007).
+    Column("user_name_folded", String(32), nullable=True),
     Column("created_at", String(24), nullable=False),
     Column("updated_at", String(24), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("document", Text, nullable=False),
     Index("ix_credential_connections_account_created", "account_id", "created_at", "id"),
     Index("ix_credential_connections_profile", "account_id", "outbound_voice_profile_id"),
+    Index("ix_credential_connections_user_name", "account_id", "user_name_folded", unique=True),
     PrimaryKeyConstraint("account_id", "id", name="credential_connections_pkey"),
 )
 
