@@ -1,4 +1,4 @@
-"""Every error in Telnyx's envelope, with the codes BEHAVIOUR.md gives."""
+"""Every error in Telnyx's envelope, with the codes docs/api.md gives."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The five operations over HTTP, in-process, as the contract and BEHAVIOUR.md describe them."""
+"""The five operations over HTTP, in-process, as the contract and docs/api.md describe them."""
 
 from __future__ import annotations
 

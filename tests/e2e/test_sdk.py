@@ -205,7 +205,7 @@ def test_auto_paging_walks_every_page_newest_first(client: telnyx.Telnyx) -> Non
 
 def test_name_filter_ignores_case_and_sort_by_name(client: telnyx.Telnyx) -> None:
     profiles = client.outbound_voice_profiles
-    # BEHAVIOUR.md does not say whether sorting by name ignores case, so the names share a capital.
+    # Telnyx does not say whether sorting by name ignores case, so the names share a capital.
     for name in ("Charlie office", "Alpha OFFICE", "Bravo warehouse", "Delta Office", "Echo"):
         profiles.create(name=name)
 

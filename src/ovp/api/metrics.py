@@ -1,5 +1,5 @@
 """Prometheus metrics, served at GET /metrics (without a key: keep it private at the network's
-edge, see the README).
+edge, see docs/operating.md).
 
 With several workers each process writes its samples to PROMETHEUS_MULTIPROC_DIR, which `ovp
 serve` makes for them, and /metrics sums every worker's (prometheus-client's multiprocess mode):
