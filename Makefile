@@ -23,13 +23,16 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	touch $(NODE_STAMP)
 
 # Debian's packages the tests drive: headless Chromium for the docs page (tests/e2e/test_docs_browser.py),
-# wrk for the flood (tests/e2e/test_operating.py). Installed when missing, as root; without root,
-# the tests that need a missing one are skipped and say why.
-DEBIAN_COMMANDS := chromium wrk
+# wrk for the flood (tests/e2e/test_operating.py), Kamailio with its HTTP and JSON modules and SIPp for
+# the switch (tests/e2e/test_kamailio.py). Installed when missing, as root; without root, the tests
+# that need a missing one are skipped and say why.
+DEBIAN_PACKAGES := chromium wrk kamailio kamailio-utils-modules kamailio-extra-modules sip-tester
 debian:
-	@missing=""; for command in $(DEBIAN_COMMANDS); do command -v $$command >/dev/null || missing="$$missing $$command"; done; \
+	@command -v dpkg-query >/dev/null || { echo "make install: not Debian: install$(foreach p,$(DEBIAN_PACKAGES), $(p)) yourself, or the tests that need them will be skipped"; exit 0; }; \
+	missing=""; for package in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else echo "make install: not root, so Debian's$$missing not installed: the tests that need them will be skipped"; fi
 
 # make serve PORT=8001 DATABASE=sqlite:///other.db (or PORT and DATABASE in the environment).

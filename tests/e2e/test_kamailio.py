@@ -1,0 +1,252 @@
+"""A real switch enforces outbound voice profiles end to end: SIPp callers authenticate to Kamailio
+(ovp's shipped configuration) as credential connections, Kamailio asks ovp about each call, relays
+the allowed ones to a SIPp carrier and refuses the others with ovp's SIP code and reason, and ends
+each call in ovp when its dialog ends. On SQLite and on PostgreSQL, in keys mode, as an operator
+runs it."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.servers import OvpServer, launch, run_ovp
+from tests.e2e.switch import CallerRun, Carrier, Kamailio, call, start_carrier, start_kamailio
+
+pytestmark = pytest.mark.e2e
+
+US, UK = "+14155552671", "+442071234567"
+DECK = "prefix,rate\n1,0.6000\n44,0.9000\n"
+US_PER_SECOND = Decimal("0.01")  # 0.60 a minute
+PASSWORD = "s3cret-passw0rd"
+DECISION = re.compile(r'^ovp_call_authorizations_total\{code="(\w*)",decision="(\w+)"\} ([0-9.e+]+)$', re.M)
+
+
+@dataclass
+class Operator:
+    """An operator's ovp (keys mode) with its key, seen through the API as the operator sees it."""
+
+    ovp: OvpServer
+    key: str
+
+    def http(self) -> httpx.Client:
+        return self.ovp.http(self.key)
+
+    def profile(self, **fields: Any) -> str:
+        with self.http() as client:
+            response = client.post("/v2/outbound_voice_profiles", json={"name": "pbx", **fields})
+        assert response.status_code == 200, response.text
+        profile_id: str = response.json()["data"]["id"]
+        return profile_id
+
+    def connection(self, user_name: str, profile_id: str, password: str = PASSWORD) -> str:
+        with self.http() as client:
+            response = client.post("/v2/credential_connections", json={
+                "connection_name": f"trunk {user_name}", "user_name": user_name, "password": password,
+                "outbound": {"outbound_voice_profile_id": profile_id}})
+        assert response.status_code == 201, response.text
+        connection_id: str = response.json()["data"]["id"]
+        return connection_id
+
+    def usage(self, profile_id: str) -> dict[str, Any]:
+        with self.http() as client:
+            data: dict[str, Any] = client.get(f"/ovp/outbound_voice_profiles/{profile_id}/usage").json()["data"]
+        return data
+
+    def decisions(self) -> Counter[str]:
+        """How many calls ovp allowed ("allowed") and rejected (by code), from its /metrics."""
+        text = httpx.get(f"{self.ovp.origin}/metrics", timeout=10).text
+        counted: Counter[str] = Counter()
+        for code, decision, value in DECISION.findall(text):
+            counted[code or decision] += int(float(value))
+        return counted
+
+
+@pytest.fixture
+def operator_at(file_database_url: str, tmp_path: Path) -> Iterator[Callable[..., Operator]]:
+    """Starts the operator's ovp with the flags a test gives, a key and a rate deck; stops it at the end."""
+    started: list[OvpServer] = []
+
+    def start(*flags: str) -> Operator:
+        assert run_ovp("db", "upgrade", "--database", file_database_url).returncode == 0
+        made = run_ovp("keys", "create", "--account", "operator", "--rate-limit", "0", "--database",
+                       file_database_url)
+        assert made.returncode == 0, made.stderr
+        started.append(launch(tmp_path, file_database_url, auth="keys", extra=flags))
+        operator = Operator(started[-1], made.stdout.strip())
+        with operator.http() as client:
+            loaded = client.put("/ovp/rates", content=DECK, headers={"Content-Type": "text/csv"})
+        assert loaded.status_code == 200, loaded.text
+        return operator
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@dataclass
+class Switch:
+    operator: Operator
+    kamailio: Kamailio
+    carrier: Carrier
+    directory: Path
+
+    def call(self, to: str, user_name: str, password: str = PASSWORD, **options: Any) -> CallerRun:
+        return call(self.directory, self.kamailio, to=to, user_name=user_name, password=password, **options)
+
+
+@pytest.fixture
+def switch_for(operator_at: Callable[..., Operator], tmp_path: Path) -> Iterator[Callable[..., Switch]]:
+    """ovp, a SIPp carrier and Kamailio between them; `defines` are Kamailio's optional -A defines."""
+    running: list[Kamailio | Carrier] = []
+
+    def start(*ovp_flags: str, defines: tuple[str, ...] = ()) -> Switch:
+        operator = operator_at(*ovp_flags)
+        carrier = start_carrier(tmp_path)
+        running.append(carrier)
+        kamailio = start_kamailio(tmp_path, operator.ovp.origin, operator.key, carrier.uri, defines)
+        running.append(kamailio)
+        return Switch(operator, kamailio, carrier, tmp_path)
+
+    yield start
+    for process in reversed(running):
+        process.stop()
+
+
+def test_an_allowed_call_connects_and_is_booked_for_how_long_it_lasted(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for("--billing-increment", "1/1")
+    profile = switch.operator.profile(whitelisted_destinations=["US"])
+    switch.operator.connection("pbxtrunk1", profile)
+    seen = switch.call(US, "pbxtrunk1", duration_ms=3000)
+    assert (seen.returncode, len(seen.answered), seen.refused) == (0, 1, []), seen.output
+    assert switch.carrier.calls("invite") == seen.answered
+    assert switch.carrier.calls_by_then("bye", seen.answered) == seen.answered
+    usage = switch.operator.usage(profile)
+    assert usage["active_calls"] == 0
+    # Billed by the second: rate x 3 s, the call's length to the second.
+    assert Decimal(usage["spent"]) == 3 * US_PER_SECOND, switch.kamailio.log()
+
+
+def test_a_country_outside_the_whitelist_is_refused_with_d13_and_never_reaches_the_carrier(
+    switch_for: Callable[..., Switch],
+) -> None:
+    switch = switch_for()
+    profile = switch.operator.profile(whitelisted_destinations=["US"])
+    switch.operator.connection("pbxtrunk1", profile)
+    seen = switch.call(UK, "pbxtrunk1")
+    assert seen.answered == []
+    assert [(refusal.status, refusal.phrase) for refusal in seen.refused] == [
+        (403, f"Dialed number {UK} is not included in whitelisted countries: US D13")]
+    assert switch.carrier.calls("invite") == []
+    assert switch.operator.decisions()["D13"] == 1
+
+
+def test_with_a_limit_of_three_concurrent_calls_three_of_five_connect(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for()
+    profile = switch.operator.profile(concurrent_call_limit=3)
+    switch.operator.connection("pbxtrunk1", profile)
+    seen = switch.call(US, "pbxtrunk1", calls=5, rate=50, duration_ms=3000)
+    assert len(seen.answered) == 3, seen.output
+    assert [(refusal.status, refusal.phrase) for refusal in seen.refused] == [
+        (403, "OB profile channel limit exceeded D2")] * 2
+    assert sorted(switch.carrier.calls("invite")) == sorted(seen.answered)
+    usage = switch.operator.usage(profile)
+    assert usage["active_calls"] == 0
+    assert Decimal(usage["spent"]) == 3 * Decimal("0.60")  # three calls of one billed minute
+
+
+def test_the_daily_spend_limit_refuses_the_call_that_would_pass_it(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for()
+    profile = switch.operator.profile(daily_spend_limit="1.00", daily_spend_limit_enabled=True)
+    switch.operator.connection("pbxtrunk1", profile)
+    first = switch.call(US, "pbxtrunk1")  # books one minute: 0.60
+    assert len(first.answered) == 1, first.output
+    second = switch.call(US, "pbxtrunk1")  # its first minute would make 1.20
+    assert second.answered == []
+    assert second.codes == ["OVP5"]
+    assert [refusal.status for refusal in second.refused] == [403]
+    assert Decimal(switch.operator.usage(profile)["spent"]) == Decimal("0.60")
+    assert len(switch.carrier.calls("invite")) == 1
+
+
+def test_a_wrong_password_gets_no_call_and_no_authorization(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for()
+    profile = switch.operator.profile()
+    switch.operator.connection("pbxtrunk1", profile)
+    for user_name, password in (("pbxtrunk1", "not-the-passw0rd"), ("nosuchuser", PASSWORD)):
+        seen = switch.call(US, user_name, password)
+        assert seen.answered == []
+        assert [(refusal.status, refusal.phrase) for refusal in seen.refused] == [(403, "Forbidden")]
+    assert switch.carrier.calls("invite") == []
+    assert sum(switch.operator.decisions().values()) == 0  # ovp was never asked
+    assert switch.operator.usage(profile)["active_calls"] == 0
+
+
+def test_a_call_that_outlives_what_ovp_allowed_is_hung_up_and_booked_to_then(
+    switch_for: Callable[..., Switch],
+) -> None:
+    switch = switch_for("--max-call-duration", "3", "--billing-increment", "1/1")
+    profile = switch.operator.profile()
+    switch.operator.connection("pbxtrunk1", profile)
+    seen = switch.call(US, "pbxtrunk1", duration_ms=8000)  # the caller would talk for 8 s
+    assert len(seen.answered) == 1
+    assert switch.carrier.calls_by_then("bye", seen.answered) == seen.answered  # the proxy hung up on the carrier
+    usage = switch.operator.usage(profile)
+    assert usage["active_calls"] == 0
+    # Hung up within what ovp allowed: the dialog's timer ticks in whole seconds, so after 2 to 3 s.
+    assert Decimal(usage["spent"]) in {2 * US_PER_SECOND, 3 * US_PER_SECOND}, switch.kamailio.log()
+
+
+def test_with_ovp_stopped_the_switch_fails_closed_by_default(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for()
+    switch.operator.connection("pbxtrunk1", switch.operator.profile())
+    assert len(switch.call(US, "pbxtrunk1").answered) == 1
+    switch.operator.ovp.stop()
+    seen = switch.call(US, "pbxtrunk1")
+    assert [(refusal.status, refusal.phrase) for refusal in seen.refused] == [(503, "Call authorization unavailable")]
+    assert len(switch.carrier.calls("invite")) == 1
+
+
+def test_with_ovp_stopped_the_switch_fails_open_when_told_to(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for(defines=("OVP_FAIL_OPEN=1",))
+    profile = switch.operator.profile()
+    switch.operator.connection("pbxtrunk1", profile)
+    switch.operator.connection("pbxtrunk2", profile)
+    assert len(switch.call(US, "pbxtrunk1").answered) == 1  # while ovp serves
+    switch.operator.ovp.stop()
+    seen = switch.call(US, "pbxtrunk1")
+    assert (len(seen.answered), seen.refused) == (1, []), seen.output
+    assert len(switch.carrier.calls("invite")) == 2
+    # A caller the proxy never authenticated while ovp served cannot be now: still refused.
+    stranger = switch.call(US, "pbxtrunk2")
+    assert [(refusal.status, refusal.phrase) for refusal in stranger.refused] == [
+        (503, "Call authorization unavailable")]
+    assert "goes through unbooked" in switch.kamailio.log()
+
+
+@pytest.mark.alone
+def test_fifty_calls_a_second_for_twenty_seconds_are_each_decided_and_booked_as_sipp_saw(
+    switch_for: Callable[..., Switch],
+) -> None:
+    """1000 calls of 1 s at 50 a second, against a limit of 30 concurrent calls: every call is
+    answered or refused with D2, and ovp's counters agree with SIPp's."""
+    switch = switch_for()
+    profile = switch.operator.profile(concurrent_call_limit=30)
+    switch.operator.connection("pbxtrunk1", profile)
+    seen = switch.call(US, "pbxtrunk1", calls=1000, rate=50, duration_ms=1000, timeout_s=90)
+    assert len(seen.answered) + len(seen.refused) == 1000, seen.output
+    assert set(seen.codes) <= {"D2"}, Counter(seen.codes)
+    assert {refusal.status for refusal in seen.refused} <= {403}
+    decided = switch.operator.decisions()
+    assert (decided["allowed"], decided["D2"]) == (len(seen.answered), len(seen.refused))
+    assert sorted(switch.carrier.calls_by_then("bye", seen.answered)) == sorted(seen.answered)
+    usage = switch.operator.usage(profile)
+    assert usage["active_calls"] == 0
+    assert Decimal(usage["spent"]) == len(seen.answered) * Decimal("0.60")  # each a billed minute
