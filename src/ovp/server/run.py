@@ -30,6 +30,7 @@ from prometheus_client import multiprocess
 from uvicorn.config import STARTUP_FAILURE
 
 from ovp.config import Settings
+from ovp.server.accept import EagerServer
 from ovp.server.logs import logging_config
 from ovp.server.protocol import ConnectionLimits, OvpHttpProtocol
 
@@ -91,7 +92,7 @@ def serve(settings: Settings) -> int:
     if settings.workers == 1:
         sock = listening_socket(settings.host, settings.port, shared=False)
         log.info("listening on http://%s:%d", settings.host, sock.getsockname()[1])
-        server = uvicorn.Server(uvicorn_config(settings))
+        server = EagerServer(uvicorn_config(settings))
         # uvicorn raises a SIGTERM again once it has shut down, to the handler it found: this one
         # ends the process through Python, so that what the caller cleans up on its way out is.
         signal.signal(signal.SIGTERM, _stop_by_exiting)
@@ -112,7 +113,7 @@ def _worker(environment: dict[str, str]) -> None:
     os.environ.update(environment)
     settings = Settings.from_environment()
     sock = listening_socket(settings.host, settings.port, shared=True)
-    server = uvicorn.Server(uvicorn_config(settings))
+    server = EagerServer(uvicorn_config(settings))
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)
