@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint bench soak lock clean debian
+.PHONY: install serve test lint bench bench-flood bench-switch soak lock clean debian
 
 install: $(STAMP) $(NODE_STAMP) debian
 
@@ -59,6 +59,14 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client)
 	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench --suite
+
+# Probes answering under 1,000 connections of wrk (see bench/flood.py); not part of make test.
+bench-flood: $(STAMP) debian
+	$(BIN)/python -m bench.flood
+
+# Calls through Kamailio and ovp at rising rates, on SQLite and PostgreSQL (see bench/switch.py); not part of make test.
+bench-switch: $(STAMP) debian
+	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.switch
 
 # Ten minutes of mixed load on each backend, with a fault every minute (see bench/soak.py); not part of make test.
 soak: $(STAMP)

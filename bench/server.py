@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,8 +105,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_server(database_url: str, workers: int, workdir: Path) -> Iterator[RunningServer]:
-    """Yields a healthy server, and stops it on the way out whatever happened inside."""
+def running_server(
+    database_url: str, workers: int, workdir: Path, extra: Sequence[str] = ()
+) -> Iterator[RunningServer]:
+    """Yields a healthy server (`extra`: more flags of `ovp serve`), and stops it on the way out
+    whatever happened inside."""
     port = free_port()
     log_path = workdir / "ovp.log"
     command = [
@@ -116,6 +119,7 @@ def running_server(database_url: str, workers: int, workdir: Path) -> Iterator[R
         "--database", database_url,
         "--auth", "open",
         "--workers", str(workers),
+        *extra,
     ]  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -2,7 +2,10 @@
 marked runnable (the line `<!-- runnable -->` right before its ```sh, ```python or ```js fence) runs
 and exits 0 against a real `ovp serve --auth open`, with `OVP` set to its origin and `TOKEN` to a
 token: shell with bash, Python with this environment's interpreter (which has the telnyx SDK), and
-JavaScript with node beside the telnyx package that `make install` puts in tests/node."""
+JavaScript with node beside the telnyx package that `make install` puts in tests/node. A block
+marked `<!-- runnable: needs kamailio sipp -->` is a walk-through that starts servers of its own: it
+runs from the repository's root with OVP_PORT, SIP_PORT and CARRIER_PORT free, and is skipped (not
+root) or fails (root) as the switch tests are when those commands are missing."""
 
 from __future__ import annotations
 
@@ -13,15 +16,18 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.servers import OvpServer, clean_environment, launch
+from tests.e2e.servers import OvpServer, clean_environment, free_port, launch
+from tests.e2e.switch import free_udp_port, required
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUNNABLE = "<!-- runnable -->"
+RUNNABLE_MARK = re.compile(r"<!-- runnable(?:: needs ([a-z ]+))? -->")
 FENCE = re.compile(r"\s*(```|~~~)")
 HEADING = re.compile(r"#{1,6}\s+(.*)")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -83,18 +89,27 @@ LANGUAGES = ("sh", "python", "js")
 NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
 
 
-def runnable_blocks() -> dict[str, tuple[str, str]]:
-    """Each block marked runnable, by page and line, with its language; a mark not followed by a
-    fence of one of LANGUAGES is an empty block."""
-    blocks: dict[str, tuple[str, str]] = {}
+@dataclass(frozen=True)
+class Block:
+    language: str
+    code: str
+    needs: tuple[str, ...]  # commands it runs beyond ovp's own: `<!-- runnable: needs kamailio sipp -->`
+
+
+def runnable_blocks() -> dict[str, Block]:
+    """Each block marked runnable, by page and line; a mark not followed by a fence of one of
+    LANGUAGES is an empty block."""
+    blocks: dict[str, Block] = {}
     for page in PAGES:
         lines = page.read_text().splitlines()
         for number, line in enumerate(lines, start=1):
-            if line.strip() == RUNNABLE:
+            mark = RUNNABLE_MARK.fullmatch(line.strip())
+            if mark is not None:
                 language = lines[number].strip().removeprefix("```") if number < len(lines) else ""
                 fenced = language in LANGUAGES and "```" in lines[number + 1:]
                 end = lines.index("```", number + 1) if fenced else number
-                blocks[f"{page.relative_to(ROOT)}:{number}"] = (language, "\n".join(lines[number + 1:end]))
+                needs = tuple((mark.group(1) or "").split())
+                blocks[f"{page.relative_to(ROOT)}:{number}"] = Block(language, "\n".join(lines[number + 1:end]), needs)
     return blocks
 
 
@@ -103,9 +118,9 @@ BLOCKS = runnable_blocks()
 
 def test_the_docs_have_runnable_examples() -> None:
     assert len(BLOCKS) >= 5, sorted(BLOCKS)
-    assert [place for place, (_language, block) in BLOCKS.items() if not block.strip()] == [], \
+    assert [place for place, block in BLOCKS.items() if not block.code.strip()] == [], \
         f"{RUNNABLE} must come right before a fenced block of one of {LANGUAGES}"
-    assert {language for language, _block in BLOCKS.values()} == set(LANGUAGES)
+    assert {block.language for block in BLOCKS.values()} == set(LANGUAGES)
 
 
 @pytest.fixture(scope="module")
@@ -126,19 +141,26 @@ def test_runnable_block(place: str, server: OvpServer, tmp_path: Path) -> None:
         "OVP": server.origin,
         "TOKEN": f"docs-{secrets.token_hex(8)}",
     }
-    language, block = BLOCKS[place]
-    if language == "sh":
-        command = ["bash", "-euo", "pipefail", "-c", block]
-    elif language == "python":
-        (tmp_path / "example.py").write_text(block)
+    block = BLOCKS[place]
+    cwd, code = tmp_path, block.code
+    if block.needs:  # a walk-through of its own (the switch's): from the repository's root, on free ports
+        for needed in block.needs:
+            required(needed)
+        cwd = ROOT
+        environment.update(OVP_PORT=str(free_port()), SIP_PORT=str(free_udp_port()),
+                           CARRIER_PORT=str(free_udp_port()))
+    if block.language == "sh":
+        command = ["bash", "-euo", "pipefail", "-c", code]
+    elif block.language == "python":
+        (tmp_path / "example.py").write_text(code)
         command = [sys.executable, "example.py"]
     else:
-        (tmp_path / "example.mjs").write_text(block)
+        (tmp_path / "example.mjs").write_text(code)
         (tmp_path / "node_modules").symlink_to(NODE_MODULES)  # where `import ... from 'telnyx'` finds it
         node = shutil.which("node")
         assert node is not None, "the JavaScript examples need node"
         assert NODE_MODULES.is_dir(), "the JavaScript examples need the telnyx package: run `make install`"
         command = [node, "example.mjs"]
-    done = subprocess.run(command, cwd=tmp_path, env=environment,
+    done = subprocess.run(command, cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=BLOCK_TIMEOUT_S, check=False)
     assert done.returncode == 0, f"{place} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"

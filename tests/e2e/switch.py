@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KAMAILIO_CFG = ROOT / "examples" / "kamailio" / "kamailio.cfg"
 CALLER = ROOT / "examples" / "kamailio" / "sipp" / "caller.xml"
 CARRIER = ROOT / "examples" / "kamailio" / "sipp" / "carrier.xml"
+CARRIER_HANGS_UP = ROOT / "examples" / "kamailio" / "sipp" / "carrier_hangs_up.xml"
 HOST = "127.0.0.1"
 MODULES = Path("/usr/lib/x86_64-linux-gnu/kamailio/modules")
 NEEDED_MODULES = ("http_client.so", "jansson.so", "dialog.so", "auth.so", "htable.so")
@@ -35,12 +36,19 @@ STOP_TIMEOUT_S = 10.0
 PACKAGES = "kamailio, kamailio-utils-modules, kamailio-extra-modules and sip-tester"
 
 
+def installed(command: str) -> str | None:
+    """The path of `command` ("kamailio" with the modules the configuration loads), None when missing."""
+    path = shutil.which(command)
+    if path is None or (command == "kamailio" and not all((MODULES / m).exists() for m in NEEDED_MODULES)):
+        return None
+    return path
+
+
 def required(command: str) -> str:
     """The path of `command`; skips (not root) or fails (root: `make install` should have installed it)."""
-    path = shutil.which(command)
-    missing = path is None or (command == "kamailio" and not all((MODULES / m).exists() for m in NEEDED_MODULES))
-    if not missing:
-        return str(path)
+    path = installed(command)
+    if path is not None:
+        return path
     reason = f"{command} (with its modules) is needed for the switch tests and is not installed: `make install` " \
              f"installs Debian's {PACKAGES}"
     if os.geteuid() != 0:
@@ -120,15 +128,23 @@ class Kamailio:
     def log(self) -> str:
         return self.running.output()
 
+    def wait_ready(self) -> bool:
+        """Whether it answers OPTIONS before READY_TIMEOUT_S passes (False at once if it exited)."""
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline and self.running.process.poll() is None:
+            if sip_options_answered(self.port):
+                return True
+        return False
+
     def stop(self) -> None:
         self.running.stop()
 
 
-def kamailio_command(directory: Path, port: int, ovp_url: str, key: str, upstream: str,
+def kamailio_command(kamailio: str, directory: Path, port: int, ovp_url: str, key: str, upstream: str,
                      defines: Sequence[str] = ()) -> list[str]:
-    """The command the operator's guide gives, with this test's ports."""
+    """The command the operator's guide gives, with this run's ports."""
     return [
-        required("kamailio"), "-f", str(KAMAILIO_CFG), "-DD", "-E", "-w", str(directory),
+        kamailio, "-f", str(KAMAILIO_CFG), "-DD", "-E", "-w", str(directory),
         "-l", f"udp:{HOST}:{port}",
         "-A", f'OVP_URL="{ovp_url}"', "-A", f'OVP_KEY="{key}"', "-A", f'UPSTREAM="{upstream}"',
         *[argument for define in defines for argument in ("-A", define)],
@@ -138,16 +154,12 @@ def kamailio_command(directory: Path, port: int, ovp_url: str, key: str, upstrea
 def start_kamailio(directory: Path, ovp_url: str, key: str, upstream: str, defines: Sequence[str] = ()) -> Kamailio:
     """Kamailio on a free port, once it answers OPTIONS; fails the test with its output otherwise."""
     port = free_udp_port()
-    running = Process.start(kamailio_command(directory, port, ovp_url, key, upstream, defines),
-                            directory / f"kamailio-{port}.log", directory)
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if running.process.poll() is not None:
-            break
-        if sip_options_answered(port):
-            return Kamailio(port, running)
-    running.stop()
-    pytest.fail(f"Kamailio did not come up on {HOST}:{port}:\n{running.output()}")
+    command = kamailio_command(required("kamailio"), directory, port, ovp_url, key, upstream, defines)
+    kamailio = Kamailio(port, Process.start(command, directory / f"kamailio-{port}.log", directory))
+    if not kamailio.wait_ready():
+        kamailio.stop()
+        pytest.fail(f"Kamailio did not come up on {HOST}:{port}:\n{kamailio.log()}")
+    return kamailio
 
 
 @dataclass
@@ -163,7 +175,8 @@ class Carrier:
         return f"sip:{HOST}:{self.port}"
 
     def calls(self, event: str) -> list[str]:
-        """The Call-IDs of the calls that reached it ("invite") or were hung up at it ("bye")."""
+        """The Call-IDs of the calls that reached it ("invite"), were hung up at it ("bye"), or that
+        it hung up ("hungup")."""
         if not self.log_file.exists():
             return []
         return [line.split()[1] for line in self.log_file.read_text().splitlines() if line.startswith(event + " ")]
@@ -179,12 +192,15 @@ class Carrier:
         self.running.stop()
 
 
-def start_carrier(directory: Path) -> Carrier:
+def start_carrier(directory: Path, hangs_up_after_ms: int | None = None) -> Carrier:
+    """`hangs_up_after_ms`: the carrier hangs up each call itself, that long after answering it."""
     port = free_udp_port()
     log_file = directory / f"carrier-{port}-calls.log"
+    scenario = ["-sf", str(CARRIER)] if hangs_up_after_ms is None else \
+        ["-sf", str(CARRIER_HANGS_UP), "-d", str(hangs_up_after_ms)]
     running = Process.start(
-        [required("sipp"), "-sf", str(CARRIER), "-i", HOST, "-p", str(port), "-mp", str(free_udp_port()),
-         "-nostdin", "-trace_logs", "-log_file", str(log_file)],
+        [required("sipp"), *scenario, "-i", HOST, "-p", str(port), "-mp", str(free_udp_port()),
+         "-nostdin", "-default_behaviors", "all,-abortunexp", "-trace_logs", "-log_file", str(log_file)],
         directory / f"carrier-{port}.log", directory,
     )
     time.sleep(0.2)
@@ -198,14 +214,17 @@ class Refusal:
     call_id: str
     status: int
     phrase: str
+    reason_header: str  # the value of the answer's Reason header, "" without one
 
 
 @dataclass(frozen=True)
 class CallerRun:
-    """What SIPp's callers saw: each call answered or refused, and SIPp's own output."""
+    """What SIPp's callers saw: each call answered (and maybe hung up by the far end) or refused,
+    and SIPp's own output."""
 
     answered: list[str]
     refused: list[Refusal]
+    far_end_hung_up: list[str]
     returncode: int
     output: str
 
@@ -224,17 +243,22 @@ def call(directory: Path, proxy: Kamailio, *, to: str, user_name: str, password:
     done = subprocess.run(
         [required("sipp"), "-sf", str(CALLER), "-s", to, "-au", user_name, "-ap", password,
          "-m", str(calls), "-r", str(rate), "-d", str(duration_ms), "-i", HOST, "-p", str(port),
-         "-mp", str(free_udp_port()), "-nostdin", "-trace_logs", "-log_file", str(log_file),
+         "-mp", str(free_udp_port()), "-nostdin", "-default_behaviors", "all,-abortunexp",
+         "-trace_logs", "-log_file", str(log_file),
          "-timeout", f"{timeout_s}s", "-timeout_error", proxy.address],
         cwd=directory, capture_output=True, text=True, timeout=timeout_s + 30, check=False,
     )
     answered: list[str] = []
     refused: list[Refusal] = []
+    far_end_hung_up: list[str] = []
     for line in log_file.read_text().splitlines() if log_file.exists() else []:
         outcome, call_id, *rest = line.split(" ", 2)
         if outcome == "answered":
             answered.append(call_id)
+        elif outcome == "far_end_hung_up":
+            far_end_hung_up.append(call_id)
         elif outcome == "refused":
-            status, _, phrase = rest[0].partition(" ")
-            refused.append(Refusal(call_id, int(status), phrase))
-    return CallerRun(answered, refused, done.returncode, done.stdout + done.stderr)
+            answer, _, reason_header = rest[0].partition(" | ")
+            status, _, phrase = answer.partition(" ")
+            refused.append(Refusal(call_id, int(status), phrase, reason_header.strip()))
+    return CallerRun(answered, refused, far_end_hung_up, done.returncode, done.stdout + done.stderr)

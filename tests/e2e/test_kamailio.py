@@ -107,9 +107,9 @@ def switch_for(operator_at: Callable[..., Operator], tmp_path: Path) -> Iterator
     """ovp, a SIPp carrier and Kamailio between them; `defines` are Kamailio's optional -A defines."""
     running: list[Kamailio | Carrier] = []
 
-    def start(*ovp_flags: str, defines: tuple[str, ...] = ()) -> Switch:
+    def start(*ovp_flags: str, defines: tuple[str, ...] = (), carrier_hangs_up_after_ms: int | None = None) -> Switch:
         operator = operator_at(*ovp_flags)
-        carrier = start_carrier(tmp_path)
+        carrier = start_carrier(tmp_path, carrier_hangs_up_after_ms)
         running.append(carrier)
         kamailio = start_kamailio(tmp_path, operator.ovp.origin, operator.key, carrier.uri, defines)
         running.append(kamailio)
@@ -134,6 +134,19 @@ def test_an_allowed_call_connects_and_is_booked_for_how_long_it_lasted(switch_fo
     assert Decimal(usage["spent"]) == 3 * US_PER_SECOND, switch.kamailio.log()
 
 
+def test_a_call_the_carrier_hangs_up_is_booked_for_how_long_it_lasted(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for("--billing-increment", "1/1", carrier_hangs_up_after_ms=2000)
+    profile = switch.operator.profile()
+    switch.operator.connection("pbxtrunk1", profile)
+    seen = switch.call(US, "pbxtrunk1", duration_ms=10000)  # the caller would talk for 10 s
+    assert len(seen.answered) == 1, seen.output
+    assert switch.carrier.calls_by_then("hungup", seen.answered) == seen.answered
+    assert seen.far_end_hung_up == seen.answered, seen.output
+    usage = switch.operator.usage(profile)
+    assert usage["active_calls"] == 0
+    assert Decimal(usage["spent"]) == 2 * US_PER_SECOND, switch.kamailio.log()
+
+
 def test_a_country_outside_the_whitelist_is_refused_with_d13_and_never_reaches_the_carrier(
     switch_for: Callable[..., Switch],
 ) -> None:
@@ -142,8 +155,9 @@ def test_a_country_outside_the_whitelist_is_refused_with_d13_and_never_reaches_t
     switch.operator.connection("pbxtrunk1", profile)
     seen = switch.call(UK, "pbxtrunk1")
     assert seen.answered == []
-    assert [(refusal.status, refusal.phrase) for refusal in seen.refused] == [
-        (403, f"Dialed number {UK} is not included in whitelisted countries: US D13")]
+    reason = f"Dialed number {UK} is not included in whitelisted countries: US D13"
+    assert [(refusal.status, refusal.phrase, refusal.reason_header) for refusal in seen.refused] == [
+        (403, reason, f'SIP;cause=403;text="{reason}"')]
     assert switch.carrier.calls("invite") == []
     assert switch.operator.decisions()["D13"] == 1
 
@@ -198,6 +212,7 @@ def test_a_call_that_outlives_what_ovp_allowed_is_hung_up_and_booked_to_then(
     seen = switch.call(US, "pbxtrunk1", duration_ms=8000)  # the caller would talk for 8 s
     assert len(seen.answered) == 1
     assert switch.carrier.calls_by_then("bye", seen.answered) == seen.answered  # the proxy hung up on the carrier
+    assert seen.far_end_hung_up == seen.answered, seen.output  # and on the caller
     usage = switch.operator.usage(profile)
     assert usage["active_calls"] == 0
     # Hung up within what ovp allowed: the dialog's timer ticks in whole seconds, so after 2 to 3 s.
