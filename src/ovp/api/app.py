@@ -7,7 +7,19 @@ import gc
 import logging
 import time
 
-from ovp.api import admin, calls, connections, docs, documents, emulating, metrics, profiles, rates, sip_credentials
+from ovp.api import (
+    admin,
+    all_connections,
+    calls,
+    connections,
+    docs,
+    documents,
+    emulating,
+    metrics,
+    profiles,
+    rates,
+    sip_credentials,
+)
 from ovp.api.asgi import Receive, Scope, Send
 from ovp.api.auth import AccountResolver, authenticate, keys_resolver, open_resolver
 from ovp.api.context import AppContext, Emulator
@@ -67,8 +79,8 @@ class OvpApp:
         self.shedding = Shedding(context.settings.max_in_flight)
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
-            *profiles.routes, *connections.routes, *calls.routes, *rates.routes, *sip_credentials.routes,
-            *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
+            *profiles.routes, *connections.routes, *all_connections.routes, *calls.routes, *rates.routes,
+            *sip_credentials.routes, *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
 
     def answer_at_once(self, method: str, path: str, headers: list[tuple[bytes, bytes]], *,

@@ -1,4 +1,5 @@
-"""The credential connection list query: profiles' page, sort and name filter, plus a profile filter."""
+"""The connection list query (credential connections', and `/v2/connections` across every kind):
+profiles' page, sort and name filter, plus a profile filter and an FQDN filter."""
 
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ CONNECTION_LIST = ListShape(("created_at", "connection_name", "active"), "filter
                             min_filter_length=3)
 # Telnyx documents the first; the Python SDK's `filter={"outbound_voice_profile_id": ...}` sends the second.
 PROFILE_FILTERS = ("filter[outbound.outbound_voice_profile_id]", "filter[outbound_voice_profile_id]")
+# Telnyx: connections "with an fqdn that equals the given value"; case-sensitive, the whole string.
+FQDN_FILTER = "filter[fqdn]"
+MAX_FQDN_LENGTH = 255
 
 
 @dataclass(frozen=True)
 class ConnectionListQuery:
     page: ListQuery = field(default_factory=ListQuery)
     profile_id: int | None = None
+    fqdn: str | None = None
 
 
 def _profile_filter(params: Mapping[str, str], problems: ProblemList) -> int | None:
@@ -42,10 +47,20 @@ def _profile_filter(params: Mapping[str, str], problems: ProblemList) -> int | N
     return profile_id
 
 
+def _fqdn_filter(params: Mapping[str, str], problems: ProblemList) -> str | None:
+    fqdn = params.get(FQDN_FILTER) or None
+    if fqdn is not None and len(fqdn) > MAX_FQDN_LENGTH:
+        code, title = BAD_VALUE
+        problems.add(Problem(code, title, f"{FQDN_FILTER} must be at most {MAX_FQDN_LENGTH} characters.",
+                             parameter=FQDN_FILTER))
+    return fqdn
+
+
 def parse_connection_list_query(params: Mapping[str, str]) -> ConnectionListQuery:
     """Raises InvalidInput naming each bad parameter in `source.parameter`."""
     problems = ProblemList()
     page = read_list_query(params, CONNECTION_LIST, problems)
     profile_id = _profile_filter(params, problems)
+    fqdn = _fqdn_filter(params, problems)
     problems.raise_if_any()
-    return ConnectionListQuery(page, profile_id)
+    return ConnectionListQuery(page, profile_id, fqdn)

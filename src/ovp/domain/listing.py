@@ -70,6 +70,14 @@ def parse_page(params: Mapping[str, str], problems: ProblemList) -> tuple[int, i
     return page_number, page_size
 
 
+def parse_page_query(params: Mapping[str, str]) -> ListQuery:
+    """A list that only pages: page[number] and page[size]. Raises InvalidInput naming each bad one."""
+    problems = ProblemList()
+    page_number, page_size = parse_page(params, problems)
+    problems.raise_if_any()
+    return ListQuery(page_number, page_size)
+
+
 @dataclass(frozen=True)
 class ListShape:
     """What the list of one kind of resource sorts by, and the query parameter of its name filter."""

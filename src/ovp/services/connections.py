@@ -93,8 +93,16 @@ def delete(
     return _shown(current)
 
 
+def matching(tx: Transaction, account_id: str, query: ConnectionListQuery) -> tuple[list[ConnectionDocument], int]:
+    """The page of the account's credential connections that the query asks for, and how many
+    match. A credential connection has no FQDN, so a filter by FQDN matches none."""
+    if query.fqdn is not None:
+        return [], 0
+    return store.list_page(tx, account_id, query)
+
+
 def list_page(
     tx: Transaction, account_id: str, query: ConnectionListQuery
 ) -> tuple[list[dict[str, Any]], PageMeta]:
-    page, total = store.list_page(tx, account_id, query)
+    page, total = matching(tx, account_id, query)
     return [rules.wire_view(connection) for connection in page], PageMeta.of(query.page, total)

@@ -191,6 +191,31 @@ def end(tx: Transaction, account_id: str, ended: Authorization, day: str) -> boo
     return True
 
 
+_OF_CONNECTION_ACTIVE = (
+    (_CALLS.account_id == bindparam("owner")) & (_CALLS.connection_id == bindparam("connection_id"))
+    & _CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms"))
+)
+_COUNT_OF_CONNECTION = Statement(select(func.count()).select_from(call_authorizations).where(_OF_CONNECTION_ACTIVE))
+# Oldest first, ties by id: pages never overlap or skip while calls come and go between them.
+_PAGE_OF_CONNECTION = Statement(
+    select(_CALLS.id, _CALLS.authorized_ms).where(_OF_CONNECTION_ACTIVE)
+    .order_by(_CALLS.authorized_ms, _CALLS.id)
+    .limit(bindparam("limit", literal_execute=False)).offset(bindparam("offset", literal_execute=False))
+)
+
+
+def active_of_connection(tx: Transaction, account_id: str, connection_id: int, now_ms: int, *,
+                         limit: int, offset: int) -> tuple[list[tuple[int, int]], int]:
+    """One page of the connection's calls that hold a slot at `now_ms`, oldest first, as (id,
+    authorized_ms); and how many there are."""
+    params = {"owner": account_id, "connection_id": connection_id, "now_ms": now_ms}
+    total = int(tx.scalar(_COUNT_OF_CONNECTION, params))
+    if offset >= total:
+        return [], total
+    rows = tx.rows(_PAGE_OF_CONNECTION, {**params, "limit": limit, "offset": offset})
+    return [(int(call_id), int(authorized_ms)) for call_id, authorized_ms in rows], total
+
+
 def count_active(tx: Transaction, now_ms: int) -> int:
     """How many calls, in every account, hold a slot at `now_ms`."""
     return int(tx.scalar(_COUNT_ACTIVE, {"now_ms": now_ms}))

@@ -108,6 +108,9 @@ Index("ix_call_authorizations_number", call_authorizations.c.account_id, call_au
 Index("ix_call_authorizations_active", call_authorizations.c.account_id, call_authorizations.c.profile_id,
       call_authorizations.c.expires_ms,
       sqlite_where=call_authorizations.c.ended_ms.is_(None), postgresql_where=call_authorizations.c.ended_ms.is_(None))
+Index("ix_call_authorizations_connection_active", call_authorizations.c.account_id,
+      call_authorizations.c.connection_id, call_authorizations.c.expires_ms,
+      sqlite_where=call_authorizations.c.ended_ms.is_(None), postgresql_where=call_authorizations.c.ended_ms.is_(None))
 
 # What the ended calls of each profile cost, per UTC day.
 daily_spend = Table(

@@ -1,0 +1,36 @@
+"""A call in progress as Telnyx's `GET /v2/connections/{id}/active_calls` shows it (SDK `telnyx`
+4.189, `types/connection_list_active_calls_response.py`), made from one of ovp's call
+authorizations that holds its slot.
+
+- `call_control_id` is the authorization's id: what ends the call in ovp
+  (`POST /ovp/call_authorizations/{id}/actions/end`).
+- `call_leg_id` and `call_session_id` are UUIDs that Telnyx draws per call; ovp derives them from
+  the authorization's id, so each call keeps its own from one answer to the next.
+- `call_duration` counts the whole seconds since the call was authorized (ovp is not told when the
+  far end answers).
+- `client_state` is empty: ovp is given none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+_IDS = uuid.UUID("6f1b8e52-3c1a-4c8e-9a51-0b7f4f0d2a11")  # ovp's namespace for the derived UUIDs
+
+
+@dataclass(frozen=True)
+class ActiveCall:
+    call_id: int
+    authorized_ms: int
+
+    def view(self, now_ms: int) -> dict[str, Any]:
+        return {
+            "record_type": "call",
+            "call_control_id": str(self.call_id),
+            "call_leg_id": str(uuid.uuid5(_IDS, f"leg {self.call_id}")),
+            "call_session_id": str(uuid.uuid5(_IDS, f"session {self.call_id}")),
+            "client_state": "",
+            "call_duration": max(now_ms - self.authorized_ms, 0) // 1000,
+        }

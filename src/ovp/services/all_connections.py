@@ -1,0 +1,35 @@
+"""`/v2/connections`: the account's connections of every kind, as Telnyx's `Connection` shows them,
+and the calls in progress on each. Each runs inside the transaction its caller opened."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ovp.domain.active_call import ActiveCall
+from ovp.domain.connection_listing import ConnectionListQuery
+from ovp.domain.connection_summary import summary
+from ovp.domain.listing import ListQuery, PageMeta
+from ovp.services import connections as credential_connections
+from ovp.store import calls as call_store
+from ovp.store import connections as credential_store
+from ovp.store.database import Transaction
+
+
+def list_page(tx: Transaction, account_id: str, query: ConnectionListQuery) -> tuple[list[dict[str, Any]], PageMeta]:
+    page, total = credential_connections.matching(tx, account_id, query)
+    return [summary(connection) for connection in page], PageMeta.of(query.page, total)
+
+
+def retrieve(tx: Transaction, account_id: str, connection_id: int) -> dict[str, Any]:
+    return summary(credential_store.table.get(tx, account_id, connection_id).value)
+
+
+def active_calls(
+    tx: Transaction, account_id: str, connection_id: int, page: ListQuery, now_ms: int
+) -> tuple[list[dict[str, Any]], PageMeta]:
+    """The connection's calls that hold a slot at `now_ms` (authorized, neither ended nor expired),
+    oldest first; NotFound unless the account has the connection."""
+    credential_store.table.get(tx, account_id, connection_id)
+    rows, total = call_store.active_of_connection(tx, account_id, connection_id, now_ms,
+                                                  limit=page.page_size, offset=page.offset)
+    return [ActiveCall(*row).view(now_ms) for row in rows], PageMeta.of(page, total)
