@@ -364,8 +364,8 @@ async def _load_seed(database: Database, seed: _Seed, token: str) -> None:
     except InvalidInput as error:
         problems = "; ".join(f"{problem.pointer}: {problem.detail}" for problem in error.problems)
         raise click.BadParameter(f"{seed.path}: {problems}", param_hint="--seed") from error
-    log.info("loaded %d profiles and %d credential connections from %s for the token %r", loaded.profiles,
-             loaded.connections, seed.path, token)
+    log.info("loaded %d profiles, %d credential connections and %d billing groups from %s for the token %r",
+             loaded.profiles, loaded.connections, loaded.billing_groups, seed.path, token)
 
 
 def _announce(settings: Settings, active_keys: int, *, temporary: bool) -> None:

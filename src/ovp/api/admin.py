@@ -11,6 +11,7 @@ from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.validation import NOT_IN_ENUM
 from ovp.emulator.faults import parse_fault
 from ovp.services import seed
+from ovp.store import billing_groups as billing_group_store
 from ovp.store import calls as call_store
 from ovp.store import connections as connection_store
 from ovp.store import profiles as store
@@ -35,15 +36,17 @@ async def reset(request: Request) -> Response:
     everything = scope == "all"
 
     def wipe(tx: Transaction) -> int:
-        # Connections first: they name profiles. Then the account's calls and rates.
+        # Connections first: they name profiles. Then the account's calls, rates and billing groups.
         if everything:
             connection_store.table.delete_everything(tx)
             call_store.delete_everything(tx)
             rate_store.delete_everything(tx)
+            billing_group_store.table.delete_everything(tx)
             return store.delete_everything(tx)
         connection_store.table.delete_account(tx, account_id)
         call_store.delete_account(tx, account_id)
         rate_store.delete_account(tx, account_id)
+        billing_group_store.table.delete_account(tx, account_id)
         return store.delete_account(tx, account_id)
 
     deleted = await request.app.database.write_long(wipe)
@@ -55,7 +58,8 @@ async def reset(request: Request) -> Response:
 async def load_seed(request: Request) -> Response:
     body, account_id = await request.json(), request.account_id
     loaded = await request.app.database.write_long(lambda tx: seed.load(tx, account_id, body))
-    return json_response({"data": {"loaded_profiles": loaded.profiles, "loaded_connections": loaded.connections}})
+    return json_response({"data": {"loaded_profiles": loaded.profiles, "loaded_connections": loaded.connections,
+                                   "loaded_billing_groups": loaded.billing_groups}})
 
 
 async def journal(request: Request) -> Response:

@@ -10,6 +10,7 @@ import time
 from ovp.api import (
     admin,
     all_connections,
+    billing_groups,
     calls,
     connections,
     docs,
@@ -79,8 +80,9 @@ class OvpApp:
         self.shedding = Shedding(context.settings.max_in_flight)
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
-            *profiles.routes, *connections.routes, *all_connections.routes, *calls.routes, *rates.routes,
-            *sip_credentials.routes, *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
+            *profiles.routes, *connections.routes, *all_connections.routes, *billing_groups.routes, *calls.routes,
+            *rates.routes, *sip_credentials.routes, *documents.routes, *docs.routes, *metrics.routes,
+            *emulator_routes,
         ])
 
     def answer_at_once(self, method: str, path: str, headers: list[tuple[bytes, bytes]], *,

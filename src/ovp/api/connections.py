@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from ovp.api.resources import Collection
 from ovp.domain.connection_listing import parse_connection_list_query
+from ovp.domain.ids import parse_id
 from ovp.services import connections as service
 
 # Telnyx documents 201 for create here, unlike profiles.
 routes = Collection(
     "/v2/credential_connections", parse_connection_list_query,
-    service.list_page, service.create, service.retrieve, service.update, service.delete, created_status=201,
+    service.list_page, service.create, service.retrieve, service.update, service.delete, parse_id,
+    created_status=201,
 ).routes()

@@ -17,22 +17,31 @@ from ovp.domain.listing import PageMeta
 from ovp.store.database import Transaction
 
 Q = TypeVar("Q")
+K = TypeVar("K")  # a resource's id, as its service takes it
 View = dict[str, Any]
 Shown = Revised[View]
 
 
 @dataclass(frozen=True)
-class Collection(Generic[Q]):
-    """The operations of one resource, each run in the transaction the handler opens."""
+class Collection(Generic[Q, K]):
+    """The operations of one resource, each run in the transaction the handler opens. `parse_id`
+    reads the id in a path (None: no such resource)."""
 
     path: str
     parse_query: Callable[[Mapping[str, str]], Q]
     list_page: Callable[[Transaction, str, Q], tuple[list[View], PageMeta]]
     create: Callable[[Transaction, str, object, IdGenerator], Shown]
-    retrieve: Callable[[Transaction, str, int], Shown]
-    update: Callable[[Transaction, str, int, object, str | None], Shown]
-    delete: Callable[[Transaction, str, int, str | None], Shown]
+    retrieve: Callable[[Transaction, str, K], Shown]
+    update: Callable[[Transaction, str, K, object, str | None], Shown]
+    delete: Callable[[Transaction, str, K, str | None], Shown]
+    parse_id: Callable[[str], K | None]
     created_status: int = 200
+
+    def _path_id(self, request: Request) -> K:
+        resource_id = self.parse_id(request.path_params["id"])
+        if resource_id is None:
+            raise NotFound()
+        return resource_id
 
     def routes(self) -> list[Route]:
         async def list_all(request: Request) -> Response:
@@ -47,11 +56,11 @@ class Collection(Generic[Q]):
             return _one(created, self.created_status)
 
         async def retrieve(request: Request) -> Response:
-            resource_id, account_id = path_id(request), request.account_id
+            resource_id, account_id = self._path_id(request), request.account_id
             return _one(await request.app.database.read_one(lambda tx: self.retrieve(tx, account_id, resource_id)))
 
         async def update(request: Request) -> Response:
-            resource_id = path_id(request)
+            resource_id = self._path_id(request)
             body = await request.json()
             account_id, if_match = request.account_id, request.headers.get("if-match")
             return _one(
@@ -59,7 +68,7 @@ class Collection(Generic[Q]):
             )
 
         async def delete(request: Request) -> Response:
-            resource_id = path_id(request)
+            resource_id = self._path_id(request)
             account_id, if_match = request.account_id, request.headers.get("if-match")
             return _one(await request.app.database.write(lambda tx: self.delete(tx, account_id, resource_id, if_match)))
 

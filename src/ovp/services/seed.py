@@ -1,12 +1,12 @@
 """Seeding: resources given in the shape the API answers with, ids kept, checked as strictly as the
 API checks them.
 
-    {"data": [profile, ...], "credential_connections": [connection, ...]}
+    {"data": [profile, ...], "credential_connections": [connection, ...], "billing_groups": [group, ...]}
 
 `data` (or `outbound_voice_profiles`) holds profiles, `credential_connections` credential connections
 (with their `password`, and `outbound.outbound_voice_profile_id` naming a profile of the seed or of
-the account). Timestamps must be real ones; an id given twice is refused at each place. A seed
-stores all of itself or nothing: a problem anywhere is a 422 that lists every problem with its
+the account), `billing_groups` billing groups (their ids UUIDs). Timestamps must be real ones; an
+id given twice is refused at each place. A seed stores all of itself or nothing: a problem anywhere is a 422 that lists every problem with its
 pointer. A resource of the account with a seeded id is replaced; a connection's user_name must not
 be another of the account's connections' (in any case).
 """
@@ -20,14 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from ovp.domain import billing_group as billing_group_rules
 from ovp.domain import connection as connection_rules
 from ovp.domain import profile as profile_rules
+from ovp.domain.billing_group import parse_group_id
 from ovp.domain.clock import now_timestamp
 from ovp.domain.connection import ConnectionDocument
 from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.ids import parse_id
 from ovp.domain.validation import BAD_VALUE, WRONG_TYPE
 from ovp.services import connections as connection_service
+from ovp.store import billing_groups as billing_group_store
 from ovp.store import connections as connection_store
 from ovp.store import profiles as profile_store
 from ovp.store.database import Transaction
@@ -35,12 +38,27 @@ from ovp.store.database import Transaction
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 PROFILE_LISTS = ("data", "outbound_voice_profiles")
 CONNECTIONS = "credential_connections"
+BILLING_GROUPS = "billing_groups"
+SEEDED_LISTS = (*PROFILE_LISTS, CONNECTIONS, BILLING_GROUPS)
 
 
 @dataclass(frozen=True)
 class Loaded:
     profiles: int
     connections: int
+    billing_groups: int
+
+
+@dataclass(frozen=True)
+class IdKind:
+    """How a seeded resource's id is read, and what a bad one is told."""
+
+    parse: Callable[[str], Any]
+    expected: str
+
+
+NUMERIC_ID = IdKind(parse_id, "id must be a numeric string such as '1293384261075731499'.")
+UUID_ID = IdKind(parse_group_id, "id must be a UUID such as 'f5586561-8ff0-4291-a0ac-84fe544797bd'.")
 
 
 def _problem(kind: tuple[str, str], detail: str, pointer: str) -> Problem:
@@ -75,21 +93,22 @@ def _items(seed: dict[str, Any], key: str, problems: ProblemList) -> list[tuple[
     return [(f"/{key}/{index}", item) for index, item in enumerate(items)]
 
 
-Build = Callable[[int, dict[str, Any], str, str], dict[str, Any]]
+Build = Callable[[Any, dict[str, Any], str, str], dict[str, Any]]
 
 
-def _documents(items: list[tuple[str, object]], build: Build, problems: ProblemList) -> list[dict[str, Any]]:
+def _documents(items: list[tuple[str, object]], build: Build, problems: ProblemList,
+               ids: IdKind = NUMERIC_ID) -> list[dict[str, Any]]:
     """Each item checked and made the document the API would store; a repeated id refused at every place."""
     documents: list[dict[str, Any]] = []
-    places: dict[int, list[str]] = {}
+    places: dict[Any, list[str]] = {}
     now = now_timestamp()
     for at, item in items:
         if not isinstance(item, dict):
             problems.add(_problem(WRONG_TYPE, "Each seeded resource must be a JSON object.", at))
             continue
-        resource_id = parse_id(str(item.get("id", "")))
+        resource_id = ids.parse(str(item.get("id", "")))
         if resource_id is None:
-            problems.add(_problem(BAD_VALUE, "id must be a numeric string such as '1293384261075731499'.", f"{at}/id"))
+            problems.add(_problem(BAD_VALUE, ids.expected, f"{at}/id"))
             continue
         places.setdefault(resource_id, []).append(at)
         created_at = _timestamp(item, "created_at", now, at, problems)
@@ -117,16 +136,29 @@ def _connection(connection_id: int, item: dict[str, Any], created_at: str, updat
     return dict(connection_rules.apply_changes(new, changes, updated_at))
 
 
+def _billing_group(account_id: str) -> Build:
+    def build(group_id: str, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
+        changes = billing_group_rules.parse_changes(item)
+        new = billing_group_rules.new_billing_group(group_id, account_id, created_at)
+        return dict(billing_group_rules.apply_changes(new, changes, updated_at))
+
+    return build
+
+
 def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     """Stores every resource of the seed, or none: raises InvalidInput listing every problem."""
-    if not isinstance(seed, dict) or not any(isinstance(seed.get(key), list) for key in (*PROFILE_LISTS, CONNECTIONS)):
+    if not isinstance(seed, dict) or not any(isinstance(seed.get(key), list) for key in SEEDED_LISTS):
         raise InvalidInput([_problem(WRONG_TYPE, 'A seed is {"data": [profile, ...], "credential_connections": '
-                                                 '[connection, ...]}.', "/data")])
+                                                 '[connection, ...], "billing_groups": [group, ...]}.', "/data")])
     problems = ProblemList()
     profiles = _documents([item for key in PROFILE_LISTS for item in _items(seed, key, problems)], _profile, problems)
     connection_items = _items(seed, CONNECTIONS, problems)
     connections = [cast(ConnectionDocument, built) for built in _documents(connection_items, _connection, problems)]
+    groups = _documents(_items(seed, BILLING_GROUPS, problems), _billing_group(account_id), problems, UUID_ID)
     problems.raise_if_any()
+    groups_table = billing_group_store.table
+    for group in groups:
+        _replace(tx, groups_table.get, groups_table.delete, groups_table.insert, account_id, group, key=str)
     for profile in profiles:
         _replace(tx, profile_store.get, profile_store.delete, profile_store.insert, account_id, profile)
     seeded = {int(profile["id"]) for profile in profiles}
@@ -148,11 +180,11 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
         else:
             table.insert(tx, account_id, connection)
     problems.raise_if_any()  # the transaction is rolled back: nothing of the seed is stored
-    return Loaded(len(profiles), len(connections))
+    return Loaded(len(profiles), len(connections), len(groups))
 
 
 def _replace(tx: Transaction, get: Callable[..., Any], delete: Callable[..., Any], insert: Callable[..., Any],
-             account_id: str, document: dict[str, Any]) -> None:
+             account_id: str, document: dict[str, Any], key: Callable[[str], Any] = int) -> None:
     with suppress(NotFound):  # ids are the account's own: a seed replaces its resource of that id, if any
-        delete(tx, account_id, get(tx, account_id, int(document["id"]), for_update=True))
+        delete(tx, account_id, get(tx, account_id, key(document["id"]), for_update=True))
     insert(tx, account_id, document)

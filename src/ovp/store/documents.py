@@ -32,15 +32,17 @@ class DocumentTable(Generic[D]):
 
     `counted`: a number read in the same statement as each row (a profile's connections count),
     answered by `get_counted`. `counts_in`: the table whose counted numbers this table's writes
-    change (a connection changes its profile's count)."""
+    change (a connection changes its profile's count). `key`: the id column's value of a document's
+    id (a number, unless the resource's ids are UUIDs)."""
 
     def __init__(
         self, table: Table, columns: Callable[[D], dict[str, Any]], *,
-        counted: ColumnElement[Any] | None = None, counts_in: str | None = None,
+        counted: ColumnElement[Any] | None = None, counts_in: str | None = None, key: Callable[[str], Any] = int,
     ) -> None:
         self._name = table.name
         self._columns = columns
         self._counts_in = counts_in
+        self._key = key
         c = table.c
         owned = (c.account_id == bindparam("owner")) & (c.id == bindparam("row_id"))
         stored = [column.name for column in table.columns if column.name not in ("id", "account_id", "revision")]
@@ -59,18 +61,18 @@ class DocumentTable(Generic[D]):
         return {**self._columns(document), "document": orjson.dumps(document).decode()}
 
     def insert(self, tx: Transaction, account_id: str, document: D) -> Revised[D]:
-        values = {"id": int(document["id"]), "account_id": account_id, "revision": FIRST_REVISION,
+        values = {"id": self._key(document["id"]), "account_id": account_id, "revision": FIRST_REVISION,
                   **self.values(document)}
         if not tx.insert_unique(self._insert, values):
             raise DuplicateId(document["id"])
         self._changed_counts(tx)
         return Revised(document, FIRST_REVISION)
 
-    def get(self, tx: Transaction, account_id: str, row_id: int, *, for_update: bool = False) -> Revised[D]:
+    def get(self, tx: Transaction, account_id: str, row_id: Any, *, for_update: bool = False) -> Revised[D]:
         return self.get_counted(tx, account_id, row_id, for_update=for_update)[0]
 
     def get_counted(
-        self, tx: Transaction, account_id: str, row_id: int, *, for_update: bool = False
+        self, tx: Transaction, account_id: str, row_id: Any, *, for_update: bool = False
     ) -> tuple[Revised[D], int]:
         """The account's row and its counted number; `for_update` locks the row until the
         transaction ends, and a row this transaction locked already is not read again. (Read
@@ -94,7 +96,7 @@ class DocumentTable(Generic[D]):
         """Stores `document` over `current`, which the caller read with for_update=True. Nothing
         waits for the UPDATE's answer (the locked row is there to change), so it may go with the
         transaction's next statement (see Transaction.execute_later)."""
-        row_id = int(document["id"])
+        row_id = self._key(document["id"])
         values = self.values(document)
         revised = Revised(document, current.revision + 1)
         key = (self._name, account_id, row_id)
@@ -108,7 +110,7 @@ class DocumentTable(Generic[D]):
 
     def delete(self, tx: Transaction, account_id: str, current: Revised[D]) -> None:
         """Deletes `current`, which the caller read with for_update=True."""
-        row_id = int(current.value["id"])
+        row_id = self._key(current.value["id"])
         tx.locked.pop((self._name, account_id, row_id), None)
         tx.execute(self._delete, {"owner": account_id, "row_id": row_id})
         self._changed_counts(tx)

@@ -55,6 +55,20 @@ connections = Table(
     PrimaryKeyConstraint("account_id", "id", name="credential_connections_pkey"),
 )
 
+# Billing groups, keyed by UUID within an account, kept as their wire document.
+billing_groups = Table(
+    "billing_groups",
+    metadata,
+    Column("id", String(36), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("created_at", String(24), nullable=False),
+    Column("updated_at", String(24), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("document", Text, nullable=False),
+    Index("ix_billing_groups_account_created", "account_id", "created_at", "id"),
+    PrimaryKeyConstraint("account_id", "id", name="billing_groups_pkey"),
+)
+
 api_keys = Table(
     "api_keys",
     metadata,
