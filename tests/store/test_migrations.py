@@ -1,5 +1,5 @@
 """Migrations keep the data already there: 0006 keys every account's table by (account_id, id), 0007
-makes user names unique within an account."""
+makes user names unique within an account, 0010 keeps every kind of connection in one table."""
 
 from __future__ import annotations
 
@@ -91,7 +91,9 @@ def test_user_names_shared_before_uniqueness_stay_with_the_oldest_connection(
         "authenticate SIP calls until its user_name is changed"]
     engine = create_engine(_sync_url(file_database_url))
     with engine.begin() as connection:
-        rows = connection.execute(text("SELECT account_id, id, user_name_folded FROM credential_connections "
+        # 0010 renamed the table to connections, and its rows are credential connections.
+        rows = connection.execute(text("SELECT account_id, id, user_name_folded, record_type FROM connections "
                                        "ORDER BY account_id, id")).all()
     engine.dispose()
-    assert rows == [("a", 1, None), ("a", 2, "trunk1"), ("b", 1, "trunk1")]
+    assert rows == [("a", 1, None, "credential_connection"), ("a", 2, "trunk1", "credential_connection"),
+                    ("b", 1, "trunk1", "credential_connection")]

@@ -38,12 +38,12 @@ async def reset(request: Request) -> Response:
     def wipe(tx: Transaction) -> int:
         # Connections first: they name profiles. Then the account's calls, rates and billing groups.
         if everything:
-            connection_store.table.delete_everything(tx)
+            connection_store.any_kind.delete_everything(tx)
             call_store.delete_everything(tx)
             rate_store.delete_everything(tx)
             billing_group_store.table.delete_everything(tx)
             return store.delete_everything(tx)
-        connection_store.table.delete_account(tx, account_id)
+        connection_store.any_kind.delete_account(tx, account_id)
         call_store.delete_account(tx, account_id)
         rate_store.delete_account(tx, account_id)
         billing_group_store.table.delete_account(tx, account_id)

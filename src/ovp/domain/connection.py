@@ -7,6 +7,7 @@ What ovp reads of a connection is its outbound profile; the other settings are k
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any, Literal, TypedDict
 
@@ -226,7 +227,8 @@ def apply_changes(connection: ConnectionDocument, changes: dict[str, Any], now: 
     return result
 
 
-def outbound_profile_id(connection: ConnectionDocument) -> int | None:
+def outbound_profile_id(connection: Mapping[str, Any]) -> int | None:
+    """The profile a connection of any kind names in outbound.outbound_voice_profile_id."""
     profile_id = connection["outbound"]["outbound_voice_profile_id"]
     return None if profile_id is None else int(profile_id)
 

@@ -9,19 +9,29 @@ from ovp.domain.active_call import ActiveCall
 from ovp.domain.connection_listing import ConnectionListQuery
 from ovp.domain.connection_summary import summary
 from ovp.domain.listing import ListQuery, PageMeta
-from ovp.services import connections as credential_connections
 from ovp.store import calls as call_store
-from ovp.store import connections as credential_store
+from ovp.store import connections as connection_store
 from ovp.store.database import Transaction
 
 
+def matching(
+    tx: Transaction, account_id: str, query: ConnectionListQuery, kind: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    """The page of the account's connections of one kind (None: of every kind) that the query asks
+    for, and how many match. Only an FQDN connection has FQDNs, so a filter by FQDN matches none
+    of the other kinds."""
+    if query.fqdn is not None:
+        return [], 0
+    return connection_store.list_page(tx, account_id, query, kind)
+
+
 def list_page(tx: Transaction, account_id: str, query: ConnectionListQuery) -> tuple[list[dict[str, Any]], PageMeta]:
-    page, total = credential_connections.matching(tx, account_id, query)
+    page, total = matching(tx, account_id, query, None)
     return [summary(connection) for connection in page], PageMeta.of(query.page, total)
 
 
 def retrieve(tx: Transaction, account_id: str, connection_id: int) -> dict[str, Any]:
-    return summary(credential_store.table.get(tx, account_id, connection_id).value)
+    return summary(connection_store.any_kind.get(tx, account_id, connection_id).value)
 
 
 def active_calls(
@@ -29,7 +39,7 @@ def active_calls(
 ) -> tuple[list[dict[str, Any]], PageMeta]:
     """The connection's calls that hold a slot at `now_ms` (authorized, neither ended nor expired),
     oldest first; NotFound unless the account has the connection."""
-    credential_store.table.get(tx, account_id, connection_id)
+    connection_store.any_kind.get(tx, account_id, connection_id)
     rows, total = call_store.active_of_connection(tx, account_id, connection_id, now_ms,
                                                   limit=page.page_size, offset=page.offset)
     return [ActiveCall(*row).view(now_ms) for row in rows], PageMeta.of(page, total)

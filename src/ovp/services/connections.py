@@ -3,7 +3,7 @@ and answers the connection as the API shows it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ovp.domain import connection as rules
 from ovp.domain.clock import now_timestamp
@@ -14,6 +14,7 @@ from ovp.domain.etags import Revised, check_if_match
 from ovp.domain.ids import IdGenerator
 from ovp.domain.listing import PageMeta
 from ovp.domain.validation import BAD_VALUE
+from ovp.services.all_connections import matching
 from ovp.services.creating import with_new_id
 from ovp.store import connections as store
 from ovp.store import profiles as profile_store
@@ -60,19 +61,19 @@ def create(tx: Transaction, account_id: str, body: object, ids: IdGenerator) -> 
         connection = rules.apply_changes(rules.new_connection(connection_id, now), changes, now)
         _check_profile(tx, account_id, connection)
         _check_user_name(tx, account_id, connection)
-        return store.table.insert(tx, account_id, connection)
+        return store.credentials.insert(tx, account_id, connection)
 
     return _shown(with_new_id(ids, insert), reveal_password=True)
 
 
 def retrieve(tx: Transaction, account_id: str, connection_id: int) -> Revised[dict[str, Any]]:
-    return _shown(store.table.get(tx, account_id, connection_id))
+    return _shown(store.credentials.get(tx, account_id, connection_id))
 
 
 def update(
     tx: Transaction, account_id: str, connection_id: int, body: object, if_match: str | None = None
 ) -> Revised[dict[str, Any]]:
-    current = store.table.get(tx, account_id, connection_id, for_update=True)
+    current = store.credentials.get(tx, account_id, connection_id, for_update=True)
     check_if_match(if_match, current)
     changes = rules.parse_changes(body)
     connection = rules.apply_changes(current.value, changes, now_timestamp())
@@ -80,29 +81,22 @@ def update(
         _check_profile(tx, account_id, connection)
     _check_user_name(tx, account_id, connection)
     password_changed = connection["password"] != current.value["password"]
-    return _shown(store.table.replace(tx, account_id, current, connection), reveal_password=password_changed)
+    return _shown(store.credentials.replace(tx, account_id, current, connection), reveal_password=password_changed)
 
 
 def delete(
     tx: Transaction, account_id: str, connection_id: int, if_match: str | None = None
 ) -> Revised[dict[str, Any]]:
     """Answers the connection as it was."""
-    current = store.table.get(tx, account_id, connection_id, for_update=True)
+    current = store.credentials.get(tx, account_id, connection_id, for_update=True)
     check_if_match(if_match, current)
-    store.table.delete(tx, account_id, current)
+    store.credentials.delete(tx, account_id, current)
     return _shown(current)
-
-
-def matching(tx: Transaction, account_id: str, query: ConnectionListQuery) -> tuple[list[ConnectionDocument], int]:
-    """The page of the account's credential connections that the query asks for, and how many
-    match. A credential connection has no FQDN, so a filter by FQDN matches none."""
-    if query.fqdn is not None:
-        return [], 0
-    return store.list_page(tx, account_id, query)
 
 
 def list_page(
     tx: Transaction, account_id: str, query: ConnectionListQuery
 ) -> tuple[list[dict[str, Any]], PageMeta]:
-    page, total = matching(tx, account_id, query)
-    return [rules.wire_view(connection) for connection in page], PageMeta.of(query.page, total)
+    page, total = matching(tx, account_id, query, rules.RECORD_TYPE)
+    return [rules.wire_view(cast(ConnectionDocument, connection)) for connection in page], PageMeta.of(query.page,
+                                                                                                      total)

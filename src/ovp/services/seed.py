@@ -6,9 +6,9 @@ API checks them.
 `data` (or `outbound_voice_profiles`) holds profiles, `credential_connections` credential connections
 (with their `password`, and `outbound.outbound_voice_profile_id` naming a profile of the seed or of
 the account), `billing_groups` billing groups (their ids UUIDs). Timestamps must be real ones; an
-id given twice is refused at each place. A seed stores all of itself or nothing: a problem anywhere is a 422 that lists every problem with its
-pointer. A resource of the account with a seeded id is replaced; a connection's user_name must not
-be another of the account's connections' (in any case).
+id given twice is refused at each place. A seed stores all of itself or nothing: a problem anywhere
+is a 422 that lists every problem with its pointer. A resource of the account with a seeded id is
+replaced; a connection's user_name must not be another of the account's connections' (in any case).
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
             problems.add(_problem(BAD_VALUE, f"No outbound voice profile of the seed or the account has the id "
                                              f"{profile_id}.", f"{at}/outbound/outbound_voice_profile_id"))
     problems.raise_if_any()
-    table = connection_store.table
+    table = connection_store.credentials
     for connection in connections:  # all replaced ones go first, so that seeded connections may trade user names
         with suppress(NotFound):
             table.delete(tx, account_id, table.get(tx, account_id, int(connection["id"]), for_update=True))

@@ -1,13 +1,14 @@
-"""Queries on credential connections. Every one is scoped to an account."""
+"""Queries on connections, of every kind. Every one is scoped to an account."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, func, select
 
+from ovp.domain.connection import RECORD_TYPE as CREDENTIAL
 from ovp.domain.connection import ConnectionDocument, outbound_profile_id
 from ovp.domain.connection_listing import ConnectionListQuery
 from ovp.domain.errors import NotFound
@@ -23,20 +24,25 @@ def fold_user_name(user_name: str) -> str:
     return user_name.lower()
 
 
-def _columns(connection: ConnectionDocument) -> dict[str, Any]:
+def _columns(connection: Mapping[str, Any]) -> dict[str, Any]:
+    credential = connection["record_type"] == CREDENTIAL
     return {
+        "record_type": connection["record_type"],
         "connection_name": connection["connection_name"],
         "connection_name_folded": connection["connection_name"].casefold(),  # as profiles' name_folded
         "active": connection["active"],
         "outbound_voice_profile_id": outbound_profile_id(connection),
-        "user_name_folded": fold_user_name(connection["user_name"]),
+        "user_name_folded": fold_user_name(connection["user_name"]) if credential else None,
         "created_at": connection["created_at"],
         "updated_at": connection["updated_at"],
     }
 
 
-# insert, get, replace, delete, delete_account and delete_everything, as for every table of documents.
-table = documents.DocumentTable[ConnectionDocument](connections, _columns, counts_in=profiles.name)
+# insert, get, replace, delete, delete_account and delete_everything, as for every table of documents:
+# one for each kind of connection, and one that finds a connection of any kind.
+credentials = documents.DocumentTable[ConnectionDocument](connections, _columns, counts_in=profiles.name,
+                                                           kind=CREDENTIAL)
+any_kind = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name)
 
 
 @cache
@@ -95,10 +101,12 @@ _SORT_COLUMNS: dict[str, ColumnElement[Any]] = {"created_at": _COLUMNS.created_a
 
 @cache
 def _list_statements(
-    dialect: str, name_filtered: bool, profile_filtered: bool, sort_field: str, descending: bool
+    dialect: str, kind_filtered: bool, name_filtered: bool, profile_filtered: bool, sort_field: str, descending: bool
 ) -> tuple[Statement, Statement]:
     """The count and page queries for one shape of list request."""
     condition = _COLUMNS.account_id == bindparam("owner")
+    if kind_filtered:
+        condition = condition & (_COLUMNS.record_type == bindparam("kind"))
     if name_filtered:
         condition = condition & documents.contains(_COLUMNS.connection_name_folded)
     if profile_filtered:
@@ -110,13 +118,15 @@ def _list_statements(
     return documents.page_statements(connections, condition, sort_column, descending)
 
 
-def list_page(tx: Transaction, account_id: str, query: ConnectionListQuery) -> tuple[list[ConnectionDocument], int]:
-    """One page of connections and the total that match, read in one transaction so they agree."""
+def list_page(
+    tx: Transaction, account_id: str, query: ConnectionListQuery, kind: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the connections of one kind (None: of every kind) and the total that match, read
+    in one transaction so they agree."""
     page = query.page
-    statements = _list_statements(
-        tx.dialect.name, page.name_contains is not None, query.profile_id is not None, page.sort_field, page.descending
-    )
-    params: dict[str, Any] = {"owner": account_id}
+    statements = _list_statements(tx.dialect.name, kind is not None, page.name_contains is not None,
+                                  query.profile_id is not None, page.sort_field, page.descending)
+    params: dict[str, Any] = {"owner": account_id, "kind": kind}
     if page.name_contains is not None:
         params["pattern"] = documents.contains_pattern(page.name_contains)
     if query.profile_id is not None:

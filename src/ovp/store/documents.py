@@ -33,18 +33,25 @@ class DocumentTable(Generic[D]):
     `counted`: a number read in the same statement as each row (a profile's connections count),
     answered by `get_counted`. `counts_in`: the table whose counted numbers this table's writes
     change (a connection changes its profile's count). `key`: the id column's value of a document's
-    id (a number, unless the resource's ids are UUIDs)."""
+    id (a number, unless the resource's ids are UUIDs). `kind`: the record_type of this resource's
+    rows, when the table holds several kinds (connections); a row of another kind is not found.
+    Deleting an account's rows, or every row, takes every kind."""
 
     def __init__(
         self, table: Table, columns: Callable[[D], dict[str, Any]], *,
         counted: ColumnElement[Any] | None = None, counts_in: str | None = None, key: Callable[[str], Any] = int,
+        kind: str | None = None,
     ) -> None:
-        self._name = table.name
+        self._name = table.name if kind is None else f"{table.name}:{kind}"
         self._columns = columns
         self._counts_in = counts_in
         self._key = key
         c = table.c
         owned = (c.account_id == bindparam("owner")) & (c.id == bindparam("row_id"))
+        if kind is not None:
+            # Written into the statement: its compiled text is run with only the caller's parameters.
+            assert kind.isidentifier(), "a kind is a constant of the code, such as credential_connection"
+            owned = owned & (c.record_type == literal_column(f"'{kind}'"))
         stored = [column.name for column in table.columns if column.name not in ("id", "account_id", "revision")]
         read = [c.document, c.revision, counted if counted is not None else literal_column("0")]
         self._insert = Statement(table.insert())

@@ -30,29 +30,31 @@ profiles = Table(
     PrimaryKeyConstraint("account_id", "id", name="outbound_voice_profiles_pkey"),
 )
 
-# A credential connection, stored as its wire document like a profile. Its outbound profile is a
-# column too, indexed, so that a profile's connections are counted without reading documents.
+# The connections of every kind (credential, IP, FQDN), each stored as its wire document like a
+# profile, told apart by record_type. Its outbound profile is a column too, indexed, so that a
+# profile's connections of every kind are counted without reading documents.
 connections = Table(
-    "credential_connections",
+    "connections",
     metadata,
     Column("id", BigInteger, nullable=False, autoincrement=False),
     Column("account_id", String(64), nullable=False),
+    Column("record_type", String(32), nullable=False),
     Column("connection_name", String(255), nullable=False),
     Column("connection_name_folded", Text, nullable=False),  # as profiles' name_folded
     Column("active", Boolean, nullable=False),
     Column("outbound_voice_profile_id", BigInteger, nullable=True),
-    # The SIP user name, lower-cased: unique within the account, as a switch finds a caller's
-    # connection by it. Null only for a connection stored before names were unique that shared
-    # its name with an older one (see migration 0007).
+    # A credential connection's SIP user name, lower-cased: unique within the account, as a switch
+    # finds a caller's connection by it. Null for the other kinds, and for a credential connection
+    # stored before names were unique that shared its name with an older one (see migration 0007).
     Column("user_name_folded", String(32), nullable=True),
     Column("created_at", String(24), nullable=False),
     Column("updated_at", String(24), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("document", Text, nullable=False),
-    Index("ix_credential_connections_account_created", "account_id", "created_at", "id"),
-    Index("ix_credential_connections_profile", "account_id", "outbound_voice_profile_id"),
-    Index("ix_credential_connections_user_name", "account_id", "user_name_folded", unique=True),
-    PrimaryKeyConstraint("account_id", "id", name="credential_connections_pkey"),
+    Index("ix_connections_account_created", "account_id", "created_at", "id"),
+    Index("ix_connections_profile", "account_id", "outbound_voice_profile_id"),
+    Index("ix_connections_user_name", "account_id", "user_name_folded", unique=True),
+    PrimaryKeyConstraint("account_id", "id", name="connections_pkey"),
 )
 
 # Billing groups, keyed by UUID within an account, kept as their wire document.
