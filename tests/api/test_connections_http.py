@@ -145,10 +145,11 @@ def test_create_lists_every_problem_with_its_pointer(api: Api) -> None:
     })
     assert response.status_code == 422
     assert errors(response) == [
+        # In the order of the fields: first those every kind of connection has, then a credential one's own.
         ("10004", {"pointer": "/connection_name"}),
+        ("10026", {"pointer": "/active"}),
         ("10015", {"pointer": "/user_name"}),
         ("10025", {"pointer": "/password"}),
-        ("10026", {"pointer": "/active"}),
         ("10015", {"pointer": "/outbound/outbound_voice_profile_id"}),
         ("10032", {"pointer": "/outbound/t38_reinvite_source"}),
     ]

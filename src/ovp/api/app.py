@@ -16,6 +16,7 @@ from ovp.api import (
     docs,
     documents,
     emulating,
+    ip_connections,
     metrics,
     profiles,
     rates,
@@ -80,9 +81,9 @@ class OvpApp:
         self.shedding = Shedding(context.settings.max_in_flight)
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
-            *profiles.routes, *connections.routes, *all_connections.routes, *billing_groups.routes, *calls.routes,
-            *rates.routes, *sip_credentials.routes, *documents.routes, *docs.routes, *metrics.routes,
-            *emulator_routes,
+            *profiles.routes, *connections.routes, *ip_connections.routes, *all_connections.routes,
+            *billing_groups.routes, *calls.routes, *rates.routes, *sip_credentials.routes, *documents.routes,
+            *docs.routes, *metrics.routes, *emulator_routes,
         ])
 
     def answer_at_once(self, method: str, path: str, headers: list[tuple[bytes, bytes]], *,

@@ -95,7 +95,9 @@ class _Changes(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
 
-class InboundChanges(_Changes):
+class InboundBase(_Changes):
+    """What every kind of connection's `inbound` has."""
+
     ani_number_format: Literal["+E.164", "E.164", "+E.164-national", "E.164-national"] = "E.164-national"
     channel_limit: ChannelLimit | None = None
     codecs: Codecs = Field(default_factory=lambda: list(DEFAULT_CODECS))
@@ -105,10 +107,13 @@ class InboundChanges(_Changes):
     isup_headers_enabled: bool = False
     prack_enabled: bool = False
     shaken_stir_enabled: bool = False
-    simultaneous_ringing: Literal["disabled", "enabled"] = "disabled"
     sip_compact_headers_enabled: bool = True
     timeout_1xx_secs: Timeout1xx = 3
     timeout_2xx_secs: Timeout2xx = 90
+
+
+class InboundChanges(InboundBase):
+    simultaneous_ringing: Literal["disabled", "enabled"] = "disabled"
 
 
 class OutboundChanges(_Changes):
@@ -142,22 +147,18 @@ class NoiseSuppressionDetailsChanges(_Changes):
     attenuation_limit: AttenuationLimit | None = None  # null: the engine's own default
 
 
-_NESTED: dict[str, type[_Changes]] = {
-    "inbound": InboundChanges,
-    "outbound": OutboundChanges,
+SHARED_NESTED: dict[str, type[_Changes]] = {
     "rtcp_settings": RtcpChanges,
     "jitter_buffer": JitterBufferChanges,
     "noise_suppression_details": NoiseSuppressionDetailsChanges,
 }
+_NESTED: dict[str, type[_Changes]] = {"inbound": InboundChanges, "outbound": OutboundChanges, **SHARED_NESTED}
 
 
-class ConnectionChanges(_Changes):
-    """What a client may send on update: any field, none required. The three credentials' defaults
-    are placeholders that never apply, since only the fields sent are applied."""
+class SharedChanges(_Changes):
+    """The settings every kind of connection has, with Telnyx's defaults."""
 
     connection_name: ConnectionName = ""
-    user_name: UserName = ""
-    password: Password = ""
     active: bool = True
     anchorsite_override: Literal["Latency", "Chicago, IL", "Ashburn, VA", "San Jose, CA", "Sydney, Australia",
                                  "Amsterdam, Netherlands", "London, UK", "Toronto, Canada", "Vancouver, Canada",
@@ -170,20 +171,28 @@ class ConnectionChanges(_Changes):
     dtmf_type: Literal["RFC 2833", "Inband", "SIP INFO"] = "RFC 2833"
     encode_contact_header_enabled: bool = False
     encrypted_media: Literal["SRTP"] | None = None
-    inbound: InboundChanges | None = None
     ios_push_credential_id: PushCredentialId | None = None
     jitter_buffer: JitterBufferChanges | None = None
     noise_suppression: Literal["inbound", "outbound", "both", "disabled"] = "disabled"
     noise_suppression_details: NoiseSuppressionDetailsChanges | None = None
     onnet_t38_passthrough_enabled: bool = False
-    outbound: OutboundChanges | None = None
     rtcp_settings: RtcpChanges | None = None
-    sip_uri_calling_preference: Literal["disabled", "unrestricted", "internal"] = "disabled"
     tags: Tags = Field(default_factory=list)
     webhook_api_version: Literal["1", "2", "texml"] = "1"
     webhook_event_failover_url: FailoverUrl | None = ""
     webhook_event_url: Url | None = None
     webhook_timeout_secs: WebhookTimeout | None = None
+
+
+class ConnectionChanges(SharedChanges):
+    """What a client may send on update: any field, none required. The three credentials' defaults
+    are placeholders that never apply, since only the fields sent are applied."""
+
+    user_name: UserName = ""
+    password: Password = ""
+    inbound: InboundChanges | None = None
+    outbound: OutboundChanges | None = None
+    sip_uri_calling_preference: Literal["disabled", "unrestricted", "internal"] = "disabled"
 
 
 class NewConnection(ConnectionChanges):
@@ -241,7 +250,7 @@ def wire_view(connection: ConnectionDocument, *, reveal_password: bool = False) 
     return view
 
 
-def check_consistency(connection: ConnectionDocument) -> None:
+def check_consistency(connection: Mapping[str, Any]) -> None:
     """Rules that tie one field to another, checked on the connection as it would be stored."""
     problems = ProblemList()
     code, title = BAD_VALUE

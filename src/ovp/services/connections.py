@@ -3,6 +3,7 @@ and answers the connection as the API shows it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from ovp.domain import connection as rules
@@ -27,7 +28,7 @@ def _shown(connection: Revised[ConnectionDocument], *, reveal_password: bool = F
     return Revised(rules.wire_view(connection.value, reveal_password=reveal_password), connection.revision)
 
 
-def _check_profile(tx: Transaction, account_id: str, connection: ConnectionDocument) -> None:
+def check_profile(tx: Transaction, account_id: str, connection: Mapping[str, Any]) -> None:
     """The connection's outbound profile must be one of the account's. The check locks the profile,
     so that it cannot be deleted before this transaction has stored the connection."""
     profile_id = rules.outbound_profile_id(connection)
@@ -59,7 +60,7 @@ def create(tx: Transaction, account_id: str, body: object, ids: IdGenerator) -> 
 
     def insert(connection_id: int) -> Revised[ConnectionDocument]:
         connection = rules.apply_changes(rules.new_connection(connection_id, now), changes, now)
-        _check_profile(tx, account_id, connection)
+        check_profile(tx, account_id, connection)
         _check_user_name(tx, account_id, connection)
         return store.credentials.insert(tx, account_id, connection)
 
@@ -78,7 +79,7 @@ def update(
     changes = rules.parse_changes(body)
     connection = rules.apply_changes(current.value, changes, now_timestamp())
     if rules.outbound_profile_id(connection) != rules.outbound_profile_id(current.value):
-        _check_profile(tx, account_id, connection)
+        check_profile(tx, account_id, connection)
     _check_user_name(tx, account_id, connection)
     password_changed = connection["password"] != current.value["password"]
     return _shown(store.credentials.replace(tx, account_id, current, connection), reveal_password=password_changed)

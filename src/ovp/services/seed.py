@@ -4,8 +4,9 @@ API checks them.
     {"data": [profile, ...], "credential_connections": [connection, ...], "billing_groups": [group, ...]}
 
 `data` (or `outbound_voice_profiles`) holds profiles, `credential_connections` credential connections
-(with their `password`, and `outbound.outbound_voice_profile_id` naming a profile of the seed or of
-the account), `billing_groups` billing groups (their ids UUIDs). Timestamps must be real ones; an
+(with their `password`), `ip_connections` IP connections (a connection of either kind naming in
+`outbound.outbound_voice_profile_id` a profile of the seed or of the account; an id once across
+both lists), `billing_groups` billing groups (their ids UUIDs). Timestamps must be real ones; an
 id given twice is refused at each place. A seed stores all of itself or nothing: a problem anywhere
 is a 422 that lists every problem with its pointer. A resource of the account with a seeded id is
 replaced; a connection's user_name must not be another of the account's connections' (in any case).
@@ -22,6 +23,7 @@ from typing import Any, cast
 
 from ovp.domain import billing_group as billing_group_rules
 from ovp.domain import connection as connection_rules
+from ovp.domain import ip_connection as ip_connection_rules
 from ovp.domain import profile as profile_rules
 from ovp.domain.billing_group import parse_group_id
 from ovp.domain.clock import now_timestamp
@@ -38,8 +40,9 @@ from ovp.store.database import Transaction
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 PROFILE_LISTS = ("data", "outbound_voice_profiles")
 CONNECTIONS = "credential_connections"
+IP_CONNECTIONS = "ip_connections"
 BILLING_GROUPS = "billing_groups"
-SEEDED_LISTS = (*PROFILE_LISTS, CONNECTIONS, BILLING_GROUPS)
+SEEDED_LISTS = (*PROFILE_LISTS, CONNECTIONS, IP_CONNECTIONS, BILLING_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,23 @@ def _connection(connection_id: int, item: dict[str, Any], created_at: str, updat
     return dict(connection_rules.apply_changes(new, changes, updated_at))
 
 
+def _ip_connection(connection_id: int, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
+    changes = ip_connection_rules.parse_changes(item)
+    return ip_connection_rules.apply_changes(ip_connection_rules.new_ip_connection(connection_id, created_at), changes,
+                                             updated_at)
+
+
+def _ids_once_across(lists: list[list[tuple[str, dict[str, Any]]]], problems: ProblemList) -> None:
+    """Connections of every kind share their ids: an id seeded in two lists is refused at the second."""
+    first: dict[str, str] = {}
+    for placed in lists:
+        for at, connection in placed:
+            seen = first.setdefault(connection["id"], at)
+            if seen != at:
+                problems.add(_problem(BAD_VALUE, f"The id {connection['id']} is seeded more than once (first at "
+                                                 f"{seen}).", f"{at}/id"))
+
+
 def _billing_group(account_id: str) -> Build:
     def build(group_id: str, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
         changes = billing_group_rules.parse_changes(item)
@@ -154,7 +174,14 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     profiles = _documents([item for key in PROFILE_LISTS for item in _items(seed, key, problems)], _profile, problems)
     connection_items = _items(seed, CONNECTIONS, problems)
     connections = [cast(ConnectionDocument, built) for built in _documents(connection_items, _connection, problems)]
+    ip_items = _items(seed, IP_CONNECTIONS, problems)
+    ip_connections = _documents(ip_items, _ip_connection, problems)
     groups = _documents(_items(seed, BILLING_GROUPS, problems), _billing_group(account_id), problems, UUID_ID)
+    problems.raise_if_any()
+    placed_credentials = [(at, dict(connection)) for (at, _item), connection in zip(connection_items, connections,
+                                                                                     strict=True)]
+    placed_ips = [(at, connection) for (at, _item), connection in zip(ip_items, ip_connections, strict=True)]
+    _ids_once_across([placed_credentials, placed_ips], problems)
     problems.raise_if_any()
     groups_table = billing_group_store.table
     for group in groups:
@@ -162,25 +189,28 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     for profile in profiles:
         _replace(tx, profile_store.get, profile_store.delete, profile_store.insert, account_id, profile)
     seeded = {int(profile["id"]) for profile in profiles}
-    for (at, _item), connection in zip(connection_items, connections, strict=True):
+    for at, connection in [*placed_credentials, *placed_ips]:
         profile_id = connection_rules.outbound_profile_id(connection)
         if profile_id is not None and profile_id not in seeded \
                 and not profile_store.lock_for_reference(tx, account_id, profile_id):
             problems.add(_problem(BAD_VALUE, f"No outbound voice profile of the seed or the account has the id "
                                              f"{profile_id}.", f"{at}/outbound/outbound_voice_profile_id"))
     problems.raise_if_any()
-    table = connection_store.credentials
-    for connection in connections:  # all replaced ones go first, so that seeded connections may trade user names
+    # All replaced ones go first, whatever their kind, so that seeded connections may trade user names.
+    every_kind = connection_store.any_kind
+    for _at, placed in [*placed_credentials, *placed_ips]:
         with suppress(NotFound):
-            table.delete(tx, account_id, table.get(tx, account_id, int(connection["id"]), for_update=True))
-    for (at, _item), connection in zip(connection_items, connections, strict=True):
-        taken = connection_service.user_name_problem(tx, account_id, connection)
+            every_kind.delete(tx, account_id, every_kind.get(tx, account_id, int(placed["id"]), for_update=True))
+    for (at, _item), credential in zip(connection_items, connections, strict=True):
+        taken = connection_service.user_name_problem(tx, account_id, credential)
         if taken is not None:
             problems.add(_problem(BAD_VALUE, taken, f"{at}/user_name"))
         else:
-            table.insert(tx, account_id, connection)
+            connection_store.credentials.insert(tx, account_id, credential)
+    for _at, ip_connection in placed_ips:
+        connection_store.ip_connections.insert(tx, account_id, ip_connection)
     problems.raise_if_any()  # the transaction is rolled back: nothing of the seed is stored
-    return Loaded(len(profiles), len(connections), len(groups))
+    return Loaded(len(profiles), len(connections) + len(ip_connections), len(groups))
 
 
 def _replace(tx: Transaction, get: Callable[..., Any], delete: Callable[..., Any], insert: Callable[..., Any],

@@ -12,6 +12,7 @@ from ovp.domain.connection import RECORD_TYPE as CREDENTIAL
 from ovp.domain.connection import ConnectionDocument, outbound_profile_id
 from ovp.domain.connection_listing import ConnectionListQuery
 from ovp.domain.errors import NotFound
+from ovp.domain.ip_connection import RECORD_TYPE as IP_CONNECTION
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import connections, profiles
@@ -42,6 +43,8 @@ def _columns(connection: Mapping[str, Any]) -> dict[str, Any]:
 # one for each kind of connection, and one that finds a connection of any kind.
 credentials = documents.DocumentTable[ConnectionDocument](connections, _columns, counts_in=profiles.name,
                                                            kind=CREDENTIAL)
+ip_connections = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name,
+                                                         kind=IP_CONNECTION)
 any_kind = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name)
 
 

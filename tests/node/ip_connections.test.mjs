@@ -1,0 +1,44 @@
+// npm's `telnyx` SDK on IP connections, and a profile used by connections of two kinds, against a
+// real `ovp serve`. Run by tests/e2e/test_node_sdk.py, with the environment described in
+// outbound_voice_profiles.test.mjs.
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+
+import Telnyx, { NotFoundError, UnprocessableEntityError } from 'telnyx';
+
+const BASE_URL = process.env.OVP_BASE_URL;
+const API_KEY = process.env.OVP_API_KEY;
+assert.ok(BASE_URL && API_KEY, 'run these tests through tests/e2e/test_node_sdk.py');
+
+/** A client on an account of this file's own: only `baseURL` differs from a user's client. */
+const client = new Telnyx({ apiKey: `${API_KEY}-ip-connections-${randomUUID()}`, baseURL: BASE_URL, maxRetries: 0 });
+
+describe('IP connections', () => {
+  test('every operation, and a profile held by connections of two kinds', async () => {
+    const profile = (await client.outboundVoiceProfiles.create({ name: 'trunks' })).data;
+    const ip = (await client.ipConnections.create({
+      connection_name: 'pbx', transport_protocol: 'TLS', outbound: { outbound_voice_profile_id: profile.id },
+    })).data;
+    assert.equal(ip.record_type, 'ip_connection');
+    assert.equal(ip.transport_protocol, 'TLS');
+    const credential = (await client.credentialConnections.create({
+      connection_name: 'desk', user_name: 'nodedesk1', password: 'secret-pass-1',
+      outbound: { outbound_voice_profile_id: profile.id },
+    })).data;
+    assert.equal((await client.outboundVoiceProfiles.retrieve(profile.id)).data.connections_count, 2);
+    await assert.rejects(client.outboundVoiceProfiles.delete(profile.id), UnprocessableEntityError);
+
+    const listed = [];
+    for await (const each of client.ipConnections.list()) listed.push(each.id);
+    assert.deepEqual(listed, [ip.id]);
+    assert.equal((await client.ipConnections.update(ip.id, { encrypted_media: 'SRTP' })).data.encrypted_media, 'SRTP');
+    assert.equal((await client.ipConnections.retrieve(ip.id)).data.connection_name, 'pbx');
+
+    await client.ipConnections.delete(ip.id);
+    await client.credentialConnections.delete(credential.id);
+    await assert.rejects(client.ipConnections.retrieve(ip.id), NotFoundError);
+    assert.equal((await client.outboundVoiceProfiles.delete(profile.id)).data.id, profile.id);
+  });
+});
