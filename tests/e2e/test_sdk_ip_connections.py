@@ -82,3 +82,42 @@ def test_the_async_client_drives_ip_connections(server: OvpServer, account: str)
     listed, deleted_id, active = asyncio.run(run())
     assert listed == [deleted_id]
     assert active is False
+
+
+def test_an_ip_connection_s_ips_through_the_sdk(client: telnyx.Telnyx) -> None:
+    connection = client.ip_connections.create(connection_name="pbx").data
+    assert connection is not None
+    assert connection.id is not None
+    ip = client.ips.create(ip_address="192.0.2.1", connection_id=connection.id).data
+    assert ip is not None
+    assert ip.id is not None
+    assert (ip.record_type, ip.ip_address, ip.port, ip.connection_id) == ("ip", "192.0.2.1", 5060, connection.id)
+    client.ips.create(ip_address="198.51.100.7")
+    assert [each.id for each in client.ips.list(filter={"connection_id": connection.id})] == [ip.id]
+    moved = client.ips.update(ip.id, ip_address="192.0.2.2", port=5080).data
+    assert moved is not None
+    assert (moved.ip_address, moved.port) == ("192.0.2.2", 5080)
+    fetched = client.ips.retrieve(ip.id).data
+    assert fetched is not None
+    assert fetched.to_dict(mode="json") == moved.to_dict(mode="json")
+    with pytest.raises(telnyx.UnprocessableEntityError):
+        client.ips.create(ip_address="192.0.2.2", port=5080)  # the address and port are taken
+    deleted = client.ips.delete(ip.id).data
+    assert deleted is not None
+    assert deleted.id == ip.id
+    with pytest.raises(telnyx.NotFoundError):
+        client.ips.retrieve(ip.id)
+
+
+def test_the_async_client_drives_ips(server: OvpServer, account: str) -> None:
+    async def run() -> tuple[str | None, list[str | None]]:
+        async with telnyx.AsyncTelnyx(api_key=account, base_url=server.base_url, max_retries=0, timeout=10.0) as sdk:
+            created = (await sdk.ips.create(ip_address="203.0.113.5")).data
+            assert created is not None
+            assert created.id is not None
+            listed = [each.id async for each in sdk.ips.list(filter={"ip_address": "203.0.113.5"})]
+            deleted = (await sdk.ips.delete(created.id)).data
+            return None if deleted is None else deleted.id, listed
+
+    deleted_id, listed = asyncio.run(run())
+    assert listed == [deleted_id]

@@ -36,7 +36,17 @@ describe('IP connections', () => {
     assert.equal((await client.ipConnections.update(ip.id, { encrypted_media: 'SRTP' })).data.encrypted_media, 'SRTP');
     assert.equal((await client.ipConnections.retrieve(ip.id)).data.connection_name, 'pbx');
 
+    const address = (await client.ips.create({ ip_address: '192.0.2.1', connection_id: ip.id })).data;
+    assert.equal(address.record_type, 'ip');
+    assert.equal(address.port, 5060);
+    const ips = [];
+    for await (const each of client.ips.list({ filter: { connection_id: ip.id } })) ips.push(each.id);
+    assert.deepEqual(ips, [address.id]);
+    assert.equal((await client.ips.update(address.id, { ip_address: '192.0.2.2' })).data.ip_address, '192.0.2.2');
+    assert.equal((await client.ips.retrieve(address.id)).data.connection_id, ip.id);
+
     await client.ipConnections.delete(ip.id);
+    await assert.rejects(client.ips.retrieve(address.id), NotFoundError); // the connection's IPs went with it
     await client.credentialConnections.delete(credential.id);
     await assert.rejects(client.ipConnections.retrieve(ip.id), NotFoundError);
     assert.equal((await client.outboundVoiceProfiles.delete(profile.id)).data.id, profile.id);

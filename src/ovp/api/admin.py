@@ -14,6 +14,7 @@ from ovp.services import seed
 from ovp.store import billing_groups as billing_group_store
 from ovp.store import calls as call_store
 from ovp.store import connections as connection_store
+from ovp.store import ips as ip_store
 from ovp.store import profiles as store
 from ovp.store import rates as rate_store
 from ovp.store.database import Transaction
@@ -42,11 +43,13 @@ async def reset(request: Request) -> Response:
             call_store.delete_everything(tx)
             rate_store.delete_everything(tx)
             billing_group_store.table.delete_everything(tx)
+            ip_store.table.delete_everything(tx)
             return store.delete_everything(tx)
         connection_store.any_kind.delete_account(tx, account_id)
         call_store.delete_account(tx, account_id)
         rate_store.delete_account(tx, account_id)
         billing_group_store.table.delete_account(tx, account_id)
+        ip_store.table.delete_account(tx, account_id)
         return store.delete_account(tx, account_id)
 
     deleted = await request.app.database.write_long(wipe)
@@ -59,7 +62,7 @@ async def load_seed(request: Request) -> Response:
     body, account_id = await request.json(), request.account_id
     loaded = await request.app.database.write_long(lambda tx: seed.load(tx, account_id, body))
     return json_response({"data": {"loaded_profiles": loaded.profiles, "loaded_connections": loaded.connections,
-                                   "loaded_billing_groups": loaded.billing_groups}})
+                                   "loaded_billing_groups": loaded.billing_groups, "loaded_ips": loaded.ips}})
 
 
 async def journal(request: Request) -> Response:

@@ -17,6 +17,7 @@ from ovp.api import (
     documents,
     emulating,
     ip_connections,
+    ips,
     metrics,
     profiles,
     rates,
@@ -81,7 +82,7 @@ class OvpApp:
         self.shedding = Shedding(context.settings.max_in_flight)
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
-            *profiles.routes, *connections.routes, *ip_connections.routes, *all_connections.routes,
+            *profiles.routes, *connections.routes, *ip_connections.routes, *ips.routes, *all_connections.routes,
             *billing_groups.routes, *calls.routes, *rates.routes, *sip_credentials.routes, *documents.routes,
             *docs.routes, *metrics.routes, *emulator_routes,
         ])

@@ -48,6 +48,13 @@ def _profile_id(value: str) -> str:
     return value
 
 
+def _connection_id(value: str) -> str:
+    if parse_id(value) is None:
+        raise PydanticCustomError("connection_id", "{value} is not a connection id such as '1293384261075731499'",
+                                  {"value": repr(value)})
+    return value
+
+
 ConnectionName = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(no_nul)]
 UserName = Annotated[str, AfterValidator(_user_name)]
 Password = Annotated[str, Field(min_length=8, max_length=128), AfterValidator(no_nul)]
@@ -55,6 +62,7 @@ Url = Annotated[str, Field(max_length=2048), AfterValidator(_url)]
 FailoverUrl = Annotated[str, Field(max_length=2048), AfterValidator(_failover_url)]
 PushCredentialId = BillingGroupId  # any UUID, normalised to lower case
 ProfileReference = Annotated[str, AfterValidator(_profile_id)]
+ConnectionReference = Annotated[str, AfterValidator(_connection_id)]
 ShortText = Annotated[str, Field(max_length=255), AfterValidator(no_nul)]
 ChannelLimit = Annotated[int, Field(ge=0, le=MAX_INT32)]
 Codec = Annotated[str, Field(min_length=1, max_length=32)]

@@ -3,7 +3,6 @@ the group as the API shows it."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from ovp.domain import billing_group as rules
@@ -12,10 +11,9 @@ from ovp.domain.clock import now_timestamp
 from ovp.domain.etags import Revised, check_if_match
 from ovp.domain.ids import IdGenerator
 from ovp.domain.listing import ListQuery, PageMeta
-from ovp.services.creating import ID_ATTEMPTS
+from ovp.services.creating import with_new_uuid
 from ovp.store import billing_groups as store
 from ovp.store.database import Transaction
-from ovp.store.documents import DuplicateId
 
 
 def _shown(group: Revised[BillingGroupDocument]) -> Revised[dict[str, Any]]:
@@ -26,13 +24,12 @@ def create(tx: Transaction, account_id: str, body: object, _ids: IdGenerator) ->
     """A group under a new random UUID, as Telnyx's are (the numeric ids of `_ids` are not used)."""
     changes = rules.parse_changes(body)
     now = now_timestamp()
-    for _attempt in range(ID_ATTEMPTS):
-        group = rules.apply_changes(rules.new_billing_group(str(uuid.uuid4()), account_id, now), changes, now)
-        try:
-            return _shown(store.table.insert(tx, account_id, group))
-        except DuplicateId:
-            continue
-    raise RuntimeError("could not draw a free billing group id")
+
+    def insert(group_id: str) -> Revised[BillingGroupDocument]:
+        group = rules.apply_changes(rules.new_billing_group(group_id, account_id, now), changes, now)
+        return store.table.insert(tx, account_id, group)
+
+    return _shown(with_new_uuid(insert))
 
 
 def retrieve(tx: Transaction, account_id: str, group_id: str) -> Revised[dict[str, Any]]:

@@ -3,6 +3,7 @@ rare clash with another server's id is retried under a new node number."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -20,4 +21,15 @@ def with_new_id(ids: IdGenerator, insert: Callable[[int], T]) -> T:
             return insert(ids.next_id())
         except DuplicateId:
             ids.reseed()
+    raise RuntimeError("could not draw a free id")
+
+
+def with_new_uuid(insert: Callable[[str], T]) -> T:
+    """`insert` run with a fresh random UUID (the ids Telnyx gives some resources), again with
+    another in the unlikely event that the account has it."""
+    for _attempt in range(ID_ATTEMPTS):
+        try:
+            return insert(str(uuid.uuid4()))
+        except DuplicateId:
+            continue
     raise RuntimeError("could not draw a free id")

@@ -16,6 +16,7 @@ from ovp.services.all_connections import matching
 from ovp.services.connections import check_profile
 from ovp.services.creating import with_new_id
 from ovp.store import connections as store
+from ovp.store import ips as ip_store
 from ovp.store.database import Transaction
 
 
@@ -50,9 +51,10 @@ def update(
 def delete(
     tx: Transaction, account_id: str, connection_id: int, if_match: str | None = None
 ) -> Revised[dict[str, Any]]:
-    """Answers the connection as it was."""
+    """Answers the connection as it was; its IPs go with it."""
     current = store.ip_connections.get(tx, account_id, connection_id, for_update=True)
     check_if_match(if_match, current)
+    ip_store.delete_of_connection(tx, account_id, connection_id)
     store.ip_connections.delete(tx, account_id, current)
     return current
 

@@ -23,6 +23,7 @@ from typing import Any, cast
 
 from ovp.domain import billing_group as billing_group_rules
 from ovp.domain import connection as connection_rules
+from ovp.domain import ip as ip_rules
 from ovp.domain import ip_connection as ip_connection_rules
 from ovp.domain import profile as profile_rules
 from ovp.domain.billing_group import parse_group_id
@@ -30,10 +31,13 @@ from ovp.domain.clock import now_timestamp
 from ovp.domain.connection import ConnectionDocument
 from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.ids import parse_id
+from ovp.domain.ip import IpDocument
 from ovp.domain.validation import BAD_VALUE, WRONG_TYPE
 from ovp.services import connections as connection_service
+from ovp.services import ips as ip_service
 from ovp.store import billing_groups as billing_group_store
 from ovp.store import connections as connection_store
+from ovp.store import ips as ip_store
 from ovp.store import profiles as profile_store
 from ovp.store.database import Transaction
 
@@ -41,8 +45,9 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 PROFILE_LISTS = ("data", "outbound_voice_profiles")
 CONNECTIONS = "credential_connections"
 IP_CONNECTIONS = "ip_connections"
+IPS = "ips"
 BILLING_GROUPS = "billing_groups"
-SEEDED_LISTS = (*PROFILE_LISTS, CONNECTIONS, IP_CONNECTIONS, BILLING_GROUPS)
+SEEDED_LISTS = (*PROFILE_LISTS, CONNECTIONS, IP_CONNECTIONS, IPS, BILLING_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class Loaded:
     profiles: int
     connections: int
     billing_groups: int
+    ips: int
 
 
 @dataclass(frozen=True)
@@ -156,6 +162,10 @@ def _ids_once_across(lists: list[list[tuple[str, dict[str, Any]]]], problems: Pr
                                                  f"{seen}).", f"{at}/id"))
 
 
+def _ip(ip_id: str, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
+    return dict(ip_rules.apply_changes(ip_rules.new_ip(ip_id, created_at), ip_rules.parse_changes(item), updated_at))
+
+
 def _billing_group(account_id: str) -> Build:
     def build(group_id: str, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
         changes = billing_group_rules.parse_changes(item)
@@ -174,13 +184,16 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     profiles = _documents([item for key in PROFILE_LISTS for item in _items(seed, key, problems)], _profile, problems)
     connection_items = _items(seed, CONNECTIONS, problems)
     connections = [cast(ConnectionDocument, built) for built in _documents(connection_items, _connection, problems)]
-    ip_items = _items(seed, IP_CONNECTIONS, problems)
-    ip_connections = _documents(ip_items, _ip_connection, problems)
+    ip_connection_items = _items(seed, IP_CONNECTIONS, problems)
+    ip_connections = _documents(ip_connection_items, _ip_connection, problems)
     groups = _documents(_items(seed, BILLING_GROUPS, problems), _billing_group(account_id), problems, UUID_ID)
+    ip_items = _items(seed, IPS, problems)
+    seeded_ips = _documents(ip_items, _ip, problems, UUID_ID)
     problems.raise_if_any()
     placed_credentials = [(at, dict(connection)) for (at, _item), connection in zip(connection_items, connections,
                                                                                      strict=True)]
-    placed_ips = [(at, connection) for (at, _item), connection in zip(ip_items, ip_connections, strict=True)]
+    placed_ips = [(at, connection) for (at, _item), connection in zip(ip_connection_items, ip_connections,
+                                                                       strict=True)]
     _ids_once_across([placed_credentials, placed_ips], problems)
     problems.raise_if_any()
     groups_table = billing_group_store.table
@@ -200,7 +213,9 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     every_kind = connection_store.any_kind
     for _at, placed in [*placed_credentials, *placed_ips]:
         with suppress(NotFound):
-            every_kind.delete(tx, account_id, every_kind.get(tx, account_id, int(placed["id"]), for_update=True))
+            replaced = every_kind.get(tx, account_id, int(placed["id"]), for_update=True)
+            ip_store.delete_of_connection(tx, account_id, int(placed["id"]))  # an IP connection's IPs go with it
+            every_kind.delete(tx, account_id, replaced)
     for (at, _item), credential in zip(connection_items, connections, strict=True):
         taken = connection_service.user_name_problem(tx, account_id, credential)
         if taken is not None:
@@ -209,8 +224,29 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
             connection_store.credentials.insert(tx, account_id, credential)
     for _at, ip_connection in placed_ips:
         connection_store.ip_connections.insert(tx, account_id, ip_connection)
+    problems.raise_if_any()
+    _load_ips(tx, account_id, [(at, cast(IpDocument, ip)) for (at, _item), ip in zip(ip_items, seeded_ips,
+                                                                                          strict=True)])
+    return Loaded(len(profiles), len(connections) + len(ip_connections), len(groups), len(seeded_ips))
+
+
+def _load_ips(tx: Transaction, account_id: str, placed: list[tuple[str, IpDocument]]) -> None:
+    """Each IP replaces the account's of its id, then is checked as the API checks it (its
+    connection an IP connection of the seed or the account, its address and port no other IP's)."""
+    problems = ProblemList()
+    table = ip_store.table
+    for _at, ip in placed:
+        with suppress(NotFound):
+            table.delete(tx, account_id, table.get(tx, account_id, ip["id"], for_update=True))
+    for at, ip in placed:
+        try:
+            ip_service.check(tx, account_id, ip)
+        except InvalidInput as error:
+            for problem in error.problems:
+                problems.add(Problem(problem.code, problem.title, problem.detail, pointer=at + (problem.pointer or "")))
+            continue
+        table.insert(tx, account_id, ip)
     problems.raise_if_any()  # the transaction is rolled back: nothing of the seed is stored
-    return Loaded(len(profiles), len(connections) + len(ip_connections), len(groups))
 
 
 def _replace(tx: Transaction, get: Callable[..., Any], delete: Callable[..., Any], insert: Callable[..., Any],

@@ -57,6 +57,26 @@ connections = Table(
     PrimaryKeyConstraint("account_id", "id", name="connections_pkey"),
 )
 
+# An IP connection's IPs, keyed by UUID within an account. An address and port belong to one IP of
+# an account at most: a switch finds the connection of a call by where the call comes from.
+ips = Table(
+    "ips",
+    metadata,
+    Column("id", String(36), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("connection_id", BigInteger, nullable=True),
+    Column("ip_address", String(45), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("created_at", String(24), nullable=False),
+    Column("updated_at", String(24), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("document", Text, nullable=False),
+    Index("ix_ips_account_created", "account_id", "created_at", "id"),
+    Index("ix_ips_connection", "account_id", "connection_id"),
+    Index("ix_ips_address", "account_id", "ip_address", "port", unique=True),
+    PrimaryKeyConstraint("account_id", "id", name="ips_pkey"),
+)
+
 # Billing groups, keyed by UUID within an account, kept as their wire document.
 billing_groups = Table(
     "billing_groups",

@@ -1,0 +1,124 @@
+"""An IP of an IP connection (Telnyx's `/v2/ips`; shapes from the official SDKs' types, PyPI `telnyx`
+4.189 `types/ip*.py`, npm `telnyx` 7.24 `resources/ips`): an address, and port, that calls of the
+connection come from, and that a switch recognises the connection by.
+
+Ids are UUIDs, as Telnyx's are. An address is kept in its canonical form (`2001:DB8::1` is
+`2001:db8::1`), so that an address is the same whatever way it was written. Within an account, an
+address and port belong to one IP at most: a switch finds exactly one connection by them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, TypedDict
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from ovp.domain.connection_fields import ConnectionReference
+from ovp.domain.errors import Problem, ProblemList
+from ovp.domain.ids import parse_id
+from ovp.domain.listing import ListQuery, parse_page
+from ovp.domain.patch import merge_patch
+from ovp.domain.validation import BAD_VALUE, WRONG_TYPE, parse_object
+
+RECORD_TYPE = "ip"
+DEFAULT_PORT = 5060
+
+
+def canonical_address(text: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def _ip_address(value: str) -> str:
+    canonical = canonical_address(value)
+    if canonical is None:
+        raise PydanticCustomError("ip_address", "{value} is not an IPv4 or IPv6 address", {"value": repr(value)})
+    return canonical
+
+
+IpAddress = Annotated[str, AfterValidator(_ip_address)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class IpDocument(TypedDict):
+    id: str
+    record_type: str
+    connection_id: str | None
+    ip_address: str
+    port: int
+    created_at: str
+    updated_at: str
+
+
+class IpChanges(BaseModel):
+    """What a create or an update sends: `ip_address` is required on both, as the SDKs' types say.
+    `connection_id` names one of the account's IP connections (checked by the service)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    ip_address: IpAddress
+    connection_id: ConnectionReference | None = None
+    port: Port = DEFAULT_PORT
+
+
+def new_ip(ip_id: str, now: str) -> IpDocument:
+    return {"id": ip_id, "record_type": RECORD_TYPE, "connection_id": None, "ip_address": "", "port": DEFAULT_PORT,
+            "created_at": now, "updated_at": now}
+
+
+def parse_changes(body: object) -> dict[str, Any]:
+    """The fields of a create or update request, validated; raises InvalidInput listing every problem."""
+    return parse_object(IpChanges, body).model_dump(exclude_unset=True)
+
+
+def apply_changes(ip: IpDocument, changes: dict[str, Any], now: str) -> IpDocument:
+    result: IpDocument = merge_patch(ip, changes, {}, now)  # type: ignore[assignment]
+    return result
+
+
+def connection_of(ip: Mapping[str, Any]) -> int | None:
+    connection_id = ip["connection_id"]
+    return None if connection_id is None else int(connection_id)
+
+
+@dataclass(frozen=True)
+class IpListQuery:
+    page: ListQuery
+    connection_id: int | None = None
+    ip_address: str | None = None
+    port: int | None = None
+
+
+def parse_ip_list_query(params: Mapping[str, str]) -> IpListQuery:
+    """page[number], page[size], filter[connection_id], filter[ip_address] and filter[port]; raises
+    InvalidInput naming each bad parameter."""
+    problems = ProblemList()
+    page_number, page_size = parse_page(params, problems)
+    code, title = BAD_VALUE
+    connection_id = None
+    if raw := params.get("filter[connection_id]"):
+        connection_id = parse_id(raw)
+        if connection_id is None:
+            problems.add(Problem(code, title, "filter[connection_id] must be a connection id such as "
+                                 "'1293384261075731499'.", parameter="filter[connection_id]"))
+    address = None
+    if raw := params.get("filter[ip_address]"):
+        address = canonical_address(raw)
+        if address is None:
+            problems.add(Problem(code, title, "filter[ip_address] must be an IPv4 or IPv6 address.",
+                                 parameter="filter[ip_address]"))
+    port = None
+    if raw := params.get("filter[port]"):
+        port = int(raw) if raw.isdigit() and len(raw) <= 5 else None
+        if port is None or not 1 <= port <= 65535:
+            wrong, wrong_title = WRONG_TYPE
+            problems.add(Problem(wrong, wrong_title, "filter[port] must be a port from 1 to 65535.",
+                                 parameter="filter[port]"))
+    problems.raise_if_any()
+    return IpListQuery(ListQuery(page_number, page_size), connection_id, address, port)
