@@ -122,3 +122,43 @@ def test_answers_match_the_documented_schemas(api: Api) -> None:
     for method, template, response in answers:
         assert response.status_code < 500
         schema[template][method].validate_response(response)
+
+
+SOURCE = "/ovp/ip_connections/for_address"
+
+
+def test_a_proxy_finds_the_ip_connection_of_a_call_by_its_source(api: Api, other_api: Api) -> None:
+    profile = api.create()
+    trunk = ip_connect(api, profile["id"])
+    other_trunk = ip_connect(api, active=False)
+    exact = add_ip(api, ip_address="192.0.2.1", port=5080, connection_id=trunk["id"])
+    add_ip(api, ip_address="192.0.2.1", port=5090, connection_id=trunk["id"])
+    add_ip(api, ip_address="2001:db8::5", connection_id=other_trunk["id"])
+
+    def found(**params: str) -> dict[str, Any]:
+        response = api.request("GET", SOURCE, params=params)
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
+    shown = found(ip_address="192.0.2.1", port="5080")
+    assert shown == {"record_type": "ip_connection_source", "ip_address": "192.0.2.1", "ip_id": exact["id"],
+                     "port": 5080, "connection_id": trunk["id"], "active": True,
+                     "outbound_voice_profile_id": profile["id"]}
+    # Another port of an address that only one connection has: that connection.
+    assert found(ip_address="192.0.2.1", port="40000")["connection_id"] == trunk["id"]
+    assert found(ip_address="2001:DB8::0005")["active"] is False
+    assert api.request("GET", SOURCE, params={"ip_address": "198.51.100.1"}).status_code == 404
+    assert other_api.request("GET", SOURCE, params={"ip_address": "192.0.2.1"}).status_code == 404
+
+    # An address two connections share, at neither's port: the address alone cannot tell.
+    add_ip(api, ip_address="192.0.2.1", port=5100, connection_id=other_trunk["id"])
+    assert api.request("GET", SOURCE, params={"ip_address": "192.0.2.1", "port": "40000"}).status_code == 404
+    assert found(ip_address="192.0.2.1", port="5100")["connection_id"] == other_trunk["id"]
+    # An IP of no connection is no connection's source.
+    add_ip(api, ip_address="203.0.113.9")
+    assert api.request("GET", SOURCE, params={"ip_address": "203.0.113.9"}).status_code == 404
+
+    bad = api.request("GET", SOURCE, params={"port": "0"})
+    assert bad.status_code == 422
+    assert sorted(error["source"]["parameter"] for error in bad.json()["errors"]) == ["ip_address", "port"]

@@ -17,6 +17,7 @@ from ovp.api import (
     documents,
     emulating,
     ip_connections,
+    ip_sources,
     ips,
     metrics,
     profiles,
@@ -83,8 +84,8 @@ class OvpApp:
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
             *profiles.routes, *connections.routes, *ip_connections.routes, *ips.routes, *all_connections.routes,
-            *billing_groups.routes, *calls.routes, *rates.routes, *sip_credentials.routes, *documents.routes,
-            *docs.routes, *metrics.routes, *emulator_routes,
+            *billing_groups.routes, *calls.routes, *rates.routes, *sip_credentials.routes, *ip_sources.routes,
+            *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
 
     def answer_at_once(self, method: str, path: str, headers: list[tuple[bytes, bytes]], *,

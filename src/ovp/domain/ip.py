@@ -10,7 +10,7 @@ address and port belong to one IP at most: a switch finds exactly one connection
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
@@ -85,6 +85,29 @@ def apply_changes(ip: IpDocument, changes: dict[str, Any], now: str) -> IpDocume
 def connection_of(ip: Mapping[str, Any]) -> int | None:
     connection_id = ip["connection_id"]
     return None if connection_id is None else int(connection_id)
+
+
+@dataclass(frozen=True)
+class AddressUse:
+    """One of the account's IPs at an address, with the connection it belongs to."""
+
+    ip_id: str
+    port: int
+    connection_id: int
+    active: bool
+    profile_id: int | None
+
+
+def source_connection(uses: Sequence[AddressUse], port: int | None) -> AddressUse | None:
+    """Of an account's IPs at a call's source address, the one the call comes through: the IP at its
+    port; else, when every IP at the address belongs to one connection, that connection's first;
+    else none, since the address alone cannot tell."""
+    exact = [use for use in uses if use.port == port]
+    if exact:
+        return exact[0]
+    if uses and len({use.connection_id for use in uses}) == 1:
+        return uses[0]
+    return None
 
 
 @dataclass(frozen=True)

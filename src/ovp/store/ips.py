@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from ovp.domain.ip import IpDocument, IpListQuery, connection_of
+from ovp.domain.ip import AddressUse, IpDocument, IpListQuery, connection_of
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
-from ovp.store.schema import ips
+from ovp.store.schema import connections, ips
 
 _COLUMNS = ips.c
 
@@ -60,6 +60,22 @@ def at_address(tx: Transaction, account_id: str, ip_address: str, port: int) -> 
         return None
     ip_id, connection_id = found[0]
     return str(ip_id), None if connection_id is None else int(connection_id)
+
+
+_CONNECTIONS_AT = Statement(
+    select(_COLUMNS.id, _COLUMNS.port, connections.c.id, connections.c.active, connections.c.outbound_voice_profile_id)
+    .join(connections, (connections.c.account_id == _COLUMNS.account_id) & (connections.c.id == _COLUMNS.connection_id))
+    .where((_COLUMNS.account_id == bindparam("owner")) & (_COLUMNS.ip_address == bindparam("ip_address")))
+    .order_by(_COLUMNS.port, _COLUMNS.id)
+)
+
+
+def connections_at(tx: Transaction, account_id: str, ip_address: str) -> list[AddressUse]:
+    """The account's IPs at `ip_address` (any port) that belong to a connection, in one statement."""
+    rows = tx.rows(_CONNECTIONS_AT, {"owner": account_id, "ip_address": ip_address})
+    return [AddressUse(str(ip_id), int(port), int(connection_id), bool(active),
+                       None if profile_id is None else int(profile_id))
+            for ip_id, port, connection_id, active, profile_id in rows]
 
 
 _OF_CONNECTION = Statement(
