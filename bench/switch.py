@@ -4,12 +4,13 @@ on SQLite and on PostgreSQL. `make bench-switch` runs it; it is not part of `mak
 
 For each backend: ovp (one worker, open mode, no rate limit), a SIPp carrier, and Kamailio between
 them with -A 'OVP_LOG_WAITS=1'. SIPp then calls at rising rates, each for `--seconds`: every call
-authenticates, is authorized, answered, hung up after a second and ended in ovp, three requests to
-ovp a call. A rate is sustained when every call was answered, SIPp saw no failure, and ovp's
-counters agree (no call left active). The set-up time ovp adds is how long Kamailio waited for
-ovp's two answers (credentials, then the authorization) while setting up each call, as Kamailio
-logs it; beside it, SIPp's whole set-up time (authenticated INVITE to 200 OK). Rates stop rising at
-the first that is not sustained. Floor: 100 calls/s.
+authenticates, is authorized, answered, hung up after a second and ended in ovp, four requests to
+ovp a call (its source address, its credentials, its authorization, its end). A rate is sustained
+when every call was answered, SIPp saw no failure, and ovp's counters agree (no call left active).
+The set-up time ovp adds is how long Kamailio waited for ovp's answers to the authenticated INVITE
+(credentials, then the authorization), as Kamailio logs it; the first INVITE's address lookup,
+answered by the 407 challenge, is not in it. Beside it, SIPp's whole set-up time (authenticated
+INVITE to 200 OK). Rates stop rising at the first that is not sustained. Floor: 100 calls/s.
 """
 
 from __future__ import annotations

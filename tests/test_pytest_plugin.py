@@ -44,7 +44,7 @@ def test_the_admin_surface_is_at_hand(ovp_server, ovp_token):
 
 def test_ovp_admin_seeds_injects_faults_and_reads_the_journal(ovp_admin, ovp_client):
     assert ovp_admin.seed(SEED) == {"loaded_profiles": 1, "loaded_connections": 0, "loaded_billing_groups": 0,
-                                    "loaded_ips": 0}
+                                    "loaded_ips": 0, "loaded_fqdns": 0}
     assert ovp_client.outbound_voice_profiles.retrieve("1293384261075731499").data.name
     fault = ovp_admin.arm_fault(method="POST", path="/v2/outbound_voice_profiles", status=503)
     assert ovp_admin.faults() == [fault]

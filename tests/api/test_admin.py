@@ -27,7 +27,7 @@ def seed_document() -> dict[str, Any]:
 def test_the_shipped_seed_loads_the_documented_profile(api: Api) -> None:
     loaded = api.request("POST", f"{ADMIN}/seed", json=seed_document())
     assert loaded.json() == {"data": {"loaded_profiles": 1, "loaded_connections": 0, "loaded_billing_groups": 0,
-                                      "loaded_ips": 0}}
+                                      "loaded_ips": 0, "loaded_fqdns": 0}}
     profile = api.request("GET", f"{PROFILES}/{DOCUMENTED_ID}").json()["data"]
     expected = seed_document()["data"][0]
     for field in ("name", "billing_group_id", "call_recording", "tags", "whitelisted_destinations",
@@ -75,7 +75,7 @@ def test_connections_seeded_beside_their_profiles_count_on_them(api: Api) -> Non
     }
     loaded = api.request("POST", f"{ADMIN}/seed", json=seed)
     assert loaded.json() == {"data": {"loaded_profiles": 1, "loaded_connections": 2, "loaded_billing_groups": 0,
-                                      "loaded_ips": 0}}
+                                      "loaded_ips": 0, "loaded_fqdns": 0}}
     assert api.request("GET", f"{PROFILES}/21").json()["data"]["connections_count"] == 2
     assert api.request("GET", "/v2/credential_connections/31").json()["data"]["user_name"] == "desk0001"
     orphan = {"credential_connections": [{"id": "33", "connection_name": "lost", "user_name": "lost0001",

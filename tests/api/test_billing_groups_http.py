@@ -100,7 +100,7 @@ def test_seed_reset_and_journal_cover_billing_groups(api: Api, other_api: Api) -
     seed = {"billing_groups": [{"id": group_id, "name": "Seeded", "created_at": "2024-01-02T03:04:05.678Z"}]}
     loaded = api.request("POST", f"{ADMIN}/seed", json=seed)
     assert loaded.json()["data"] == {"loaded_profiles": 0, "loaded_connections": 0, "loaded_billing_groups": 1,
-                                     "loaded_ips": 0}
+                                     "loaded_ips": 0, "loaded_fqdns": 0}
     shown = api.request("GET", f"{GROUPS}/{group_id}").json()["data"]
     assert (shown["name"], shown["created_at"], shown["updated_at"]) == ("Seeded", "2024-01-02T03:04:05.678Z",
                                                                          "2024-01-02T03:04:05.678Z")

@@ -26,6 +26,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 KAMAILIO_CFG = ROOT / "examples" / "kamailio" / "kamailio.cfg"
 CALLER = ROOT / "examples" / "kamailio" / "sipp" / "caller.xml"
+CALLER_FROM_ADDRESS = ROOT / "examples" / "kamailio" / "sipp" / "caller_from_address.xml"
 CARRIER = ROOT / "examples" / "kamailio" / "sipp" / "carrier.xml"
 CARRIER_HANGS_UP = ROOT / "examples" / "kamailio" / "sipp" / "carrier_hangs_up.xml"
 HOST = "127.0.0.1"
@@ -235,13 +236,15 @@ class CallerRun:
 
 
 def call(directory: Path, proxy: Kamailio, *, to: str, user_name: str, password: str, calls: int = 1,
-         rate: float = 10.0, duration_ms: int = 1000, timeout_s: int = 60) -> CallerRun:
+         rate: float = 10.0, duration_ms: int = 1000, timeout_s: int = 60, scenario: Path = CALLER,
+         port: int | None = None) -> CallerRun:
     """SIPp places `calls` calls to `to` through the proxy, `rate` per second, each hung up
-    `duration_ms` after it is answered; returns once every call is over."""
-    port = free_udp_port()
+    `duration_ms` after it is answered, from `port` (a free one if None); returns once every call is
+    over. `scenario`: CALLER authenticates with `user_name` and `password`, CALLER_FROM_ADDRESS does not."""
+    port = free_udp_port() if port is None else port
     log_file = directory / f"caller-{port}-calls.log"
     done = subprocess.run(
-        [required("sipp"), "-sf", str(CALLER), "-s", to, "-au", user_name, "-ap", password,
+        [required("sipp"), "-sf", str(scenario), "-s", to, "-au", user_name, "-ap", password,
          "-m", str(calls), "-r", str(rate), "-d", str(duration_ms), "-i", HOST, "-p", str(port),
          "-mp", str(free_udp_port()), "-nostdin", "-default_behaviors", "all,-abortunexp",
          "-trace_logs", "-log_file", str(log_file),

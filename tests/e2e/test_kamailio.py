@@ -18,7 +18,17 @@ import httpx
 import pytest
 
 from tests.e2e.servers import OvpServer, launch, run_ovp
-from tests.e2e.switch import CallerRun, Carrier, Kamailio, call, start_carrier, start_kamailio
+from tests.e2e.switch import (
+    CALLER_FROM_ADDRESS,
+    HOST,
+    CallerRun,
+    Carrier,
+    Kamailio,
+    call,
+    free_udp_port,
+    start_carrier,
+    start_kamailio,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -53,6 +63,18 @@ class Operator:
                 "outbound": {"outbound_voice_profile_id": profile_id}})
         assert response.status_code == 201, response.text
         connection_id: str = response.json()["data"]["id"]
+        return connection_id
+
+    def ip_connection(self, profile_id: str, address: str, port: int, *, active: bool = True) -> str:
+        """An IP connection using the profile, with one IP: `address` and `port`."""
+        with self.http() as client:
+            made = client.post("/v2/ip_connections", json={"connection_name": f"trunk at {address}:{port}",
+                                                           "active": active,
+                                                           "outbound": {"outbound_voice_profile_id": profile_id}})
+            assert made.status_code == 201, made.text
+            connection_id: str = made.json()["data"]["id"]
+            ip = client.post("/v2/ips", json={"ip_address": address, "port": port, "connection_id": connection_id})
+            assert ip.status_code == 201, ip.text
         return connection_id
 
     def usage(self, profile_id: str) -> dict[str, Any]:
@@ -145,6 +167,36 @@ def test_a_call_the_carrier_hangs_up_is_booked_for_how_long_it_lasted(switch_for
     usage = switch.operator.usage(profile)
     assert usage["active_calls"] == 0
     assert Decimal(usage["spent"]) == 2 * US_PER_SECOND, switch.kamailio.log()
+
+
+def test_a_call_from_an_ip_connection_s_address_goes_through_it_without_credentials(
+    switch_for: Callable[..., Switch],
+) -> None:
+    switch = switch_for("--billing-increment", "1/1")
+    profile = switch.operator.profile(whitelisted_destinations=["US"])
+    port, inactive_port, unknown_port = free_udp_port(), free_udp_port(), free_udp_port()
+    switch.operator.ip_connection(profile, HOST, port)
+    other_profile = switch.operator.profile()
+    switch.operator.ip_connection(other_profile, HOST, inactive_port, active=False)
+
+    seen = switch.call(US, "", scenario=CALLER_FROM_ADDRESS, port=port, duration_ms=2000)
+    assert (seen.returncode, len(seen.answered), seen.refused) == (0, 1, []), seen.output
+    assert switch.carrier.calls_by_then("bye", seen.answered) == seen.answered
+    usage = switch.operator.usage(profile)
+    assert usage["active_calls"] == 0
+    assert Decimal(usage["spent"]) == 2 * US_PER_SECOND, switch.kamailio.log()  # booked to the trunk's profile
+
+    # The IP connection's profile still rules its calls: a country outside its whitelist is D13.
+    refused = switch.call(UK, "", scenario=CALLER_FROM_ADDRESS, port=port)
+    assert [(refusal.status, refusal.phrase.rsplit(" ", 1)[-1]) for refusal in refused.refused] == [(403, "D13")]
+    # An inactive IP connection's address is refused; an address no IP connection has is challenged
+    # for credentials, which this caller does not answer.
+    inactive = switch.call(US, "", scenario=CALLER_FROM_ADDRESS, port=inactive_port)
+    assert [(refusal.status, refusal.phrase) for refusal in inactive.refused] == [(403, "Connection is not active")]
+    unknown = switch.call(US, "", scenario=CALLER_FROM_ADDRESS, port=unknown_port)
+    assert [refusal.status for refusal in unknown.refused] == [407]
+    assert switch.carrier.calls("invite") == seen.answered  # only the allowed call reached the carrier
+    assert switch.operator.usage(other_profile)["active_calls"] == 0
 
 
 def test_a_country_outside_the_whitelist_is_refused_with_d13_and_never_reaches_the_carrier(

@@ -4,6 +4,8 @@ with `?scope=all`."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from ovp.api.context import Emulator
 from ovp.api.http import Request, Response, json_response
 from ovp.api.routing import Route
@@ -14,6 +16,7 @@ from ovp.services import seed
 from ovp.store import billing_groups as billing_group_store
 from ovp.store import calls as call_store
 from ovp.store import connections as connection_store
+from ovp.store import fqdns as fqdn_store
 from ovp.store import ips as ip_store
 from ovp.store import profiles as store
 from ovp.store import rates as rate_store
@@ -44,12 +47,14 @@ async def reset(request: Request) -> Response:
             rate_store.delete_everything(tx)
             billing_group_store.table.delete_everything(tx)
             ip_store.table.delete_everything(tx)
+            fqdn_store.table.delete_everything(tx)
             return store.delete_everything(tx)
         connection_store.any_kind.delete_account(tx, account_id)
         call_store.delete_account(tx, account_id)
         rate_store.delete_account(tx, account_id)
         billing_group_store.table.delete_account(tx, account_id)
         ip_store.table.delete_account(tx, account_id)
+        fqdn_store.table.delete_account(tx, account_id)
         return store.delete_account(tx, account_id)
 
     deleted = await request.app.database.write_long(wipe)
@@ -61,8 +66,8 @@ async def reset(request: Request) -> Response:
 async def load_seed(request: Request) -> Response:
     body, account_id = await request.json(), request.account_id
     loaded = await request.app.database.write_long(lambda tx: seed.load(tx, account_id, body))
-    return json_response({"data": {"loaded_profiles": loaded.profiles, "loaded_connections": loaded.connections,
-                                   "loaded_billing_groups": loaded.billing_groups, "loaded_ips": loaded.ips}})
+    # One count of each kind: loaded_profiles, loaded_connections (of every kind), loaded_billing_groups, ...
+    return json_response({"data": {f"loaded_{kind}": count for kind, count in asdict(loaded).items()}})
 
 
 async def journal(request: Request) -> Response:

@@ -16,6 +16,8 @@ from ovp.api import (
     docs,
     documents,
     emulating,
+    fqdn_connections,
+    fqdns,
     ip_connections,
     ip_sources,
     ips,
@@ -83,7 +85,8 @@ class OvpApp:
         self.shedding = Shedding(context.settings.max_in_flight)
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
-            *profiles.routes, *connections.routes, *ip_connections.routes, *ips.routes, *all_connections.routes,
+            *profiles.routes, *connections.routes, *ip_connections.routes, *ips.routes, *fqdn_connections.routes,
+            *fqdns.routes, *all_connections.routes,
             *billing_groups.routes, *calls.routes, *rates.routes, *sip_credentials.routes, *ip_sources.routes,
             *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])

@@ -18,10 +18,8 @@ def matching(
     tx: Transaction, account_id: str, query: ConnectionListQuery, kind: str | None
 ) -> tuple[list[dict[str, Any]], int]:
     """The page of the account's connections of one kind (None: of every kind) that the query asks
-    for, and how many match. Only an FQDN connection has FQDNs, so a filter by FQDN matches none
-    of the other kinds."""
-    if query.fqdn is not None:
-        return [], 0
+    for, and how many match. Only an FQDN connection has FQDNs, so a filter by FQDN finds no
+    connection of the other kinds."""
     return connection_store.list_page(tx, account_id, query, kind)
 
 

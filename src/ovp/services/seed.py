@@ -23,6 +23,8 @@ from typing import Any, cast
 
 from ovp.domain import billing_group as billing_group_rules
 from ovp.domain import connection as connection_rules
+from ovp.domain import fqdn as fqdn_rules
+from ovp.domain import fqdn_connection as fqdn_connection_rules
 from ovp.domain import ip as ip_rules
 from ovp.domain import ip_connection as ip_connection_rules
 from ovp.domain import profile as profile_rules
@@ -30,13 +32,16 @@ from ovp.domain.billing_group import parse_group_id
 from ovp.domain.clock import now_timestamp
 from ovp.domain.connection import ConnectionDocument
 from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
+from ovp.domain.fqdn import FqdnDocument
 from ovp.domain.ids import parse_id
 from ovp.domain.ip import IpDocument
 from ovp.domain.validation import BAD_VALUE, WRONG_TYPE
 from ovp.services import connections as connection_service
+from ovp.services import fqdns as fqdn_service
 from ovp.services import ips as ip_service
 from ovp.store import billing_groups as billing_group_store
 from ovp.store import connections as connection_store
+from ovp.store import fqdns as fqdn_store
 from ovp.store import ips as ip_store
 from ovp.store import profiles as profile_store
 from ovp.store.database import Transaction
@@ -45,9 +50,11 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 PROFILE_LISTS = ("data", "outbound_voice_profiles")
 CONNECTIONS = "credential_connections"
 IP_CONNECTIONS = "ip_connections"
+FQDN_CONNECTIONS = "fqdn_connections"
 IPS = "ips"
+FQDNS = "fqdns"
 BILLING_GROUPS = "billing_groups"
-SEEDED_LISTS = (*PROFILE_LISTS, CONNECTIONS, IP_CONNECTIONS, IPS, BILLING_GROUPS)
+SEEDED_LISTS = (*PROFILE_LISTS, CONNECTIONS, IP_CONNECTIONS, FQDN_CONNECTIONS, IPS, FQDNS, BILLING_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Loaded:
     connections: int
     billing_groups: int
     ips: int
+    fqdns: int
 
 
 @dataclass(frozen=True)
@@ -162,6 +170,17 @@ def _ids_once_across(lists: list[list[tuple[str, dict[str, Any]]]], problems: Pr
                                                  f"{seen}).", f"{at}/id"))
 
 
+def _fqdn_connection(connection_id: int, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
+    changes = fqdn_connection_rules.parse_new(item)
+    return fqdn_connection_rules.apply_changes(fqdn_connection_rules.new_fqdn_connection(connection_id, created_at),
+                                               changes, updated_at)
+
+
+def _fqdn(fqdn_id: int, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
+    return dict(fqdn_rules.apply_changes(fqdn_rules.new_fqdn(fqdn_id, created_at), fqdn_rules.parse_new(item),
+                                         updated_at))
+
+
 def _ip(ip_id: str, item: dict[str, Any], created_at: str, updated_at: str) -> dict[str, Any]:
     return dict(ip_rules.apply_changes(ip_rules.new_ip(ip_id, created_at), ip_rules.parse_changes(item), updated_at))
 
@@ -186,6 +205,10 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     connections = [cast(ConnectionDocument, built) for built in _documents(connection_items, _connection, problems)]
     ip_connection_items = _items(seed, IP_CONNECTIONS, problems)
     ip_connections = _documents(ip_connection_items, _ip_connection, problems)
+    fqdn_connection_items = _items(seed, FQDN_CONNECTIONS, problems)
+    fqdn_connections = _documents(fqdn_connection_items, _fqdn_connection, problems)
+    fqdn_items = _items(seed, FQDNS, problems)
+    seeded_fqdns = _documents(fqdn_items, _fqdn, problems)
     groups = _documents(_items(seed, BILLING_GROUPS, problems), _billing_group(account_id), problems, UUID_ID)
     ip_items = _items(seed, IPS, problems)
     seeded_ips = _documents(ip_items, _ip, problems, UUID_ID)
@@ -194,7 +217,9 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
                                                                                      strict=True)]
     placed_ips = [(at, connection) for (at, _item), connection in zip(ip_connection_items, ip_connections,
                                                                        strict=True)]
-    _ids_once_across([placed_credentials, placed_ips], problems)
+    placed_fqdns = [(at, connection) for (at, _item), connection in zip(fqdn_connection_items, fqdn_connections,
+                                                                         strict=True)]
+    _ids_once_across([placed_credentials, placed_ips, placed_fqdns], problems)
     problems.raise_if_any()
     groups_table = billing_group_store.table
     for group in groups:
@@ -202,7 +227,7 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     for profile in profiles:
         _replace(tx, profile_store.get, profile_store.delete, profile_store.insert, account_id, profile)
     seeded = {int(profile["id"]) for profile in profiles}
-    for at, connection in [*placed_credentials, *placed_ips]:
+    for at, connection in [*placed_credentials, *placed_ips, *placed_fqdns]:
         profile_id = connection_rules.outbound_profile_id(connection)
         if profile_id is not None and profile_id not in seeded \
                 and not profile_store.lock_for_reference(tx, account_id, profile_id):
@@ -211,10 +236,12 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     problems.raise_if_any()
     # All replaced ones go first, whatever their kind, so that seeded connections may trade user names.
     every_kind = connection_store.any_kind
-    for _at, placed in [*placed_credentials, *placed_ips]:
+    for _at, placed in [*placed_credentials, *placed_ips, *placed_fqdns]:
         with suppress(NotFound):
             replaced = every_kind.get(tx, account_id, int(placed["id"]), for_update=True)
-            ip_store.delete_of_connection(tx, account_id, int(placed["id"]))  # an IP connection's IPs go with it
+            # A connection's IPs and FQDNs go with it.
+            ip_store.delete_of_connection(tx, account_id, int(placed["id"]))
+            fqdn_store.delete_of_connection(tx, account_id, int(placed["id"]))
             every_kind.delete(tx, account_id, replaced)
     for (at, _item), credential in zip(connection_items, connections, strict=True):
         taken = connection_service.user_name_problem(tx, account_id, credential)
@@ -224,10 +251,33 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
             connection_store.credentials.insert(tx, account_id, credential)
     for _at, ip_connection in placed_ips:
         connection_store.ip_connections.insert(tx, account_id, ip_connection)
+    for _at, fqdn_connection in placed_fqdns:
+        connection_store.fqdn_connections.insert(tx, account_id, fqdn_connection)
     problems.raise_if_any()
     _load_ips(tx, account_id, [(at, cast(IpDocument, ip)) for (at, _item), ip in zip(ip_items, seeded_ips,
                                                                                           strict=True)])
-    return Loaded(len(profiles), len(connections) + len(ip_connections), len(groups), len(seeded_ips))
+    _load_fqdns(tx, account_id, [(at, cast(FqdnDocument, fqdn)) for (at, _item), fqdn in zip(fqdn_items, seeded_fqdns,
+                                                                                              strict=True)])
+    return Loaded(len(profiles), len(connections) + len(ip_connections) + len(fqdn_connections), len(groups),
+                  len(seeded_ips), len(seeded_fqdns))
+
+
+def _load_fqdns(tx: Transaction, account_id: str, placed: list[tuple[str, FqdnDocument]]) -> None:
+    """Each FQDN replaces the account's of its id, then is checked as the API checks it (its
+    connection an FQDN connection of the seed or the account)."""
+    problems = ProblemList()
+    table = fqdn_store.table
+    for at, fqdn in placed:
+        with suppress(NotFound):
+            table.delete(tx, account_id, table.get(tx, account_id, int(fqdn["id"]), for_update=True))
+        try:
+            fqdn_service.check(tx, account_id, fqdn)
+        except InvalidInput as error:
+            for problem in error.problems:
+                problems.add(Problem(problem.code, problem.title, problem.detail, pointer=at + (problem.pointer or "")))
+            continue
+        table.insert(tx, account_id, fqdn)
+    problems.raise_if_any()
 
 
 def _load_ips(tx: Transaction, account_id: str, placed: list[tuple[str, IpDocument]]) -> None:

@@ -12,10 +12,11 @@ from ovp.domain.connection import RECORD_TYPE as CREDENTIAL
 from ovp.domain.connection import ConnectionDocument, outbound_profile_id
 from ovp.domain.connection_listing import ConnectionListQuery
 from ovp.domain.errors import NotFound
+from ovp.domain.fqdn_connection import RECORD_TYPE as FQDN_CONNECTION
 from ovp.domain.ip_connection import RECORD_TYPE as IP_CONNECTION
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
-from ovp.store.schema import connections, profiles
+from ovp.store.schema import connections, fqdns, profiles
 
 _COLUMNS = connections.c
 
@@ -45,6 +46,8 @@ credentials = documents.DocumentTable[ConnectionDocument](connections, _columns,
                                                            kind=CREDENTIAL)
 ip_connections = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name,
                                                          kind=IP_CONNECTION)
+fqdn_connections = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name,
+                                                           kind=FQDN_CONNECTION)
 any_kind = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name)
 
 
@@ -104,12 +107,17 @@ _SORT_COLUMNS: dict[str, ColumnElement[Any]] = {"created_at": _COLUMNS.created_a
 
 @cache
 def _list_statements(
-    dialect: str, kind_filtered: bool, name_filtered: bool, profile_filtered: bool, sort_field: str, descending: bool
+    dialect: str, kind_filtered: bool, name_filtered: bool, profile_filtered: bool, fqdn_filtered: bool,
+    sort_field: str, descending: bool
 ) -> tuple[Statement, Statement]:
     """The count and page queries for one shape of list request."""
     condition = _COLUMNS.account_id == bindparam("owner")
     if kind_filtered:
         condition = condition & (_COLUMNS.record_type == bindparam("kind"))
+    if fqdn_filtered:  # the connections that have an FQDN equal to the filter's
+        condition = condition & _COLUMNS.id.in_(
+            select(fqdns.c.connection_id).where((fqdns.c.account_id == bindparam("owner"))
+                                                & (fqdns.c.fqdn == bindparam("fqdn"))))
     if name_filtered:
         condition = condition & documents.contains(_COLUMNS.connection_name_folded)
     if profile_filtered:
@@ -128,8 +136,9 @@ def list_page(
     in one transaction so they agree."""
     page = query.page
     statements = _list_statements(tx.dialect.name, kind is not None, page.name_contains is not None,
-                                  query.profile_id is not None, page.sort_field, page.descending)
-    params: dict[str, Any] = {"owner": account_id, "kind": kind}
+                                  query.profile_id is not None, query.fqdn is not None, page.sort_field,
+                                  page.descending)
+    params: dict[str, Any] = {"owner": account_id, "kind": kind, "fqdn": query.fqdn}
     if page.name_contains is not None:
         params["pattern"] = documents.contains_pattern(page.name_contains)
     if query.profile_id is not None:

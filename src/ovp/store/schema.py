@@ -77,6 +77,26 @@ ips = Table(
     PrimaryKeyConstraint("account_id", "id", name="ips_pkey"),
 )
 
+# An FQDN connection's FQDNs, numbered as the account's other resources are.
+fqdns = Table(
+    "fqdns",
+    metadata,
+    Column("id", BigInteger, nullable=False, autoincrement=False),
+    Column("account_id", String(64), nullable=False),
+    Column("connection_id", BigInteger, nullable=False),
+    Column("fqdn", String(253), nullable=False),
+    Column("port", Integer, nullable=True),
+    Column("dns_record_type", String(8), nullable=False),
+    Column("created_at", String(24), nullable=False),
+    Column("updated_at", String(24), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("document", Text, nullable=False),
+    Index("ix_fqdns_account_created", "account_id", "created_at", "id"),
+    Index("ix_fqdns_connection", "account_id", "connection_id"),
+    Index("ix_fqdns_fqdn", "account_id", "fqdn"),
+    PrimaryKeyConstraint("account_id", "id", name="fqdns_pkey"),
+)
+
 # Billing groups, keyed by UUID within an account, kept as their wire document.
 billing_groups = Table(
     "billing_groups",

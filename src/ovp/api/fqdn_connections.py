@@ -1,0 +1,15 @@
+"""Routes for /v2/fqdn_connections; the rules live in ovp.services.fqdn_connections."""
+
+from __future__ import annotations
+
+from ovp.api.resources import Collection
+from ovp.domain.connection_listing import parse_connection_list_query
+from ovp.domain.ids import parse_id
+from ovp.services import fqdn_connections as service
+
+# Telnyx documents 201 for create, as for the other connections.
+routes = Collection(
+    "/v2/fqdn_connections", parse_connection_list_query,
+    service.list_page, service.create, service.retrieve, service.update, service.delete, parse_id,
+    created_status=201,
+).routes()

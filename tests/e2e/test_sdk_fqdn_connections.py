@@ -1,0 +1,69 @@
+"""`client.fqdn_connections` and `client.fqdns` of the official `telnyx` Python SDK, sync and async,
+against a real `ovp serve` process, and the connections list filtered by FQDN."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import telnyx
+
+from tests.e2e.servers import OvpServer
+
+pytestmark = pytest.mark.e2e
+
+
+def test_fqdn_connections_and_their_fqdns(client: telnyx.Telnyx) -> None:
+    profile = client.outbound_voice_profiles.create(name="by name").data
+    assert profile is not None
+    assert profile.id is not None
+    connection = client.fqdn_connections.create(connection_name="pbx", transport_protocol="TLS",
+                                                 outbound={"outbound_voice_profile_id": profile.id}).data
+    assert connection is not None
+    assert connection.id is not None
+    assert (connection.record_type, connection.transport_protocol) == ("fqdn_connection", "TLS")
+    fqdn = client.fqdns.create(connection_id=connection.id, fqdn="pbx.example.com", dns_record_type="a").data
+    assert fqdn is not None
+    assert fqdn.id is not None
+    assert (fqdn.record_type, fqdn.port) == ("fqdn", 5060)
+    assert [each.id for each in client.fqdns.list(filter={"connection_id": connection.id})] == [fqdn.id]
+    assert [each.id for each in client.connections.list(filter={"fqdn": "pbx.example.com"})] == [connection.id]
+    assert [each.id for each in client.fqdn_connections.list(filter={"fqdn": "pbx.example.com"})] == [connection.id]
+    retrieved = client.outbound_voice_profiles.retrieve(profile.id).data
+    assert retrieved is not None
+    assert retrieved.connections_count == 1
+
+    updated = client.fqdn_connections.update(connection.id, active=False).data
+    assert updated is not None
+    assert updated.active is False
+    fetched = client.fqdn_connections.retrieve(connection.id).data
+    assert fetched is not None
+    assert fetched.to_dict(mode="json") == updated.to_dict(mode="json")
+    moved = client.fqdns.update(fqdn.id, port=5070).data
+    assert moved is not None
+    assert moved.port == 5070
+    assert client.fqdns.retrieve(fqdn.id).data is not None
+    deleted_fqdn = client.fqdns.delete(fqdn.id).data
+    assert deleted_fqdn is not None
+    deleted = client.fqdn_connections.delete(connection.id).data
+    assert deleted is not None
+    assert deleted.id == connection.id
+    with pytest.raises(telnyx.NotFoundError):
+        client.fqdn_connections.retrieve(connection.id)
+
+
+def test_the_async_client_drives_fqdn_connections(server: OvpServer, account: str) -> None:
+    async def run() -> tuple[list[str | None], list[str | None]]:
+        async with telnyx.AsyncTelnyx(api_key=account, base_url=server.base_url, max_retries=0, timeout=10.0) as sdk:
+            created = (await sdk.fqdn_connections.create(connection_name="async pbx")).data
+            assert created is not None
+            assert created.id is not None
+            await sdk.fqdns.create(connection_id=created.id, fqdn="sip.example.org", dns_record_type="srv")
+            fqdns = [each.fqdn async for each in sdk.fqdns.list()]
+            listed = [each.id async for each in sdk.fqdn_connections.list()]
+            await sdk.fqdn_connections.delete(created.id)
+            return listed, fqdns
+
+    listed, fqdns = asyncio.run(run())
+    assert len(listed) == 1
+    assert fqdns == ["sip.example.org"]
