@@ -10,6 +10,7 @@ from ovp.services import fqdn_connections as service
 # Telnyx documents 201 for create, as for the other connections.
 routes = Collection(
     "/v2/fqdn_connections", parse_connection_list_query,
-    service.list_page, service.create, service.retrieve, service.update, service.delete, parse_id,
+    service.kind.list_page, service.kind.create, service.kind.retrieve, service.kind.update,
+    service.kind.delete, parse_id,
     created_status=201,
 ).routes()

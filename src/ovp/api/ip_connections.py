@@ -10,6 +10,7 @@ from ovp.services import ip_connections as service
 # Telnyx documents 201 for create, as for credential connections.
 routes = Collection(
     "/v2/ip_connections", parse_connection_list_query,
-    service.list_page, service.create, service.retrieve, service.update, service.delete, parse_id,
+    service.kind.list_page, service.kind.create, service.kind.retrieve, service.kind.update,
+    service.kind.delete, parse_id,
     created_status=201,
 ).routes()

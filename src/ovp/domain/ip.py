@@ -19,10 +19,9 @@ from pydantic_core import PydanticCustomError
 
 from ovp.domain.connection_fields import ConnectionReference
 from ovp.domain.errors import Problem, ProblemList
-from ovp.domain.ids import parse_id
-from ovp.domain.listing import ListQuery, parse_page
+from ovp.domain.listing import ListQuery, parse_connection_filter, parse_page, parse_port_filter
 from ovp.domain.patch import merge_patch
-from ovp.domain.validation import BAD_VALUE, WRONG_TYPE, parse_object
+from ovp.domain.validation import BAD_VALUE, parse_object
 
 RECORD_TYPE = "ip"
 DEFAULT_PORT = 5060
@@ -123,25 +122,14 @@ def parse_ip_list_query(params: Mapping[str, str]) -> IpListQuery:
     InvalidInput naming each bad parameter."""
     problems = ProblemList()
     page_number, page_size = parse_page(params, problems)
-    code, title = BAD_VALUE
-    connection_id = None
-    if raw := params.get("filter[connection_id]"):
-        connection_id = parse_id(raw)
-        if connection_id is None:
-            problems.add(Problem(code, title, "filter[connection_id] must be a connection id such as "
-                                 "'1293384261075731499'.", parameter="filter[connection_id]"))
+    connection_id = parse_connection_filter(params, problems)
     address = None
     if raw := params.get("filter[ip_address]"):
         address = canonical_address(raw)
         if address is None:
+            code, title = BAD_VALUE
             problems.add(Problem(code, title, "filter[ip_address] must be an IPv4 or IPv6 address.",
                                  parameter="filter[ip_address]"))
-    port = None
-    if raw := params.get("filter[port]"):
-        port = int(raw) if raw.isdigit() and len(raw) <= 5 else None
-        if port is None or not 1 <= port <= 65535:
-            wrong, wrong_title = WRONG_TYPE
-            problems.add(Problem(wrong, wrong_title, "filter[port] must be a port from 1 to 65535.",
-                                 parameter="filter[port]"))
+    port = parse_port_filter(params, problems)
     problems.raise_if_any()
     return IpListQuery(ListQuery(page_number, page_size), connection_id, address, port)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ovp.domain.errors import Problem, ProblemList
+from ovp.domain.ids import parse_id
 from ovp.domain.validation import BAD_LENGTH, BAD_VALUE, NOT_IN_ENUM, OUT_OF_RANGE, WRONG_TYPE
 
 SORTABLE = ("enabled", "created_at", "name", "service_plan", "traffic_type", "usage_payment_method")
@@ -68,6 +69,32 @@ def parse_page(params: Mapping[str, str], problems: ProblemList) -> tuple[int, i
     page_number = _integer(params, "page[number]", 1, 1, MAX_PAGE_NUMBER, problems)
     page_size = _integer(params, "page[size]", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE, problems)
     return page_number, page_size
+
+
+def parse_connection_filter(params: Mapping[str, str], problems: ProblemList) -> int | None:
+    """filter[connection_id] of a list of a connection's addresses (IPs, FQDNs)."""
+    raw = params.get("filter[connection_id]")
+    if not raw:
+        return None
+    connection_id = parse_id(raw)
+    if connection_id is None:
+        code, title = BAD_VALUE
+        problems.add(Problem(code, title, "filter[connection_id] must be a connection id such as "
+                             "'1293384261075731499'.", parameter="filter[connection_id]"))
+    return connection_id
+
+
+def parse_port_filter(params: Mapping[str, str], problems: ProblemList) -> int | None:
+    """filter[port] of a list of a connection's addresses (IPs, FQDNs)."""
+    raw = params.get("filter[port]")
+    if not raw:
+        return None
+    port = int(raw) if raw.isdigit() and len(raw) <= 5 else None
+    if port is None or not 1 <= port <= 65535:
+        code, title = WRONG_TYPE
+        problems.add(Problem(code, title, "filter[port] must be a port from 1 to 65535.", parameter="filter[port]"))
+        return None
+    return port
 
 
 def parse_page_query(params: Mapping[str, str]) -> ListQuery:

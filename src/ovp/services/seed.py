@@ -15,11 +15,11 @@ replaced; a connection's user_name must not be another of the account's connecti
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from ovp.domain import billing_group as billing_group_rules
 from ovp.domain import connection as connection_rules
@@ -45,6 +45,7 @@ from ovp.store import fqdns as fqdn_store
 from ovp.store import ips as ip_store
 from ovp.store import profiles as profile_store
 from ovp.store.database import Transaction
+from ovp.store.documents import DocumentTable
 
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 PROFILE_LISTS = ("data", "outbound_voice_profiles")
@@ -254,48 +255,33 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     for _at, fqdn_connection in placed_fqdns:
         connection_store.fqdn_connections.insert(tx, account_id, fqdn_connection)
     problems.raise_if_any()
-    _load_ips(tx, account_id, [(at, cast(IpDocument, ip)) for (at, _item), ip in zip(ip_items, seeded_ips,
-                                                                                          strict=True)])
-    _load_fqdns(tx, account_id, [(at, cast(FqdnDocument, fqdn)) for (at, _item), fqdn in zip(fqdn_items, seeded_fqdns,
-                                                                                              strict=True)])
+    ips = [(at, cast(IpDocument, ip)) for (at, _item), ip in zip(ip_items, seeded_ips, strict=True)]
+    _load_addresses(tx, account_id, ips, ip_store.table, ip_service.check, str)
+    names = [(at, cast(FqdnDocument, fqdn)) for (at, _item), fqdn in zip(fqdn_items, seeded_fqdns, strict=True)]
+    _load_addresses(tx, account_id, names, fqdn_store.table, fqdn_service.check, int)
     return Loaded(len(profiles), len(connections) + len(ip_connections) + len(fqdn_connections), len(groups),
                   len(seeded_ips), len(seeded_fqdns))
 
 
-def _load_fqdns(tx: Transaction, account_id: str, placed: list[tuple[str, FqdnDocument]]) -> None:
-    """Each FQDN replaces the account's of its id, then is checked as the API checks it (its
-    connection an FQDN connection of the seed or the account)."""
+A = TypeVar("A", bound=Mapping[str, Any])
+
+
+def _load_addresses(tx: Transaction, account_id: str, placed: list[tuple[str, A]], table: DocumentTable[A],
+                    check: Callable[[Transaction, str, A], None], key: Callable[[str], Any]) -> None:
+    """Each address (an IP, an FQDN) replaces the account's of its id, then is checked as the API
+    checks it (its connection one of the seed's or the account's, of the right kind)."""
     problems = ProblemList()
-    table = fqdn_store.table
-    for at, fqdn in placed:
+    for _at, address in placed:
         with suppress(NotFound):
-            table.delete(tx, account_id, table.get(tx, account_id, int(fqdn["id"]), for_update=True))
+            table.delete(tx, account_id, table.get(tx, account_id, key(address["id"]), for_update=True))
+    for at, address in placed:
         try:
-            fqdn_service.check(tx, account_id, fqdn)
+            check(tx, account_id, address)
         except InvalidInput as error:
             for problem in error.problems:
                 problems.add(Problem(problem.code, problem.title, problem.detail, pointer=at + (problem.pointer or "")))
             continue
-        table.insert(tx, account_id, fqdn)
-    problems.raise_if_any()
-
-
-def _load_ips(tx: Transaction, account_id: str, placed: list[tuple[str, IpDocument]]) -> None:
-    """Each IP replaces the account's of its id, then is checked as the API checks it (its
-    connection an IP connection of the seed or the account, its address and port no other IP's)."""
-    problems = ProblemList()
-    table = ip_store.table
-    for _at, ip in placed:
-        with suppress(NotFound):
-            table.delete(tx, account_id, table.get(tx, account_id, ip["id"], for_update=True))
-    for at, ip in placed:
-        try:
-            ip_service.check(tx, account_id, ip)
-        except InvalidInput as error:
-            for problem in error.problems:
-                problems.add(Problem(problem.code, problem.title, problem.detail, pointer=at + (problem.pointer or "")))
-            continue
-        table.insert(tx, account_id, ip)
+        table.insert(tx, account_id, address)
     problems.raise_if_any()  # the transaction is rolled back: nothing of the seed is stored
 
 
