@@ -51,6 +51,9 @@ def test_the_async_client_drives_billing_groups(server: OvpServer, account: str)
             assert created is not None
             assert created.id is not None
             renamed = (await sdk.billing_groups.update(created.id, name="Renamed")).data
+            retrieved = (await sdk.billing_groups.retrieve(created.id)).data
+            assert retrieved is not None
+            assert retrieved.name == "Renamed"
             listed = [group.id async for group in sdk.billing_groups.list()]
             deleted = (await sdk.billing_groups.delete(created.id)).data
             assert deleted is not None

@@ -58,9 +58,22 @@ def test_the_async_client_drives_fqdn_connections(server: OvpServer, account: st
             created = (await sdk.fqdn_connections.create(connection_name="async pbx")).data
             assert created is not None
             assert created.id is not None
-            await sdk.fqdns.create(connection_id=created.id, fqdn="sip.example.org", dns_record_type="srv")
+            fqdn = (await sdk.fqdns.create(connection_id=created.id, fqdn="sip.example.org",
+                                           dns_record_type="srv")).data
+            assert fqdn is not None
+            assert fqdn.id is not None
             fqdns = [each.fqdn async for each in sdk.fqdns.list()]
+            assert (await sdk.fqdns.update(fqdn.id, fqdn="sip.example.net")).data is not None
+            fetched = (await sdk.fqdns.retrieve(fqdn.id)).data
+            assert fetched is not None
+            assert fetched.fqdn == "sip.example.net"
             listed = [each.id async for each in sdk.fqdn_connections.list()]
+            renamed = (await sdk.fqdn_connections.update(created.id, connection_name="renamed")).data
+            assert renamed is not None
+            retrieved = (await sdk.fqdn_connections.retrieve(created.id)).data
+            assert retrieved is not None
+            assert retrieved.connection_name == "renamed"
+            assert (await sdk.fqdns.delete(fqdn.id)).data is not None
             await sdk.fqdn_connections.delete(created.id)
             return listed, fqdns
 

@@ -75,6 +75,9 @@ def test_the_async_client_drives_ip_connections(server: OvpServer, account: str)
             assert created.id is not None
             listed = [each.id async for each in sdk.ip_connections.list()]
             updated = (await sdk.ip_connections.update(created.id, active=False)).data
+            retrieved = (await sdk.ip_connections.retrieve(created.id)).data
+            assert retrieved is not None
+            assert retrieved.active is False
             deleted = (await sdk.ip_connections.delete(created.id)).data
             assert deleted is not None
             return listed, deleted.id, None if updated is None else updated.active
@@ -116,6 +119,11 @@ def test_the_async_client_drives_ips(server: OvpServer, account: str) -> None:
             assert created is not None
             assert created.id is not None
             listed = [each.id async for each in sdk.ips.list(filter={"ip_address": "203.0.113.5"})]
+            moved = (await sdk.ips.update(created.id, ip_address="203.0.113.6")).data
+            assert moved is not None
+            retrieved = (await sdk.ips.retrieve(created.id)).data
+            assert retrieved is not None
+            assert retrieved.ip_address == "203.0.113.6"
             deleted = (await sdk.ips.delete(created.id)).data
             return None if deleted is None else deleted.id, listed
 

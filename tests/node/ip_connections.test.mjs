@@ -44,6 +44,9 @@ describe('IP connections', () => {
     assert.deepEqual(ips, [address.id]);
     assert.equal((await client.ips.update(address.id, { ip_address: '192.0.2.2' })).data.ip_address, '192.0.2.2');
     assert.equal((await client.ips.retrieve(address.id)).data.connection_id, ip.id);
+    const spare = (await client.ips.create({ ip_address: '198.51.100.7', port: 5080 })).data;
+    assert.equal((await client.ips.delete(spare.id)).data.id, spare.id);
+    await assert.rejects(client.ips.retrieve(spare.id), NotFoundError);
 
     await client.ipConnections.delete(ip.id);
     await assert.rejects(client.ips.retrieve(address.id), NotFoundError); // the connection's IPs went with it
