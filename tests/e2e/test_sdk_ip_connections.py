@@ -1,5 +1,5 @@
 """`client.ip_connections` of the official `telnyx` Python SDK, sync and async, against a real
-`ovp serve` process: every operation, and a profile used by connections of each kind, counted,
+`ovp serve` process: every operation, and a profile used by one connection of each kind, counted,
 held against deletion, and let go."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tests.e2e.test_sdk import first_error
 pytestmark = pytest.mark.e2e
 
 
-def test_a_profile_used_by_connections_of_each_kind(client: telnyx.Telnyx) -> None:
+def test_a_profile_used_by_one_connection_of_each_kind(client: telnyx.Telnyx) -> None:
     profile = client.outbound_voice_profiles.create(name="trunks").data
     assert profile is not None
     assert profile.id is not None
@@ -30,16 +30,20 @@ def test_a_profile_used_by_connections_of_each_kind(client: telnyx.Telnyx) -> No
     assert (ip.record_type, ip.transport_protocol) == ("ip_connection", "TCP")
     assert ip.outbound is not None
     assert ip.outbound.tech_prefix == "1234"
+    fqdn = client.fqdn_connections.create(connection_name="by name",
+                                          outbound={"outbound_voice_profile_id": profile.id}).data
+    assert fqdn is not None
+    assert fqdn.id is not None
 
     retrieved = client.outbound_voice_profiles.retrieve(profile.id).data
     assert retrieved is not None
-    assert retrieved.connections_count == 2
+    assert retrieved.connections_count == 3
     with pytest.raises(telnyx.UnprocessableEntityError) as caught:
         client.outbound_voice_profiles.delete(profile.id)
     assert first_error(caught.value)["code"] == "10021"
     assert {(each.id, each.record_type) for each in client.connections.list(filter={"outbound_voice_profile_id":
                                                                                     profile.id})} == {
-        (credential.id, "credential_connection"), (ip.id, "ip_connection")}
+        (credential.id, "credential_connection"), (ip.id, "ip_connection"), (fqdn.id, "fqdn_connection")}
     assert [each.id for each in client.ip_connections.list(filter={"outbound_voice_profile_id": profile.id})] == [
         ip.id]
 
@@ -51,6 +55,7 @@ def test_a_profile_used_by_connections_of_each_kind(client: telnyx.Telnyx) -> No
     assert fetched.to_dict(mode="json") == updated.to_dict(mode="json")
     assert credential.id is not None
     client.credential_connections.delete(credential.id)
+    client.fqdn_connections.delete(fqdn.id)
     with pytest.raises(telnyx.UnprocessableEntityError):  # the IP connection still uses it
         client.outbound_voice_profiles.delete(profile.id)
 

@@ -1,5 +1,5 @@
-// npm's `telnyx` SDK on IP connections, and a profile used by connections of two kinds, against a
-// real `ovp serve`. Run by tests/e2e/test_node_sdk.py, with the environment described in
+// npm's `telnyx` SDK on IP connections and their IPs, and a profile used by one connection of each kind,
+// against a real `ovp serve`. Run by tests/e2e/test_node_sdk.py, with the environment described in
 // outbound_voice_profiles.test.mjs.
 
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ assert.ok(BASE_URL && API_KEY, 'run these tests through tests/e2e/test_node_sdk.
 const client = new Telnyx({ apiKey: `${API_KEY}-ip-connections-${randomUUID()}`, baseURL: BASE_URL, maxRetries: 0 });
 
 describe('IP connections', () => {
-  test('every operation, and a profile held by connections of two kinds', async () => {
+  test('every operation, and a profile held by one connection of each kind', async () => {
     const profile = (await client.outboundVoiceProfiles.create({ name: 'trunks' })).data;
     const ip = (await client.ipConnections.create({
       connection_name: 'pbx', transport_protocol: 'TLS', outbound: { outbound_voice_profile_id: profile.id },
@@ -27,7 +27,10 @@ describe('IP connections', () => {
       connection_name: 'desk', user_name: 'nodedesk1', password: 'secret-pass-1',
       outbound: { outbound_voice_profile_id: profile.id },
     })).data;
-    assert.equal((await client.outboundVoiceProfiles.retrieve(profile.id)).data.connections_count, 2);
+    const named = (await client.fqdnConnections.create({
+      connection_name: 'by name', outbound: { outbound_voice_profile_id: profile.id },
+    })).data;
+    assert.equal((await client.outboundVoiceProfiles.retrieve(profile.id)).data.connections_count, 3);
     await assert.rejects(client.outboundVoiceProfiles.delete(profile.id), UnprocessableEntityError);
 
     const listed = [];
@@ -51,6 +54,7 @@ describe('IP connections', () => {
     await client.ipConnections.delete(ip.id);
     await assert.rejects(client.ips.retrieve(address.id), NotFoundError); // the connection's IPs went with it
     await client.credentialConnections.delete(credential.id);
+    await client.fqdnConnections.delete(named.id);
     await assert.rejects(client.ipConnections.retrieve(ip.id), NotFoundError);
     assert.equal((await client.outboundVoiceProfiles.delete(profile.id)).data.id, profile.id);
   });
