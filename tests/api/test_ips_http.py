@@ -162,3 +162,10 @@ def test_a_proxy_finds_the_ip_connection_of_a_call_by_its_source(api: Api, other
     bad = api.request("GET", SOURCE, params={"port": "0"})
     assert bad.status_code == 422
     assert sorted(error["source"]["parameter"] for error in bad.json()["errors"]) == ["ip_address", "port"]
+
+
+def test_a_port_in_digits_that_are_not_ascii_is_refused_not_an_error(api: Api) -> None:
+    for path, name in ((IPS, "filter[port]"), (SOURCE, "port")):
+        response = api.request("GET", path, params={name: "²", "ip_address": "192.0.2.1"})
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["source"] == {"parameter": name}

@@ -88,6 +88,10 @@ class OvpServer:
         """The official SDK exactly as a user would configure it, only the base URL changed."""
         return telnyx.Telnyx(api_key=api_key, base_url=self.base_url, max_retries=0, timeout=10.0)
 
+    def async_client(self, api_key: str) -> telnyx.AsyncTelnyx:
+        """The official async SDK, configured as `client` is."""
+        return telnyx.AsyncTelnyx(api_key=api_key, base_url=self.base_url, max_retries=0, timeout=10.0)
+
     def http(self, api_key: str) -> httpx.Client:
         return httpx.Client(
             base_url=self.origin, headers={"Authorization": f"Bearer {api_key}"}, timeout=10.0

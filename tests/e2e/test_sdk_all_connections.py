@@ -81,7 +81,7 @@ def test_the_async_client_reads_connections_and_their_active_calls(server: OvpSe
     call_id = _authorize(http, connection_id)
 
     async def read() -> tuple[list[str | None], str | None, list[str]]:
-        async with telnyx.AsyncTelnyx(api_key=account, base_url=server.base_url, max_retries=0, timeout=10.0) as sdk:
+        async with server.async_client(account) as sdk:
             listed = [each.id async for each in sdk.connections.list(filter={"outbound_voice_profile_id":
                                                                                  profile["id"]})]
             retrieved = (await sdk.connections.retrieve(connection_id)).data
@@ -92,7 +92,7 @@ def test_the_async_client_reads_connections_and_their_active_calls(server: OvpSe
     _end(http, call_id)
 
     async def active_after_the_end() -> list[str]:
-        async with telnyx.AsyncTelnyx(api_key=account, base_url=server.base_url, max_retries=0, timeout=10.0) as sdk:
+        async with server.async_client(account) as sdk:
             return [call.call_control_id async for call in sdk.connections.list_active_calls(connection_id)]
 
     assert asyncio.run(active_after_the_end()) == []

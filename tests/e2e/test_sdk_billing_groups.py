@@ -46,7 +46,7 @@ def test_every_billing_group_operation(client: telnyx.Telnyx) -> None:
 
 def test_the_async_client_drives_billing_groups(server: OvpServer, account: str) -> None:
     async def run() -> tuple[str | None, list[str | None], str | None]:
-        async with telnyx.AsyncTelnyx(api_key=account, base_url=server.base_url, max_retries=0, timeout=10.0) as sdk:
+        async with server.async_client(account) as sdk:
             created = (await sdk.billing_groups.create(name="Async")).data
             assert created is not None
             assert created.id is not None

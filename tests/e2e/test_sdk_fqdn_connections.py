@@ -54,7 +54,7 @@ def test_fqdn_connections_and_their_fqdns(client: telnyx.Telnyx) -> None:
 
 def test_the_async_client_drives_fqdn_connections(server: OvpServer, account: str) -> None:
     async def run() -> tuple[list[str | None], list[str | None]]:
-        async with telnyx.AsyncTelnyx(api_key=account, base_url=server.base_url, max_retries=0, timeout=10.0) as sdk:
+        async with server.async_client(account) as sdk:
             created = (await sdk.fqdn_connections.create(connection_name="async pbx")).data
             assert created is not None
             assert created.id is not None

@@ -74,7 +74,7 @@ def test_a_profile_used_by_one_connection_of_each_kind(client: telnyx.Telnyx) ->
 
 def test_the_async_client_drives_ip_connections(server: OvpServer, account: str) -> None:
     async def run() -> tuple[list[str | None], str | None, bool | None]:
-        async with telnyx.AsyncTelnyx(api_key=account, base_url=server.base_url, max_retries=0, timeout=10.0) as sdk:
+        async with server.async_client(account) as sdk:
             created = (await sdk.ip_connections.create(connection_name="async pbx")).data
             assert created is not None
             assert created.id is not None
@@ -119,7 +119,7 @@ def test_an_ip_connection_s_ips_through_the_sdk(client: telnyx.Telnyx) -> None:
 
 def test_the_async_client_drives_ips(server: OvpServer, account: str) -> None:
     async def run() -> tuple[str | None, list[str | None]]:
-        async with telnyx.AsyncTelnyx(api_key=account, base_url=server.base_url, max_retries=0, timeout=10.0) as sdk:
+        async with server.async_client(account) as sdk:
             created = (await sdk.ips.create(ip_address="203.0.113.5")).data
             assert created is not None
             assert created.id is not None

@@ -8,6 +8,7 @@ from ovp.api.http import Request, Response, json_response
 from ovp.api.routing import Route
 from ovp.domain.errors import InvalidInput, NotFound, Problem
 from ovp.domain.ip import canonical_address, source_connection
+from ovp.domain.listing import parse_port
 from ovp.domain.validation import BAD_VALUE, MISSING
 from ovp.store import ips as store
 
@@ -25,8 +26,8 @@ def _parameters(query: dict[str, str]) -> tuple[str, int | None]:
     elif address is None:
         code, title = BAD_VALUE
         problems.append(Problem(code, title, "ip_address must be an IPv4 or IPv6 address.", parameter="ip_address"))
-    port = int(raw_port) if raw_port is not None and raw_port.isdigit() and len(raw_port) <= 5 else None
-    if raw_port is not None and (port is None or not 1 <= port <= 65535):
+    port = None if raw_port is None else parse_port(raw_port)
+    if raw_port is not None and port is None:
         code, title = BAD_VALUE
         problems.append(Problem(code, title, "port must be a port from 1 to 65535.", parameter="port"))
     if problems:

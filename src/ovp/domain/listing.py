@@ -84,13 +84,22 @@ def parse_connection_filter(params: Mapping[str, str], problems: ProblemList) ->
     return connection_id
 
 
+def parse_port(text: str) -> int | None:
+    """A port, 1 to 65535, in ASCII digits; None for anything else (`str.isdigit` alone lets
+    through digits such as '²' that `int` refuses)."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 5):
+        return None
+    port = int(text)
+    return port if 1 <= port <= 65535 else None
+
+
 def parse_port_filter(params: Mapping[str, str], problems: ProblemList) -> int | None:
     """filter[port] of a list of a connection's addresses (IPs, FQDNs)."""
     raw = params.get("filter[port]")
     if not raw:
         return None
-    port = int(raw) if raw.isdigit() and len(raw) <= 5 else None
-    if port is None or not 1 <= port <= 65535:
+    port = parse_port(raw)
+    if port is None:
         code, title = WRONG_TYPE
         problems.add(Problem(code, title, "filter[port] must be a port from 1 to 65535.", parameter="filter[port]"))
         return None

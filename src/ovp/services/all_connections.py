@@ -14,17 +14,8 @@ from ovp.store import connections as connection_store
 from ovp.store.database import Transaction
 
 
-def matching(
-    tx: Transaction, account_id: str, query: ConnectionListQuery, kind: str | None
-) -> tuple[list[dict[str, Any]], int]:
-    """The page of the account's connections of one kind (None: of every kind) that the query asks
-    for, and how many match. Only an FQDN connection has FQDNs, so a filter by FQDN finds no
-    connection of the other kinds."""
-    return connection_store.list_page(tx, account_id, query, kind)
-
-
 def list_page(tx: Transaction, account_id: str, query: ConnectionListQuery) -> tuple[list[dict[str, Any]], PageMeta]:
-    page, total = matching(tx, account_id, query, None)
+    page, total = connection_store.list_page(tx, account_id, query, None)
     return [summary(connection) for connection in page], PageMeta.of(query.page, total)
 
 

@@ -15,7 +15,6 @@ from ovp.domain.etags import Revised, check_if_match
 from ovp.domain.ids import IdGenerator
 from ovp.domain.listing import PageMeta
 from ovp.domain.validation import BAD_VALUE
-from ovp.services.all_connections import matching
 from ovp.services.creating import with_new_id
 from ovp.store import connections as store
 from ovp.store import profiles as profile_store
@@ -98,6 +97,6 @@ def delete(
 def list_page(
     tx: Transaction, account_id: str, query: ConnectionListQuery
 ) -> tuple[list[dict[str, Any]], PageMeta]:
-    page, total = matching(tx, account_id, query, rules.RECORD_TYPE)
+    page, total = store.list_page(tx, account_id, query, rules.RECORD_TYPE)
     return [rules.wire_view(cast(ConnectionDocument, connection)) for connection in page], PageMeta.of(query.page,
                                                                                                       total)

@@ -15,9 +15,9 @@ from ovp.domain.connection_listing import ConnectionListQuery
 from ovp.domain.etags import Revised, check_if_match
 from ovp.domain.ids import IdGenerator
 from ovp.domain.listing import PageMeta
-from ovp.services.all_connections import matching
 from ovp.services.connections import check_profile
 from ovp.services.creating import with_new_id
+from ovp.store import connections as store
 from ovp.store.database import Transaction
 from ovp.store.documents import DocumentTable
 
@@ -68,5 +68,5 @@ class TrunkKind:
 
     def list_page(self, tx: Transaction, account_id: str,
                   query: ConnectionListQuery) -> tuple[list[Document], PageMeta]:
-        page, total = matching(tx, account_id, query, self.record_type)
+        page, total = store.list_page(tx, account_id, query, self.record_type)
         return page, PageMeta.of(query.page, total)

@@ -133,7 +133,8 @@ def list_page(
     tx: Transaction, account_id: str, query: ConnectionListQuery, kind: str | None
 ) -> tuple[list[dict[str, Any]], int]:
     """One page of the connections of one kind (None: of every kind) and the total that match, read
-    in one transaction so they agree."""
+    in one transaction so they agree. Only an FQDN connection has FQDNs, so a filter by FQDN finds
+    no connection of the other kinds."""
     page = query.page
     statements = _list_statements(tx.dialect.name, kind is not None, page.name_contains is not None,
                                   query.profile_id is not None, query.fqdn is not None, page.sort_field,
