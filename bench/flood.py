@@ -1,25 +1,32 @@
 """Probes under a flood: what `/healthz` and `/readyz` answer in while `wrk` holds 1,000 busy
 connections to one worker (SQLite, GET one profile), and how much the worker's memory grows.
-Two probers take turns: one on a keep-alive connection, one opening a new connection for every
-probe (as many health checkers do), which must also be accepted while the flood runs. Floors:
+Probes go two ways, as health checkers send them: on a kept connection, and on a new connection
+each (connect, send, read to the end), which must also be accepted while the flood runs. Floors:
 probe p99 under 100 ms, each way; memory growth under 64 MiB. Not part of `make test` (the
 operating test checks only that no probe is starved).
+
+The ceiling, measured in the same run: the same new-connection probes sent, turn about, to a
+second ovp at rest. wrk and the flooded worker take both cores of a small machine, and what the
+prober itself then waits for a core is in every figure; the difference is what the flood costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import socket
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from tests.e2e.flood import flood
 
-from bench.server import running_server
+from bench.server import RunningServer, running_server
 
 PROBE_P99_FLOOR_MS = 100.0
 GROWTH_FLOOR_MIB = 64.0
@@ -33,19 +40,30 @@ def _rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def measure(connections: int, seconds: int) -> tuple[list[float], list[float], float]:
-    """Probe latencies in ms (on a kept connection, on new ones), and the server's memory growth
-    in MiB, over one flood."""
+@dataclass
+class Probes:
+    """Latencies in ms, by how the probe went."""
+
+    kept: list[float] = field(default_factory=list)
+    new: list[float] = field(default_factory=list)
+    at_rest: list[float] = field(default_factory=list)  # new connections to a server with no load
+
+
+def measure(connections: int, seconds: int) -> tuple[Probes, float]:
+    """Probe latencies over one flood, and the flooded server's memory growth in MiB."""
     with tempfile.TemporaryDirectory(prefix="ovp-bench-flood-") as workdir:
         directory = Path(workdir)
-        with running_server(f"sqlite:///{directory / 'ovp.db'}", 1, directory) as server:
+        flooded_dir, rest_dir = directory / "flooded", directory / "at-rest"
+        flooded_dir.mkdir()
+        rest_dir.mkdir()
+        with running_server(f"sqlite:///{flooded_dir / 'ovp.db'}", 1, flooded_dir) as server, \
+                running_server(f"sqlite:///{rest_dir / 'ovp.db'}", 1, rest_dir) as at_rest:
             origin = server.base_url
             headers = {"Authorization": f"Bearer {TOKEN}"}
             profile = httpx.post(f"{origin}/v2/outbound_voice_profiles", json={"name": "flood"},
                                  headers=headers).json()["data"]["id"]
             before = peak = _rss_kib(server.pid)
-            kept: list[float] = []
-            new: list[float] = []
+            probes = Probes()
             url = f"{origin}/v2/outbound_voice_profiles/{profile}"
             with httpx.Client(base_url=origin, timeout=30) as keep_alive, \
                     flood(directory, url, token=TOKEN, connections=connections, seconds=seconds) as running:
@@ -53,16 +71,30 @@ def measure(connections: int, seconds: int) -> tuple[list[float], list[float], f
                 time.sleep(1)  # every connection of the flood is open
                 while running.poll() is None:
                     for path in ("/healthz", "/readyz"):
-                        kept.append(_timed_ms(keep_alive.get, path))
-                        new.append(_timed_ms(httpx.get, f"{origin}{path}"))
+                        probes.kept.append(_timed_ms(keep_alive.get, path))
+                        probes.new.append(_timed_ms(functools.partial(_probe_once, server), path))
+                        probes.at_rest.append(_timed_ms(functools.partial(_probe_once, at_rest), path))
                     peak = max(peak, _rss_kib(server.pid))
                     time.sleep(0.02)
-    return kept, new, (peak - before) / 1024
+    return probes, (peak - before) / 1024
 
 
-def _timed_ms(get: Callable[[str], httpx.Response], url: str) -> float:
+def _probe_once(server: RunningServer, path: str) -> httpx.Response:
+    """A probe on a connection of its own, as a health checker sends it: connect, ask, read the
+    answer to the end (the server closes the connection after it)."""
+    with socket.create_connection((server.host, server.port), timeout=30) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {server.host}\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    status_line = answer.split(b"\r\n", 1)[0].split(b" ")
+    return httpx.Response(int(status_line[1]) if len(status_line) > 1 else 502, request=httpx.Request("GET", path))
+
+
+def _timed_ms(probe: Callable[[str], httpx.Response], path: str) -> float:
+    """How long `probe` took to get a 2xx for `path`."""
     began = time.monotonic()
-    get(url).raise_for_status()
+    probe(path).raise_for_status()
     return (time.monotonic() - began) * 1000
 
 
@@ -79,13 +111,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=1000, help="default: %(default)s")
     parser.add_argument("--seconds", type=int, default=20, help="default: %(default)s")
     options = parser.parse_args(argv)
-    kept, new, growth = measure(options.connections, options.seconds)
+    probes, growth = measure(options.connections, options.seconds)
     print(f"under {options.connections} connections of wrk for {options.seconds} s:")
     verdicts = []
-    for name, latencies in (("on a kept connection", kept), ("on new connections", new)):
+    for name, latencies in (("on a kept connection", probes.kept), ("on new connections", probes.new)):
         line, passed = _summary(name, latencies)
         print(line)
         verdicts.append(passed)
+    at_rest = probes.at_rest
+    at_rest_p99 = statistics.quantiles(at_rest, n=100, method="inclusive")[98]
+    print(f"ceiling, same run: {len(at_rest)} probes on new connections to a server at rest: "
+          f"p50 {statistics.median(at_rest):.1f} ms, p99 {at_rest_p99:.1f} ms")
     memory_passed = growth < GROWTH_FLOOR_MIB
     print(f"memory grew {growth:.1f} MiB (under {GROWTH_FLOOR_MIB:g} MiB: {'PASS' if memory_passed else 'FAIL'})")
     return 0 if all(verdicts) and memory_passed else 1

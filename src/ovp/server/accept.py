@@ -1,78 +1,209 @@
-"""Accepting connections: every connection waiting, each time the listening socket is readable.
+"""Accepting connections on a thread of their own, and answering the probes there.
 
-Since libuv 1.47, which uvloop runs on, a listening socket yields one connection per turn of the
-event loop. Under a flood a turn serves a thousand busy connections and takes a quarter of a
-second, so new connections, a probe's among them, waited seconds in the kernel's queue (measured:
-440 waiting, a /healthz answered after 5 s). Here the socket is read by ovp itself, which takes up
-to ACCEPTS_PER_TURN connections each turn and hands each to the loop as an accepted socket.
+The event loop serves connections turn by turn, and under a flood a turn serves a thousand busy
+connections and takes 60 to 250 ms; a connection the loop itself accepts waits for a turn to be
+accepted, another to be read and a third to be answered (measured: /healthz on a new connection, p99
+323 ms under `wrk -c1000`). So the listening socket is read by a thread, which takes every
+connection waiting (since libuv 1.47, the loop would take one a turn), and looks at each one's first
+bytes without reading them (MSG_PEEK):
+
+- a probe whose head is whole (GET or HEAD /healthz, /readyz, with no body) is answered on the
+  thread, at once, whatever the loop is doing; its connection stays with the thread while it sends
+  only probes (a health checker's kept connection), closed when idle as any other;
+- anything else is handed to the event loop untouched, its bytes still in the socket, and served
+  there as always.
+
+A connection that has sent nothing yet waits on the thread for its first bytes, up to the idle
+timeout; past WAITING_MAX such connections (a storm of new connections), a new one goes to the loop
+at once, where the caps on connections apply. So does a probe's connection past KEPT_MAX.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import selectors
 import socket
+import threading
+import time
 from collections.abc import Callable
 
 import uvicorn
 
+from ovp.server.protocol import Answered, probe_answer
+
 log = logging.getLogger("ovp")
 
-ACCEPTS_PER_TURN = 256
+# Connections the thread holds at most, waiting for their first bytes and kept by probes (each a
+# file descriptor: see ovp.server.run).
+WAITING_MAX = 32
+KEPT_MAX = 16
+HELD_MAX = WAITING_MAX + KEPT_MAX
+# A probe's head is a few hundred bytes: more than this is not a probe.
+PEEK_BYTES = 4096
 # Out of file descriptors (EMFILE, ENFILE): the wait before accepting again, rather than spinning.
 DESCRIPTORS_BACKOFF_S = 0.1
+# How often the thread looks for connections idle past their time, at most.
+SWEEP_S = 0.25
 
 
-class EagerAcceptor:
-    """What uvicorn needs of a listening server (close, wait_closed), accepting eagerly."""
+# The first bytes of a connection -> the probe's answer, or None when they are not a whole probe.
+AnswerProbe = Callable[[bytes], Answered | None]
+
+
+class Acceptor:
+    """What uvicorn needs of a listening server (close, wait_closed): a thread that accepts."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, backlog: int,
-                 protocol_factory: Callable[[], asyncio.Protocol]) -> None:
+                 protocol_factory: Callable[[], asyncio.Protocol], answer_probe: AnswerProbe,
+                 idle_timeout_s: float) -> None:
         self._loop = loop
         self._sock = sock
         self._protocol_factory = protocol_factory
+        self._answer_probe = answer_probe
+        self._idle_timeout_s = idle_timeout_s
         self._handing_over: set[asyncio.Task[object]] = set()
+        self._held: dict[socket.socket, float] = {}  # connection -> when it is closed, idle
+        self._kept: set[socket.socket] = set()  # the held connections that sent probes
+        self._selector = selectors.DefaultSelector()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._stopping = threading.Event()
         self._closed = asyncio.Event()
         sock.setblocking(False)
         sock.listen(backlog)
-        loop.add_reader(sock.fileno(), self._accept)
+        self._selector.register(sock, selectors.EVENT_READ)
+        self._selector.register(self._wake_reader, selectors.EVENT_READ)
+        self._thread = threading.Thread(target=self._run, name="ovp-accept", daemon=True)
+        self._thread.start()
 
-    def _accept(self) -> None:
-        for _ in range(ACCEPTS_PER_TURN):
+    # On the thread ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        accepting_again = 0.0  # after running out of descriptors
+        try:
+            while not self._stopping.is_set():
+                now = time.monotonic()
+                if accepting_again and now >= accepting_again:
+                    self._selector.register(self._sock, selectors.EVENT_READ)
+                    accepting_again = 0.0
+                for key, _events in self._selector.select(SWEEP_S):
+                    if key.fileobj is self._sock:
+                        if not self._accept():
+                            self._selector.unregister(self._sock)
+                            accepting_again = time.monotonic() + DESCRIPTORS_BACKOFF_S
+                    elif key.fileobj is not self._wake_reader:
+                        self._readable(key.fileobj)  # type: ignore[arg-type]
+                self._close_idle(time.monotonic())
+        except Exception:  # a thread's failure is otherwise silent: the server would stop accepting
+            log.exception("accepting connections failed")
+            raise
+        finally:
+            for connection in list(self._held):
+                self._drop(connection)
+            self._selector.close()
+
+    def _accept(self) -> bool:
+        """Takes every connection waiting; False when out of file descriptors."""
+        while True:
             try:
                 connection, _address = self._sock.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-                return
+                return True
             except OSError as error:  # out of file descriptors, most likely
                 log.warning("accepting a connection failed: %s; trying again in %g s", error, DESCRIPTORS_BACKOFF_S)
-                self._loop.remove_reader(self._sock.fileno())
-                self._loop.call_later(DESCRIPTORS_BACKOFF_S, self._resume)
-                return
-            task = self._loop.create_task(self._hand_over(connection))
-            self._handing_over.add(task)
-            task.add_done_callback(self._handing_over.discard)
+                return False
+            connection.setblocking(False)
+            self._hold(connection)
 
-    async def _hand_over(self, connection: socket.socket) -> None:
+    def _hold(self, connection: socket.socket) -> None:
+        if len(self._held) - len(self._kept) >= WAITING_MAX:
+            self._hand_over_now(connection)
+            return
+        self._held[connection] = time.monotonic() + self._idle_timeout_s
+        self._selector.register(connection, selectors.EVENT_READ)
+
+    def _readable(self, connection: socket.socket) -> None:
+        try:
+            first = connection.recv(PEEK_BYTES, socket.MSG_PEEK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._drop(connection)
+            return
+        if not first:  # the client hung up
+            self._drop(connection)
+            return
+        answered = self._answer_probe(first)
+        if answered is None:
+            self._hand_over(connection)
+            return
+        try:
+            connection.recv(answered.head_bytes)  # the probe's head, read at last
+            sent = connection.send(answered.answer)
+        except OSError:
+            self._drop(connection)
+            return
+        if not answered.keep_alive or sent < len(answered.answer):  # a few hundred bytes fit in any buffer
+            self._drop(connection)
+            return
+        if connection not in self._kept and len(self._kept) >= KEPT_MAX:
+            self._hand_over(connection)
+            return
+        self._kept.add(connection)
+        self._held[connection] = time.monotonic() + self._idle_timeout_s
+
+    def _close_idle(self, now: float) -> None:
+        for connection in [held for held, idle_until in self._held.items() if idle_until <= now]:
+            self._drop(connection)
+
+    def _release(self, connection: socket.socket) -> None:
+        del self._held[connection]
+        self._kept.discard(connection)
+        self._selector.unregister(connection)
+
+    def _drop(self, connection: socket.socket) -> None:
+        self._release(connection)
+        connection.close()
+
+    def _hand_over(self, connection: socket.socket) -> None:
+        self._release(connection)
+        self._hand_over_now(connection)
+
+    def _hand_over_now(self, connection: socket.socket) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._serve, connection)
+        except RuntimeError:  # the loop is closed: the server has stopped
+            connection.close()
+
+    # On the event loop ------------------------------------------------------------------------
+
+    def _serve(self, connection: socket.socket) -> None:
+        task = self._loop.create_task(self._connect(connection))
+        self._handing_over.add(task)
+        task.add_done_callback(self._handing_over.discard)
+
+    async def _connect(self, connection: socket.socket) -> None:
         try:
             await self._loop.connect_accepted_socket(self._protocol_factory, connection)
         except OSError:  # the client went away before its transport was made
             connection.close()
 
-    def _resume(self) -> None:
-        if not self._closed.is_set():
-            self._loop.add_reader(self._sock.fileno(), self._accept)
-
     def close(self) -> None:
-        if not self._closed.is_set():
-            self._loop.remove_reader(self._sock.fileno())
-            self._closed.set()
+        if self._closed.is_set():
+            return
+        self._stopping.set()
+        self._wake_writer.send(b"\0")
+        self._thread.join()
+        self._wake_reader.close()
+        self._wake_writer.close()
+        self._closed.set()
 
     async def wait_closed(self) -> None:
         await self._closed.wait()
 
 
-class EagerServer(uvicorn.Server):
-    """uvicorn's server, its listening sockets read by EagerAcceptor rather than by the loop."""
+class AcceptingServer(uvicorn.Server):
+    """uvicorn's server, its listening sockets read by an Acceptor rather than by the loop."""
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         if not sockets:
@@ -85,6 +216,14 @@ class EagerServer(uvicorn.Server):
             return config.http_protocol_class(  # type: ignore[call-arg]
                 config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop)
 
+        answer_at_once = getattr(config.loaded_app, "answer_at_once", None)
+
+        def answer_probe(first: bytes) -> Answered | None:
+            if answer_at_once is None:
+                return None
+            return probe_answer(first, answer_at_once, self.server_state.default_headers)
+
         for sock in sockets:
             # uvicorn only closes its servers and waits for them: an acceptor does both.
-            self.servers.append(EagerAcceptor(loop, sock, config.backlog, create_protocol))  # type: ignore[arg-type]
+            self.servers.append(Acceptor(  # type: ignore[arg-type]
+                loop, sock, config.backlog, create_protocol, answer_probe, config.timeout_keep_alive))

@@ -219,14 +219,16 @@ class OvpHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
         self._cancel_timer()
-        answer = self._answer_at_once()
+        # A request pipelined behind one still being answered waits its turn, whatever it is:
+        # answers go out in the order of the requests.
+        pending = self.cycle is not None and not self.cycle.response_complete
+        answer = None if pending else self._answer_at_once()
         if answer is not None:
             # Written here, without a task: what a task would cost is what an overloaded loop
             # lacks. The connection stays open for the client's next request (its body, if any,
-            # is read and dropped), unless this one is pipelined behind one still being answered.
-            pending = self.cycle is not None and not self.cycle.response_complete
-            keep = self.parser.should_keep_alive() and not pending
-            self._write(answer, keep_alive=keep)
+            # is read and dropped).
+            keep = self.parser.should_keep_alive()
+            self._write(answer, keep_alive=keep, include_body=self.parser.get_method() != b"HEAD")
             if keep:
                 self._answered = True
             else:
@@ -301,16 +303,92 @@ class OvpHttpProtocol(HttpToolsProtocol):
         self._write(response, keep_alive=False)
         self.transport.close()
 
-    def _write(self, response: Response, *, keep_alive: bool) -> None:
-        headers = [
-            (b"content-type", response.media_type.encode()),
-            (b"content-length", b"%d" % len(response.body)),
-            *((name.lower().encode(), value.encode()) for name, value in response.headers.items()),
-        ]
-        if not keep_alive:
-            headers.append((b"connection", b"close"))
-        content = [STATUS_LINE[response.status]]
-        for name, value in self.server_state.default_headers + headers:
-            content.extend([name, b": ", value, b"\r\n"])
-        content.extend([b"\r\n", response.body])
-        self.transport.write(b"".join(content))
+    def _write(self, response: Response, *, keep_alive: bool, include_body: bool = True) -> None:
+        self.transport.write(response_bytes(response, self.server_state.default_headers, keep_alive=keep_alive,
+                                            include_body=include_body))
+
+
+def response_bytes(response: Response, default_headers: list[tuple[bytes, bytes]], *, keep_alive: bool,
+                   include_body: bool) -> bytes:
+    """An answer as HTTP/1.1 sends it; `include_body` False for a HEAD."""
+    headers = [
+        (b"content-type", response.media_type.encode()),
+        (b"content-length", b"%d" % len(response.body)),
+        *((name.lower().encode(), value.encode()) for name, value in response.headers.items()),
+    ]
+    if not keep_alive:
+        headers.append((b"connection", b"close"))
+    content = [STATUS_LINE[response.status]]
+    for name, value in default_headers + headers:
+        content.extend([name, b": ", value, b"\r\n"])
+    content.append(b"\r\n")
+    if include_body:
+        content.append(response.body)
+    return b"".join(content)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A probe answered from its connection's first bytes (see ovp.server.accept): how many bytes
+    its head took, the answer's bytes, and whether the connection stays open."""
+
+    head_bytes: int
+    answer: bytes
+    keep_alive: bool
+
+
+# (method, path, headers) -> the app's answer without a task, or None.
+AnswerAtOnce = Callable[..., Response | None]
+
+
+class _Head:
+    """What httptools reports of one request head."""
+
+    def __init__(self) -> None:
+        self.parser = httptools.HttpRequestParser(self)
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.method = b""
+        self.keep_alive = False
+        self.complete = False
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name.lower(), value))
+
+    def on_headers_complete(self) -> None:
+        # Read here: once the message is complete, the parser is ready for the next one.
+        self.method, self.keep_alive = self.parser.get_method(), self.parser.should_keep_alive()
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+def probe_answer(first: bytes, answer_at_once: AnswerAtOnce,
+                 default_headers: list[tuple[bytes, bytes]]) -> Answered | None:
+    """The answer to the request whose head begins `first`, when it is a whole probe with no body
+    that the app answers without a task (see OvpApp.answer_at_once); else None, and the
+    connection takes its usual course."""
+    end = first.find(b"\r\n\r\n")
+    if end < 0 or not first.startswith((b"GET /", b"HEAD /")):
+        return None
+    head = first[:end + 4]
+    parsed = _Head()
+    try:
+        parsed.parser.feed_data(head)
+    except httptools.HttpParserError:
+        return None
+    if not parsed.complete:  # a body follows
+        return None
+    method = parsed.method.decode("ascii")
+    try:
+        path = urllib.parse.unquote(httptools.parse_url(parsed.url).path.decode("ascii"))
+    except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
+        return None
+    answer = answer_at_once(method, path, parsed.headers, busy=False)
+    if answer is None:
+        return None
+    return Answered(len(head), response_bytes(answer, default_headers, keep_alive=parsed.keep_alive,
+                                              include_body=method != "HEAD"), parsed.keep_alive)

@@ -30,15 +30,15 @@ from prometheus_client import multiprocess
 from uvicorn.config import STARTUP_FAILURE
 
 from ovp.config import Settings
-from ovp.server.accept import EagerServer
+from ovp.server.accept import HELD_MAX, AcceptingServer
 from ovp.server.logs import logging_config
 from ovp.server.protocol import ConnectionLimits, OvpHttpProtocol
 
 log = logging.getLogger("ovp")
 
-# File descriptors kept for what is not a client's connection: database connections, the
-# listening socket, log and SQLite files.
-RESERVED_DESCRIPTORS = 64
+# File descriptors kept for what is not a client's connection served by the loop: database
+# connections, the listening socket, log and SQLite files, and the connections the acceptor holds.
+RESERVED_DESCRIPTORS = 64 + HELD_MAX
 SUPERVISOR_TICK_S = 0.2
 # Beyond the shutdown timeout, what a worker may take to close its database and exit.
 EXIT_GRACE_S = 5.0
@@ -92,7 +92,7 @@ def serve(settings: Settings) -> int:
     if settings.workers == 1:
         sock = listening_socket(settings.host, settings.port, shared=False)
         log.info("listening on http://%s:%d", settings.host, sock.getsockname()[1])
-        server = EagerServer(uvicorn_config(settings))
+        server = AcceptingServer(uvicorn_config(settings))
         # uvicorn raises a SIGTERM again once it has shut down, to the handler it found: this one
         # ends the process through Python, so that what the caller cleans up on its way out is.
         signal.signal(signal.SIGTERM, _stop_by_exiting)
@@ -113,7 +113,7 @@ def _worker(environment: dict[str, str]) -> None:
     os.environ.update(environment)
     settings = Settings.from_environment()
     sock = listening_socket(settings.host, settings.port, shared=True)
-    server = EagerServer(uvicorn_config(settings))
+    server = AcceptingServer(uvicorn_config(settings))
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)
