@@ -36,9 +36,14 @@ class Scenario:
     # Call pairs: each authorization is followed by the end of an authorized call, so the wrk
     # script is stateful (see call_pairs_lua) and the scenario targets the calls profile.
     call_pairs: bool = False
+    # A new connection for every request, as clients that keep none (Kamailio's http_client by
+    # default) send them: wrk reconnects after each answer to "Connection: close".
+    new_connections: bool = False
 
     def request(self, profile_id: str, token: str) -> Request:
         headers = {"Authorization": f"Bearer {token}"}
+        if self.new_connections:
+            headers["Connection"] = "close"
         if self.body is not None:
             headers["Content-Type"] = "application/json"
         body = self.body.replace(b"{id}", profile_id.encode()) if self.body is not None else None
@@ -56,6 +61,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("list_alone", "GET list (20), alone", "GET", COLLECTION + "?" + LIST_QUERY),
         Scenario("patch", "PATCH one", "PATCH", COLLECTION + "/{id}", PATCH_BODY),
         Scenario("get", "GET one", "GET", COLLECTION + "/{id}"),
+        Scenario("get_new", "GET one, a new connection each", "GET", COLLECTION + "/{id}", new_connections=True),
         Scenario("list", "GET list (20)", "GET", COLLECTION + "?" + LIST_QUERY),
         Scenario("calls", "authorize + end", "POST", CALLS, AUTHORIZE_BODY, call_pairs=True),
     )

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
+import socket
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -42,6 +44,8 @@ from ovp.domain.errors import (
     ServiceUnavailable,
     UriTooLong,
 )
+
+PROBE_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class OvpHttpProtocol(HttpToolsProtocol):
         self._url_bytes = 0
         self._answered = False  # the request being read was answered already: drop its body
         self._idle_since = time.monotonic()
+        self._only_probes = True  # every request so far a probe with no body: a health checker's
         # When the connection's current wait (idle, head or body) runs out, and what then.
         self.deadline = math.inf
         self.expired: Callable[[], None] = self._close
@@ -142,6 +147,27 @@ class OvpHttpProtocol(HttpToolsProtocol):
         elif self._awaiting_head and self._head_fed == 0:
             self._idle_since = time.monotonic()
             self._wait(self.limits.idle_timeout_s, self._close)
+            self._hand_to_acceptor_if_probing()
+
+    def _hand_to_acceptor_if_probing(self) -> None:
+        """A connection that has sent only probes (a health checker's), idle between them, goes to
+        the acceptor's thread, which answers its probes whatever the loop is doing (see
+        ovp.server.accept). The socket is duplicated first: closing the transport then closes
+        only the loop's descriptor, and the client sees nothing."""
+        adopt = getattr(self.server_state, "ovp_adopt", None)
+        if (adopt is None or not self._only_probes or not self.idle or self.pipeline or self.transport.is_closing()
+                or self.transport.get_write_buffer_size()):
+            return
+        sock = self.transport.get_extra_info("socket")
+        if sock is None:
+            return
+        duplicate = socket.socket(sock.family, sock.type, sock.proto, os.dup(sock.fileno()))
+        if not adopt(duplicate):
+            duplicate.close()
+            self._only_probes = False  # not asked again
+            return
+        self._cancel_timer()
+        self.transport.close()
 
     def _close(self) -> None:
         self._cancel_timer()
@@ -163,6 +189,10 @@ class OvpHttpProtocol(HttpToolsProtocol):
     # Reading ----------------------------------------------------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        self._receive(data)
+        self._hand_to_acceptor_if_probing()
+
+    def _receive(self, data: bytes) -> None:
         if self._awaiting_head and self._head_fed == 0:  # a request's first bytes: its head has a deadline
             self._wait(self.limits.head_timeout_s, self._close)
         if not self._awaiting_head:
@@ -219,6 +249,7 @@ class OvpHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._awaiting_head = False
         self._cancel_timer()
+        self._only_probes = self._only_probes and self._is_probe()
         # A request pipelined behind one still being answered waits its turn, whatever it is:
         # answers go out in the order of the requests.
         pending = self.cycle is not None and not self.cycle.response_complete
@@ -238,6 +269,12 @@ class OvpHttpProtocol(HttpToolsProtocol):
         if self._has_body():
             self._wait(self.limits.body_timeout_s, self._body_timed_out)
 
+    def _is_probe(self) -> bool:
+        return self.parser.get_method() in (b"GET", b"HEAD") and self._path() in PROBE_PATHS
+
+    def _path(self) -> str:
+        return urllib.parse.unquote(httptools.parse_url(self.url).path.decode("ascii"))
+
     def _answer_at_once(self) -> Response | None:
         """The app's answer without a task (a probe's; and past max_in_flight requests in progress,
         their tasks made and not yet done, a 503 for any other: overload is shed, not queued)."""
@@ -245,7 +282,7 @@ class OvpHttpProtocol(HttpToolsProtocol):
         if answer_at_once is None:
             return None
         method = self.parser.get_method().decode("ascii")
-        path = urllib.parse.unquote(httptools.parse_url(self.url).path.decode("ascii"))
+        path = self._path()
         busy = len(self.tasks) >= self.limits.max_in_flight
         answer: Response | None = answer_at_once(method, path, self.headers, busy=busy)
         return answer
