@@ -1,0 +1,68 @@
+"""The plans PostgreSQL makes for ovp's lookups of one call on a new database.
+
+asyncpg prepares every statement, and after a few runs PostgreSQL may keep one generic plan for it,
+made with the statistics of the moment: on a new database, of an empty table. A call looked up
+by (account, id) was then read through an index led by the account alone, scanning every call of
+the account, and the lookup slowed as calls accumulated (1 ms after 10,000, 8 ms after 20,000)
+until the table was next analysed. These tests plan each such statement generically on empty
+tables and check that no call is looked for among all the account's calls, and that a call's
+profile is reached by its primary key. (An index of active calls may still serve the lookup of
+one: its scan is bounded by the calls in progress, and the plan is made again once autovacuum has
+analysed the table.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from ovp.store import calls
+from ovp.store.database import Statement
+from ovp.store.postgres import DIALECT
+from tests.databases import SKIPPED_REASON, postgres_admin_url, scratch_postgres_database
+
+pytestmark = pytest.mark.skipif(postgres_admin_url() is None, reason=SKIPPED_REASON)
+
+LOOKUP = {"owner": "account", "call_id": 7, "ended_ms": 1, "duration_secs": 1, "billed_secs": 1,
+          "cost_micros": 1, "day": "2026-01-01"}
+
+
+@pytest.fixture(scope="module")
+def empty_database() -> Iterator[psycopg.Connection]:
+    admin_url = postgres_admin_url()
+    assert admin_url is not None
+    with scratch_postgres_database(admin_url) as url:
+        libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(libpq, autocommit=True, cursor_factory=psycopg.ClientCursor) as connection:
+            connection.execute("SET plan_cache_mode = force_generic_plan")
+            yield connection
+
+
+def _generic_plan(connection: psycopg.Connection, statement: Statement) -> str:
+    compiled = statement.compiled(DIALECT)
+    connection.execute("DEALLOCATE ALL")
+    connection.execute(f"PREPARE lookup AS {compiled.sql}")
+    arguments = compiled.arguments(LOOKUP)
+    placeholders = ", ".join(["%s"] * len(arguments))
+    rows = connection.execute(f"EXPLAIN EXECUTE lookup({placeholders})", arguments).fetchall()
+    return "\n".join(row[0] for row in rows)
+
+
+@pytest.mark.parametrize("name", ["_SELECT", "_SELECT_FOR_UPDATE", "_SELECT_WITH_PROFILE_FOR_UPDATE",
+                                  "_END_AND_BOOK"])
+def test_a_call_is_not_looked_for_among_all_the_accounts_calls(empty_database: psycopg.Connection,
+                                                               name: str) -> None:
+    plan = _generic_plan(empty_database, getattr(calls, name))
+    scans = [line for line in plan.splitlines() if "Scan" in line and "call_authorizations" in line]
+    assert scans, plan
+    assert all("call_authorizations_pkey" in scan or "_active" in scan for scan in scans), plan
+
+
+def test_the_profile_of_a_call_is_found_by_its_primary_key(empty_database: psycopg.Connection) -> None:
+    plan = _generic_plan(empty_database, calls._SELECT_WITH_PROFILE_FOR_UPDATE)
+    profile_scan = plan.split("outbound_voice_profiles_pkey", 1)[1].split("\n")[1]
+    assert "Index Cond" in profile_scan, plan
+    assert "profile_id" in profile_scan, plan  # both columns of the key, not the account alone
