@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint bench bench-flood bench-switch soak lock clean debian
+.PHONY: install serve test lint bench bench-flood bench-switch bench-drivers soak lock clean debian
 
 install: $(STAMP) $(NODE_STAMP) debian
 
@@ -63,6 +63,10 @@ bench: $(STAMP)
 # Probes answering under 1,000 connections of wrk (see bench/flood.py); not part of make test.
 bench-flood: $(STAMP) debian
 	$(BIN)/python -m bench.flood
+
+# asyncpg against psycopg's asynchronous connection on a group commit's statements (see bench/drivers.py).
+bench-drivers: $(STAMP)
+	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.drivers
 
 # Calls through Kamailio and ovp at rising rates, on SQLite and PostgreSQL (see bench/switch.py); not part of make test.
 bench-switch: $(STAMP) debian
