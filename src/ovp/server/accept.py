@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import selectors
 import socket
@@ -82,6 +83,7 @@ class Acceptor:
         self._selector = selectors.DefaultSelector()
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
         self._stopping = threading.Event()
         self._closed = asyncio.Event()
         sock.setblocking(False)
@@ -108,8 +110,13 @@ class Acceptor:
         if self._stopping.is_set() or len(self._kept) + len(self._adopted) >= KEPT_MAX:
             return False
         self._adopted.append(connection)
-        self._wake_writer.send(b"\0")
+        self._wake()
         return True
+
+    def _wake(self) -> None:
+        """Wakes the thread; a wake-up it has not read yet does as well."""
+        with contextlib.suppress(BlockingIOError):
+            self._wake_writer.send(b"\0")
 
     def _accept_on_loop(self) -> None:
         if self._late(time.monotonic()):
@@ -148,7 +155,7 @@ class Acceptor:
         if self._beating is not None:
             self._beating.cancel()
         self._stopping.set()
-        self._wake_writer.send(b"\0")
+        self._wake()
         self._thread.join()
         self._wake_reader.close()
         self._wake_writer.close()
