@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint bench bench-flood bench-switch bench-drivers soak lock clean debian
+.PHONY: install serve test lint bench bench-flood bench-switch bench-drivers bench-long-work soak lock clean debian
 
 install: $(STAMP) $(NODE_STAMP) debian
 
@@ -67,6 +67,10 @@ bench-flood: $(STAMP) debian
 # asyncpg against psycopg's asynchronous connection on a group commit's statements (see bench/drivers.py).
 bench-drivers: $(STAMP)
 	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.drivers
+
+# GETs beside a whole rate deck's import, on SQLite and PostgreSQL (see bench/long_work.py).
+bench-long-work: $(STAMP)
+	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.long_work
 
 # Calls through Kamailio and ovp at rising rates, on SQLite and PostgreSQL (see bench/switch.py); not part of make test.
 bench-switch: $(STAMP) debian
