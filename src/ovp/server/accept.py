@@ -37,7 +37,7 @@ from collections.abc import Callable
 
 import uvicorn
 
-from ovp.server.protocol import Answered, probe_answer
+from ovp.server.protocol import Answered, close_idlest, probe_answer
 
 log = logging.getLogger("ovp")
 
@@ -55,8 +55,10 @@ TICK_S = 0.01
 ACCEPTS_PER_TURN = 256
 # A probe's head is a few hundred bytes: more than this is not a probe.
 PEEK_BYTES = 4096
-# Out of file descriptors (EMFILE, ENFILE): the wait before accepting again, rather than spinning.
+# Out of file descriptors (EMFILE, ENFILE): the wait before accepting again, rather than spinning,
+# and how many of the connections idle the longest are closed meanwhile to make room.
 DESCRIPTORS_BACKOFF_S = 0.1
+ROOM_MADE = 16
 
 
 # The first bytes of a connection -> the probe's answer, or None when they are not a whole probe.
@@ -68,8 +70,10 @@ class Acceptor:
 
     def __init__(self, loop: asyncio.AbstractEventLoop, sock: socket.socket, backlog: int,
                  protocol_factory: Callable[[], asyncio.Protocol], answer_probe: AnswerProbe,
-                 idle_timeout_s: float) -> None:
+                 idle_timeout_s: float, make_room: Callable[[int], object]) -> None:
+        """`make_room(n)`: closes, on the loop, the n connections idle the longest."""
         self._loop = loop
+        self._make_room = make_room
         self._sock = sock
         self._protocol_factory = protocol_factory
         self._answer_probe = answer_probe
@@ -128,6 +132,7 @@ class Acceptor:
                 return
             except OSError as error:  # out of file descriptors, most likely
                 log.warning("accepting a connection failed: %s; trying again in %g s", error, DESCRIPTORS_BACKOFF_S)
+                self._make_room(ROOM_MADE)  # else idle connections would hold every descriptor until they time out
                 self._loop.remove_reader(self._sock.fileno())
                 self._loop.call_later(DESCRIPTORS_BACKOFF_S, self._accept_again_on_loop)
                 return
@@ -197,6 +202,8 @@ class Acceptor:
                 return True
             except OSError as error:  # out of file descriptors, most likely
                 log.warning("accepting a connection failed: %s; trying again in %g s", error, DESCRIPTORS_BACKOFF_S)
+                with contextlib.suppress(RuntimeError):  # the loop is closed: the server has stopped
+                    self._loop.call_soon_threadsafe(self._make_room, ROOM_MADE)
                 return False
             connection.setblocking(False)
             self._hold(connection)
@@ -298,7 +305,8 @@ class AcceptingServer(uvicorn.Server):
             return probe_answer(first, answer_at_once, self.server_state.default_headers)
 
         for sock in sockets:
-            acceptor = Acceptor(loop, sock, config.backlog, create_protocol, answer_probe, config.timeout_keep_alive)
+            acceptor = Acceptor(loop, sock, config.backlog, create_protocol, answer_probe, config.timeout_keep_alive,
+                                lambda count: close_idlest(self.server_state.connections, count))
             self.server_state.ovp_adopt = acceptor.adopt  # type: ignore[attr-defined]  # see OvpHttpProtocol
             # uvicorn only closes its servers and waits for them: an acceptor does both.
             self.servers.append(acceptor)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ HTTP still allows an answer.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 import os
 import socket
@@ -179,12 +180,8 @@ class OvpHttpProtocol(HttpToolsProtocol):
         return self._awaiting_head and self._head_fed == 0 and (self.cycle is None or self.cycle.response_complete)
 
     def _make_room(self) -> None:
-        idle = [connection for connection in self.connections
-                if isinstance(connection, OvpHttpProtocol) and connection is not self and connection.idle]
-        if idle:
-            min(idle, key=lambda connection: connection._idle_since).transport.close()
-            return
-        self._refuse(ServiceUnavailable("The server has as many connections open as it takes; try again shortly."))
+        if not close_idlest(self.connections, 1, sparing=self):
+            self._refuse(ServiceUnavailable("The server has as many connections open as it takes; try again shortly."))
 
     # Reading ----------------------------------------------------------------------------------
 
@@ -343,6 +340,16 @@ class OvpHttpProtocol(HttpToolsProtocol):
     def _write(self, response: Response, *, keep_alive: bool, include_body: bool = True) -> None:
         self.transport.write(response_bytes(response, self.server_state.default_headers, keep_alive=keep_alive,
                                             include_body=include_body))
+
+
+def close_idlest(connections: set[Any], count: int, *, sparing: object = None) -> int:
+    """Closes up to `count` of the `connections` idle the longest (but `sparing`); answers how many."""
+    idle = heapq.nsmallest(count, (connection for connection in connections
+                                   if isinstance(connection, OvpHttpProtocol) and connection is not sparing
+                                   and connection.idle), key=lambda connection: connection._idle_since)
+    for connection in idle:
+        connection.transport.close()
+    return len(idle)
 
 
 def response_bytes(response: Response, default_headers: list[tuple[bytes, bytes]], *, keep_alive: bool,

@@ -39,6 +39,8 @@ log = logging.getLogger("ovp")
 # File descriptors kept for what is not a client's connection served by the loop: database
 # connections, the listening socket, log and SQLite files, and the connections the acceptor holds.
 RESERVED_DESCRIPTORS = 64 + HELD_MAX
+# uvloop's connect_accepted_socket duplicates the socket it is given and keeps both open.
+DESCRIPTORS_PER_CONNECTION = 2
 SUPERVISOR_TICK_S = 0.2
 # Beyond the shutdown timeout, what a worker may take to close its database and exit.
 EXIT_GRACE_S = 5.0
@@ -48,7 +50,8 @@ APP = "ovp.api.app:app_from_environment"
 def connection_cap(wanted: int) -> int:
     """At most `wanted` connections, and always fewer than the file descriptors the process may open."""
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    room = wanted if soft == resource.RLIM_INFINITY else min(wanted, soft - RESERVED_DESCRIPTORS)
+    room = (wanted if soft == resource.RLIM_INFINITY
+            else min(wanted, (soft - RESERVED_DESCRIPTORS) // DESCRIPTORS_PER_CONNECTION))
     return max(room, 1)
 
 
