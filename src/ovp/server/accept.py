@@ -122,21 +122,31 @@ class Acceptor:
         with contextlib.suppress(BlockingIOError):
             self._wake_writer.send(b"\0")
 
-    def _accept_on_loop(self) -> None:
-        if self._late(time.monotonic()):
-            return  # a long turn of the loop's: the thread takes them
-        for _ in range(ACCEPTS_PER_TURN):
+    def _accepted(self, at_most: int | None) -> tuple[list[socket.socket], bool]:
+        """The connections waiting, `at_most` of them (None: all); and whether accepting ran out of
+        file descriptors, in which case it is tried again after DESCRIPTORS_BACKOFF_S."""
+        taken: list[socket.socket] = []
+        while at_most is None or len(taken) < at_most:
             try:
                 connection, _address = self._sock.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-                return
+                break
             except OSError as error:  # out of file descriptors, most likely
                 log.warning("accepting a connection failed: %s; trying again in %g s", error, DESCRIPTORS_BACKOFF_S)
-                self._make_room(ROOM_MADE)  # else idle connections would hold every descriptor until they time out
-                self._loop.remove_reader(self._sock.fileno())
-                self._loop.call_later(DESCRIPTORS_BACKOFF_S, self._accept_again_on_loop)
-                return
+                return taken, True
+            taken.append(connection)
+        return taken, False
+
+    def _accept_on_loop(self) -> None:
+        if self._late(time.monotonic()):
+            return  # a long turn of the loop's: the thread takes them
+        taken, out_of_descriptors = self._accepted(ACCEPTS_PER_TURN)
+        for connection in taken:
             self._serve(connection)
+        if out_of_descriptors:
+            self._make_room(ROOM_MADE)  # else idle connections would hold every descriptor until they time out
+            self._loop.remove_reader(self._sock.fileno())
+            self._loop.call_later(DESCRIPTORS_BACKOFF_S, self._accept_again_on_loop)
 
     def _accept_again_on_loop(self) -> None:
         if not self._closed.is_set():
@@ -195,18 +205,14 @@ class Acceptor:
 
     def _accept_on_thread(self) -> bool:
         """Takes every connection waiting; False when out of file descriptors."""
-        while True:
-            try:
-                connection, _address = self._sock.accept()
-            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
-                return True
-            except OSError as error:  # out of file descriptors, most likely
-                log.warning("accepting a connection failed: %s; trying again in %g s", error, DESCRIPTORS_BACKOFF_S)
-                with contextlib.suppress(RuntimeError):  # the loop is closed: the server has stopped
-                    self._loop.call_soon_threadsafe(self._make_room, ROOM_MADE)
-                return False
+        taken, out_of_descriptors = self._accepted(None)
+        for connection in taken:
             connection.setblocking(False)
             self._hold(connection)
+        if out_of_descriptors:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the server has stopped
+                self._loop.call_soon_threadsafe(self._make_room, ROOM_MADE)
+        return not out_of_descriptors
 
     def _take_adopted(self) -> None:
         self._wake_reader.recv(4096)

@@ -270,7 +270,7 @@ class OvpHttpProtocol(HttpToolsProtocol):
         return self.parser.get_method() in (b"GET", b"HEAD") and self._path() in PROBE_PATHS
 
     def _path(self) -> str:
-        return urllib.parse.unquote(httptools.parse_url(self.url).path.decode("ascii"))
+        return _path_of(self.url)
 
     def _answer_at_once(self) -> Response | None:
         """The app's answer without a task (a probe's; and past max_in_flight requests in progress,
@@ -340,6 +340,11 @@ class OvpHttpProtocol(HttpToolsProtocol):
     def _write(self, response: Response, *, keep_alive: bool, include_body: bool = True) -> None:
         self.transport.write(response_bytes(response, self.server_state.default_headers, keep_alive=keep_alive,
                                             include_body=include_body))
+
+
+def _path_of(url: bytes) -> str:
+    """A request target's path, percent-decoded, as the routes name it."""
+    return urllib.parse.unquote(httptools.parse_url(url).path.decode("ascii"))
 
 
 def close_idlest(connections: set[Any], count: int, *, sparing: object = None) -> int:
@@ -428,7 +433,7 @@ def probe_answer(first: bytes, answer_at_once: AnswerAtOnce,
         return None
     method = parsed.method.decode("ascii")
     try:
-        path = urllib.parse.unquote(httptools.parse_url(parsed.url).path.decode("ascii"))
+        path = _path_of(parsed.url)
     except (httptools.HttpParserInvalidURLError, UnicodeDecodeError):
         return None
     answer = answer_at_once(method, path, parsed.headers, busy=False)
