@@ -105,6 +105,17 @@ def scratch_postgres_database(admin_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def scratch_postgres_connection(**options: Any) -> Iterator[psycopg.Connection]:
+    """A psycopg connection, in autocommit, to a new migrated database of this run's PostgreSQL
+    server, dropped afterwards; `options` go to psycopg.connect."""
+    admin_url = postgres_admin_url()
+    assert admin_url is not None, SKIPPED_REASON
+    with scratch_postgres_database(admin_url) as url, psycopg.connect(_libpq(url), autocommit=True,
+                                                                      **options) as connection:
+        yield connection
+
+
 def empty_postgres_database(url: str) -> None:
     with psycopg.connect(_libpq(url), autocommit=True) as connection:
         connection.execute(f"TRUNCATE {', '.join(TABLES)}")

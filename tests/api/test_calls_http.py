@@ -146,6 +146,14 @@ def test_ending_books_the_cost_once(ready: Api) -> None:
     assert (refused["code"], refused["reason"]) == ("OVP5", "Daily spend limit reached")
 
 
+def test_a_call_whose_profile_was_deleted_ends_and_is_billed(ready: Api) -> None:
+    profile = ready.create(whitelisted_destinations=["GB"])
+    call = ask(ready, profile, UK)
+    assert ready.request("DELETE", f"/v2/outbound_voice_profiles/{profile['id']}").status_code == 200
+    ended = end(ready, call["id"], 61)
+    assert (ended["status"], ended["billed_secs"], ended["cost"]) == ("ended", 120, "0.120000")
+
+
 def test_a_call_that_never_connected_costs_nothing(ready: Api) -> None:
     profile = ready.create(whitelisted_destinations=["GB"])
     assert end(ready, ask(ready, profile, UK)["id"], 0)["cost"] == "0.000000"

@@ -1,21 +1,28 @@
 """Group commit, on real databases: a failing work fails alone, a database that cannot serve fails
-the whole group at once, and a work whose caller went away is not run."""
+the whole group at once, and a work whose caller went away is not run. On PostgreSQL a group takes
+in the works that arrive while it runs, up to its limit, with the same rules."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import text
 
 from ovp.domain.errors import NotFound, ServiceUnavailable
 from ovp.domain.ids import IdGenerator
 from ovp.domain.listing import parse_list_query
 from ovp.services import profiles
 from ovp.store.backends import open_database
-from ovp.store.database import Database, Transaction
+from ovp.store.database import Database, Statement, Transaction
+from ovp.store.group_commit import LATE_UNTIL
+from tests.databases import SKIPPED_REASON, empty_postgres_database, postgres_admin_url
 
 ACCOUNT = "group-commit"
 T = TypeVar("T")
@@ -115,3 +122,80 @@ def test_a_work_whose_caller_went_away_is_not_run(tmp_path: Path) -> None:
         assert _run(url, scenario, migrate=False) == {"kept"}
     finally:
         holder.close()
+
+
+_XID = Statement(text("SELECT pg_current_xact_id()::text"))
+_SLEEP = Statement(text("SELECT pg_sleep(0.3)"))
+LATE_AFTER_S = 0.05  # the works submitted this long after the first are late: the first sleeps 0.3 s
+
+
+def _xid(tx: Transaction) -> str:
+    return str(tx.rows(_XID)[0][0])
+
+
+def _slow_xid(tx: Transaction) -> str:
+    tx.rows(_SLEEP)
+    return _xid(tx)
+
+
+@pytest.fixture
+def postgres(postgres_url: str) -> Iterator[str]:
+    yield postgres_url
+    empty_postgres_database(postgres_url)
+
+
+pytestmark_postgres = pytest.mark.skipif(postgres_admin_url() is None, reason=SKIPPED_REASON)
+
+
+async def _early_and_late(database: Database, late: list[Callable[[Transaction], Any]],
+                          cancel_late: bool = False) -> tuple[list[Any], list[Any]]:
+    """Two works at once, the first slow; the `late` ones while the first runs."""
+    early = [asyncio.ensure_future(database.write(_slow_xid)), asyncio.ensure_future(database.write(_xid))]
+    await asyncio.sleep(LATE_AFTER_S)
+    coming = [asyncio.ensure_future(database.write(work)) for work in late]
+    if cancel_late:
+        await asyncio.sleep(LATE_AFTER_S)
+        for future in coming:
+            future.cancel()
+    early_answers = await asyncio.gather(*early, return_exceptions=True)
+    late_answers = await asyncio.gather(*coming, return_exceptions=True)
+    return list(early_answers), list(late_answers)
+
+
+@pytestmark_postgres
+def test_a_group_takes_in_the_works_that_arrive_while_it_runs(postgres: str) -> None:
+    early, late = _run(postgres, lambda database: _early_and_late(database, [_xid] * 3))
+    assert len(set(early + late)) == 1, (early, late)  # one transaction
+
+
+@pytestmark_postgres
+def test_a_group_takes_in_late_works_only_up_to_its_limit(postgres: str) -> None:
+    early, late = _run(postgres, lambda database: _early_and_late(database, [_xid] * (LATE_UNTIL + 8)))
+    # The first group: the two early works and as many late ones as it may take; the next: the rest.
+    assert sorted(Counter(early + late).values()) == [10, LATE_UNTIL], (early, late)
+
+
+@pytestmark_postgres
+def test_a_late_work_that_fails_fails_alone(postgres: str) -> None:
+    ids = IdGenerator()
+
+    async def scenario(database: Database) -> tuple[list[Any], set[str]]:
+        _early, late = await _early_and_late(database, [_create("before", ids), _missing, _create("after", ids)])
+        return late, await database.read(_names)
+
+    late, stored = _run(postgres, scenario)
+    assert late[0].value["name"] == "before"
+    assert isinstance(late[1], NotFound)
+    assert late[2].value["name"] == "after"
+    assert stored == {"before", "after"}
+
+
+@pytestmark_postgres
+def test_a_late_work_whose_caller_went_away_is_not_run(postgres: str) -> None:
+    ids = IdGenerator()
+
+    async def scenario(database: Database) -> set[str]:
+        await _early_and_late(database, [_create("gone", ids)], cancel_late=True)
+        return await database.read(_names)
+
+    assert _run(postgres, scenario) == set()

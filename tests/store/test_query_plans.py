@@ -17,12 +17,11 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from ovp.store import calls
 from ovp.store.database import Statement
 from ovp.store.postgres import DIALECT
-from tests.databases import SKIPPED_REASON, postgres_admin_url, scratch_postgres_database
+from tests.databases import SKIPPED_REASON, postgres_admin_url, scratch_postgres_connection
 
 pytestmark = pytest.mark.skipif(postgres_admin_url() is None, reason=SKIPPED_REASON)
 
@@ -32,13 +31,9 @@ LOOKUP = {"owner": "account", "call_id": 7, "ended_ms": 1, "duration_secs": 1, "
 
 @pytest.fixture(scope="module")
 def empty_database() -> Iterator[psycopg.Connection]:
-    admin_url = postgres_admin_url()
-    assert admin_url is not None
-    with scratch_postgres_database(admin_url) as url:
-        libpq = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(libpq, autocommit=True, cursor_factory=psycopg.ClientCursor) as connection:
-            connection.execute("SET plan_cache_mode = force_generic_plan")
-            yield connection
+    with scratch_postgres_connection(cursor_factory=psycopg.ClientCursor) as connection:
+        connection.execute("SET plan_cache_mode = force_generic_plan")
+        yield connection
 
 
 def _generic_plan(connection: psycopg.Connection, statement: Statement) -> str:
@@ -52,7 +47,7 @@ def _generic_plan(connection: psycopg.Connection, statement: Statement) -> str:
 
 
 @pytest.mark.parametrize("name", ["_SELECT", "_SELECT_FOR_UPDATE", "_SELECT_WITH_PROFILE_FOR_UPDATE",
-                                  "_END_AND_BOOK"])
+                                  "_END", "_END_AT_ONCE"])
 def test_a_call_is_not_looked_for_among_all_the_accounts_calls(empty_database: psycopg.Connection,
                                                                name: str) -> None:
     plan = _generic_plan(empty_database, getattr(calls, name))
@@ -61,8 +56,11 @@ def test_a_call_is_not_looked_for_among_all_the_accounts_calls(empty_database: p
     assert all("call_authorizations_pkey" in scan or "_active" in scan for scan in scans), plan
 
 
-def test_the_profile_of_a_call_is_found_by_its_primary_key(empty_database: psycopg.Connection) -> None:
-    plan = _generic_plan(empty_database, calls._SELECT_WITH_PROFILE_FOR_UPDATE)
+@pytest.mark.parametrize("name", ["_SELECT_WITH_PROFILE_FOR_UPDATE", "_END_AT_ONCE"])
+def test_the_profile_of_a_call_is_found_by_its_primary_key(empty_database: psycopg.Connection, name: str) -> None:
+    plan = _generic_plan(empty_database, getattr(calls, name))
     profile_scan = plan.split("outbound_voice_profiles_pkey", 1)[1].split("\n")[1]
     assert "Index Cond" in profile_scan, plan
-    assert "profile_id" in profile_scan, plan  # both columns of the key, not the account alone
+    # both columns of the key, not the account alone
+    assert "account_id" in profile_scan, plan
+    assert " AND " in profile_scan, plan

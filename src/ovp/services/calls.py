@@ -203,6 +203,11 @@ def retrieve(tx: Transaction, account_id: str, call_id: int) -> Authorization:
 def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: datetime) -> Authorization:
     """Releases the call's slot and books its cost against the profile's spend for today (UTC).
     A call already ended is answered as it was: ending twice books once."""
+    day = now.date().isoformat()
+    if store.ends_at_once(tx):
+        ended_at_once = store.end_at_once(tx, account_id, call_id, duration, _ms(now), day)
+        if ended_at_once is not None:
+            return ended_at_once
     current = store.get(tx, account_id, call_id, for_update=True)
     if current is None:
         raise NotFound()
@@ -213,7 +218,7 @@ def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: date
         current, ended_ms=_ms(now), duration_secs=duration, billed_secs=billed,
         cost_micros=cost_micros(Decimal(current.per_minute), billed),
     )
-    store.end(tx, account_id, ended, now.date().isoformat())
+    store.end(tx, account_id, ended, day)
     return ended
 
 

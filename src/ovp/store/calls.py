@@ -76,22 +76,35 @@ _END = Statement(
             billed_secs=bindparam("billed_secs"), cost_micros=bindparam("cost_micros"))
 )
 # The same upsert is valid on SQLite (3.24+) and PostgreSQL.
+_ADD_TO_SPEND = ("ON CONFLICT (account_id, profile_id, day) "
+                 "DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros")
 _BOOK = Statement(text(
-    "INSERT INTO daily_spend (profile_id, day, account_id, spent_micros) "
-    "VALUES (:profile_id, :day, :owner, :cost_micros) "
-    "ON CONFLICT (account_id, profile_id, day) "
-    "DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
+    "INSERT INTO daily_spend (profile_id, day, account_id, spent_micros) "  # noqa: S608
+    f"VALUES (:profile_id, :day, :owner, :cost_micros) {_ADD_TO_SPEND}"
 ))
-# On PostgreSQL the end of a call and its booking are one statement (a data-modifying WITH, which
-# SQLite lacks): one round trip instead of two, and it books only when this statement ended the call.
-_END_AND_BOOK = Statement(text(
-    "WITH ended AS (UPDATE call_authorizations SET ended_ms = :ended_ms, duration_secs = :duration_secs, "
-    "billed_secs = :billed_secs, cost_micros = :cost_micros "
-    "WHERE account_id = :owner AND id = :call_id AND ended_ms IS NULL RETURNING profile_id, cost_micros) "
-    "INSERT INTO daily_spend (profile_id, day, account_id, spent_micros) "
-    "SELECT profile_id, :day, :owner, cost_micros FROM ended "
-    "ON CONFLICT (account_id, profile_id, day) "
-    "DO UPDATE SET spent_micros = daily_spend.spent_micros + excluded.spent_micros"
+# On PostgreSQL the end of a call is one statement (a data-modifying WITH, which SQLite lacks):
+# the call's profile locked first (as every write touching a profile's counters does; a call whose
+# profile was deleted ends all the same), the call ended and billed by its own rate and increment,
+# and its cost booked, in one round trip. Billed as ovp.domain.billing bills, which a test checks:
+# a call that never connected costs nothing, any other pays the first increment, then each started
+# subsequent one; the cost is rounded half up to a micro-dollar.
+_INITIAL = "split_part(billing_increment, '/', 1)::int"
+_SUBSEQUENT = "split_part(billing_increment, '/', 2)::int"
+BILLED_SQL = (f"CASE WHEN :duration_secs <= 0 THEN 0 ELSE {_INITIAL} + "
+              f"ceil(greatest(:duration_secs - {_INITIAL}, 0)::numeric / {_SUBSEQUENT})::int * {_SUBSEQUENT} END")
+COST_SQL = f"round(per_minute::numeric * ({BILLED_SQL}) * 1000000 / 60)::bigint"
+_END_AT_ONCE = Statement(text(
+    "WITH profile AS (SELECT id FROM outbound_voice_profiles WHERE account_id = :owner AND id = "  # noqa: S608
+    "(SELECT profile_id FROM call_authorizations WHERE account_id = :owner AND id = :call_id) FOR UPDATE), "
+    "ended AS (UPDATE call_authorizations SET ended_ms = :ended_ms, duration_secs = :duration_secs, "
+    f"billed_secs = {BILLED_SQL}, cost_micros = {COST_SQL} "
+    # Always true: a one-time filter, which PostgreSQL runs before it looks for the call's row, so
+    # the profile's lock comes first.
+    "WHERE account_id = :owner AND id = :call_id AND ended_ms IS NULL AND (SELECT count(*) FROM profile) >= 0 "
+    f"RETURNING {', '.join(_FIELDS)}), "
+    "booked AS (INSERT INTO daily_spend (profile_id, day, account_id, spent_micros) "
+    f"SELECT profile_id, :day, :owner, cost_micros FROM ended {_ADD_TO_SPEND}) "
+    f"SELECT {', '.join(_FIELDS)} FROM ended"
 ))
 # Every account's calls holding a slot now, for the server's metrics.
 _COUNT_ACTIVE = Statement(
@@ -179,19 +192,29 @@ def get(tx: Transaction, account_id: str, call_id: int, *, for_update: bool = Fa
     return Authorization(*found[0]) if found else None
 
 
-def end(tx: Transaction, account_id: str, ended: Authorization, day: str) -> bool:
-    """Records the end of a call and books its cost for `day`; answers False, changing nothing,
-    when the call had already ended, so that ending twice books once."""
-    params = {"owner": account_id, "call_id": ended.id, "ended_ms": ended.ended_ms,
-              "duration_secs": ended.duration_secs, "billed_secs": ended.billed_secs,
-              "cost_micros": ended.cost_micros}
-    if tx.dialect.name == "postgresql":
-        return tx.execute(_END_AND_BOOK, {**params, "day": day}) == 1
-    if tx.execute(_END, params) == 0:
-        return False
+def end(tx: Transaction, account_id: str, ended: Authorization, day: str) -> None:
+    """Records the end of a call that the transaction locked, not ended yet, and books its cost
+    for `day`."""
+    tx.execute(_END, {"owner": account_id, "call_id": ended.id, "ended_ms": ended.ended_ms,
+                      "duration_secs": ended.duration_secs, "billed_secs": ended.billed_secs,
+                      "cost_micros": ended.cost_micros})
     tx.execute(_BOOK, {"profile_id": ended.profile_id, "day": day, "owner": account_id,
                        "cost_micros": ended.cost_micros})
-    return True
+
+
+def ends_at_once(tx: Transaction) -> bool:
+    """Whether end_at_once can serve: on PostgreSQL."""
+    return tx.dialect.name == "postgresql"
+
+
+def end_at_once(tx: Transaction, account_id: str, call_id: int, duration_secs: int, ended_ms: int,
+                day: str) -> Authorization | None:
+    """Locks the call's profile, ends the call, bills it and books its cost, in one statement
+    (PostgreSQL only); answers None, changing nothing, when the account has no such call or it
+    had ended already."""
+    found = tx.rows(_END_AT_ONCE, {"owner": account_id, "call_id": call_id, "ended_ms": ended_ms,
+                                   "duration_secs": duration_secs, "day": day})
+    return Authorization(*found[0]) if found else None
 
 
 _OF_CONNECTION_ACTIVE = (

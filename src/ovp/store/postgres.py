@@ -185,6 +185,7 @@ class PostgresDatabase(Database):
             lambda body, grouped, deadline: self._transact(body, _GROUPED if grouped else _WRITE, deadline),
             timeout_s,
             self._grouped,
+            takes_late=True,
         )
 
     async def _connect(self) -> asyncpg.Connection:
