@@ -150,7 +150,8 @@ def window_is_open(start: str | None, end: str | None, now: time) -> bool:
     return now >= opens or now < closes
 
 
-def _recording(settings: CallRecordingDocument, caller: str) -> Recording:
+def recording_of(settings: CallRecordingDocument, caller: str) -> Recording:
+    """How a call from `caller` is recorded, should it be allowed."""
     kind = settings["call_recording_type"]
     record = kind == "all" or (
         kind == "by_caller_phone_number" and caller in settings["call_recording_caller_phone_numbers"]
@@ -225,7 +226,7 @@ def decide(request: CallRequest, rates: RateLookup) -> Decision:
     refusal = _time_and_counters(request, profile, rate.per_minute)
     if refusal is not None:
         return refusal
-    recording = _recording(profile["call_recording"], request.caller)
+    recording = recording_of(profile["call_recording"], request.caller)
     return Allowed(destination.country, rate.prefix, rate.per_minute, recording)
 
 

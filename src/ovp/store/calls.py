@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, select, text
+from sqlalchemy import BigInteger, Integer, Numeric, String, Text, bindparam, cast, func, literal_column, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
 from ovp.domain.authorization import Authorization
 from ovp.domain.billing import dollars
@@ -49,6 +50,39 @@ _USAGE = Statement(select(*_COUNTERS))
 # when the profile has limits.
 _RATE = Statement(select(rates.LONGEST_MATCH))
 _RATE_AND_USAGE = Statement(select(rates.LONGEST_MATCH, *_COUNTERS))
+
+
+def _typed(name: str, type_: Any) -> Any:
+    """A parameter whose type PostgreSQL cannot infer from where it stands (a SELECT's column)."""
+    return cast(bindparam(name), type_)
+
+
+# On PostgreSQL an authorization reads the rate and the counters and records the call as though it
+# were allowed, in one statement (a data-modifying WITH): the counters come from the statement's
+# snapshot, which does not hold the row it inserts, so they are those the rules must see; a call
+# the rules refuse is deleted again (see record_at_once). No row is inserted without a rate, or
+# when the id is taken. The first increment is reserved at the rate found, billed as
+# ovp.domain.billing bills (a test checks it).
+_RECORDED_FIELDS = ["account_id", "id", "profile_id", "connection_id", "dialled", "caller", "country", "prefix",
+                    "per_minute", "billing_increment", "reserved_micros", "recording", "authorized_ms", "expires_ms"]
+_BEST = rates.BEST_MATCH
+RESERVED = cast(func.round(cast(_BEST.c.per_minute, Numeric) * _typed("initial_secs", Integer)
+                           * literal_column("1000000") / literal_column("60")), BigInteger)
+_RECORDED = (
+    postgresql_insert(call_authorizations)
+    .from_select(_RECORDED_FIELDS, select(
+        _typed("owner", String), _typed("call_id", BigInteger), _typed("profile_id", BigInteger),
+        _typed("connection_id", BigInteger), _typed("dialled", String), _typed("caller", String),
+        _typed("country", String), _BEST.c.prefix, _BEST.c.per_minute, _typed("billing_increment", String),
+        RESERVED, _typed("recording", Text), _typed("authorized_ms", BigInteger), _typed("expires_ms", BigInteger),
+    ))
+    .on_conflict_do_nothing(index_elements=["account_id", "id"])
+    .returning(_CALLS.id)
+    .cte("recorded")
+)
+_RECORDED_COUNT = select(func.count()).select_from(_RECORDED).scalar_subquery()
+_RATE_AND_RECORD = Statement(select(rates.BEST_MATCH_TEXT, _RECORDED_COUNT))
+_RATE_USAGE_AND_RECORD = Statement(select(rates.BEST_MATCH_TEXT, _RECORDED_COUNT, *_COUNTERS))
 # An id another server made too is skipped, not an error (the same SQL on SQLite and PostgreSQL):
 # the caller sees no row inserted and draws another id, without a savepoint's round trips. The
 # column names are Authorization's field names, not input.
@@ -111,6 +145,7 @@ _COUNT_ACTIVE = Statement(
     select(func.count()).select_from(call_authorizations)
     .where(_CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms")))
 )
+_DELETE_ONE = Statement(call_authorizations.delete().where(_OWNED))
 _DELETE_CALLS = Statement(call_authorizations.delete().where(_CALLS.account_id == bindparam("owner")))
 _DELETE_SPEND = Statement(daily_spend.delete().where(_SPEND.account_id == bindparam("owner")))
 _DELETE_ALL_CALLS = Statement(call_authorizations.delete())
@@ -172,6 +207,33 @@ def rate_and_counters(
         return rates.matched(tx.rows(_RATE, params)[0][0]), None
     row = tx.rows(_RATE_AND_USAGE, {**params, **query.params()})[0]
     return rates.matched(row[0]), _counters(row[1:])
+
+
+def records_at_once(tx: Transaction) -> bool:
+    """Whether rate_counters_and_record can serve: on PostgreSQL."""
+    return tx.dialect.name == "postgresql"
+
+
+def rate_counters_and_record(
+    tx: Transaction, account_id: str, digits: str, query: CounterQuery | None, call: Authorization, initial_secs: int
+) -> tuple[Rate | None, Counters | None, bool]:
+    """As rate_and_counters, and in the same statement `call` recorded as though it were allowed
+    (PostgreSQL only): at the rate found, its prefix and per_minute, and the cost of its first
+    `initial_secs` reserved, whatever `call` holds for them. Answers, too, whether it was
+    recorded: not without a rate, nor when its id is taken. A call recorded and then refused
+    takes `forget`."""
+    params = {**rates.match_params(account_id, digits), **(query.params() if query is not None else {}),
+              **dict(zip(_FIELDS, astuple(call), strict=True)), "call_id": call.id, "initial_secs": initial_secs}
+    if query is None:
+        found, recorded = tx.rows(_RATE_AND_RECORD, params)[0]
+        return rates.matched(found), None, recorded == 1
+    row = tx.rows(_RATE_USAGE_AND_RECORD, params)[0]
+    return rates.matched(row[0]), _counters(row[2:]), row[1] == 1
+
+
+def forget(tx: Transaction, account_id: str, call_id: int) -> None:
+    """Deletes a call recorded in this transaction and refused after all."""
+    tx.execute(_DELETE_ONE, {"owner": account_id, "call_id": call_id})
 
 
 def insert(tx: Transaction, account_id: str, authorization: Authorization) -> None:

@@ -29,6 +29,16 @@ LONGEST_MATCH = (
 )
 
 
+# The same lookup as a row of two columns, for a statement that stores what it found and answers
+# it too (BEST_MATCH_TEXT, as LONGEST_MATCH answers it): the deck is looked up once.
+BEST_MATCH = (
+    select(_COLUMNS.prefix, _COLUMNS.per_minute).where(_CANDIDATES)
+    .order_by(func.length(_COLUMNS.prefix).desc()).limit(literal_column("1")).offset(literal_column("0"))
+    .cte("best_rate")
+)
+BEST_MATCH_TEXT = select(BEST_MATCH.c.prefix + literal_column("' '") + BEST_MATCH.c.per_minute).scalar_subquery()
+
+
 def match_params(account_id: str, digits: str) -> dict[str, str]:
     """The parameters of LONGEST_MATCH for a number's digits. Numbers shorter than the longest
     prefix repeat their last candidate: duplicates in IN are harmless, and the statement stays one
