@@ -1,6 +1,7 @@
 """Group commit, on real databases: a failing work fails alone, a database that cannot serve fails
 the whole group at once, and a work whose caller went away is not run. On PostgreSQL a group takes
-in the works that arrive while it runs, up to its limit, with the same rules."""
+in the works that arrive while it runs, up to its limit, with the same rules, and the ends of calls
+in it go first, together."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
 
+from ovp.domain.authorization import Authorization
 from ovp.domain.errors import NotFound, ServiceUnavailable
 from ovp.domain.ids import IdGenerator
 from ovp.domain.listing import parse_list_query
-from ovp.services import profiles
+from ovp.services import calls, profiles
+from ovp.store import calls as calls_store
 from ovp.store.backends import open_database
 from ovp.store.database import Database, Statement, Transaction
 from ovp.store.group_commit import LATE_UNTIL
@@ -199,3 +203,51 @@ def test_a_late_work_whose_caller_went_away_is_not_run(postgres: str) -> None:
         return await database.read(_names)
 
     assert _run(postgres, scenario) == set()
+
+
+def _call(call_id: int, profile_id: int) -> Authorization:
+    return Authorization(
+        id=call_id, profile_id=profile_id, connection_id=None, dialled="+15550100", caller="+15550101",
+        country="US", prefix="1", per_minute="0.6", billing_increment="60/60", reserved_micros=600_000,
+        recording="{}", authorized_ms=0, expires_ms=2**62)
+
+
+def _inserting(call: Authorization) -> Callable[[Transaction], None]:
+    return lambda tx: calls_store.insert(tx, ACCOUNT, call)
+
+
+def _status(call_id: int) -> Callable[[Transaction], str]:
+    def read(tx: Transaction) -> str:
+        found = calls_store.get(tx, ACCOUNT, call_id)
+        assert found is not None
+        return found.status(0)
+    return read
+
+
+@pytestmark_postgres
+def test_the_ends_of_a_group_go_first_together_each_answered_its_own_row(postgres: str) -> None:
+    now = datetime.now(UTC)
+
+    async def scenario(database: Database) -> tuple[list[Any], list[Any]]:
+        profile = await database.write(_create("calls", IdGenerator()))
+        profile_id = int(profile.value["id"])
+        for call_id in (1, 2, 3):
+            await database.write(_inserting(_call(call_id, profile_id)))
+        # One group: a read of call 2 asked for before the ends, call 1 ended twice, call 2 once.
+        works: list[Callable[[Transaction], Any]] = [
+            _status(2), calls.ending(ACCOUNT, 1, 61, now), calls.ending(ACCOUNT, 2, 1, now),
+            calls.ending(ACCOUNT, 1, 5, now)]
+        answers = await asyncio.gather(*(database.write(work) for work in works))
+        # Alone, as the first of its group, and for a call no one has.
+        alone = await asyncio.gather(database.write(calls.ending(ACCOUNT, 3, 0, now)),
+                                     database.write(calls.ending(ACCOUNT, 4, 0, now)), return_exceptions=True)
+        return list(answers), list(alone)
+
+    answers, alone = _run(postgres, scenario)
+    status, first, second, again = answers
+    assert status == "ended"  # the ends went first
+    assert (first.id, first.duration_secs, first.billed_secs, first.cost_micros) == (1, 61, 120, 1_200_000)
+    assert (second.id, second.duration_secs, second.billed_secs, second.cost_micros) == (2, 1, 60, 600_000)
+    assert again == first  # the first end stands
+    assert (alone[0].id, alone[0].billed_secs, alone[0].cost_micros) == (3, 0, 0)
+    assert isinstance(alone[1], NotFound)

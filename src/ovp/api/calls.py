@@ -93,7 +93,7 @@ async def end(request: Request) -> Response:
     call_id = path_id(request)
     duration = service.parse_end(await request.json())
     account_id, now = request.account_id, datetime.now(UTC)
-    ended = await request.app.database.write(lambda tx: service.end(tx, account_id, call_id, duration, now))
+    ended = await request.app.database.write(service.ending(account_id, call_id, duration, now))
     return _answer(ended, now)
 
 

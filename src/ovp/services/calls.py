@@ -29,7 +29,7 @@ from ovp.services.creating import with_new_id
 from ovp.store import calls as store
 from ovp.store import connections as connection_store
 from ovp.store import profiles as profile_store
-from ovp.store.database import Transaction
+from ovp.store.database import Transaction, Work
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,10 @@ def authorize(
             draft = _authorization(ids.next_id(), subject, provisional, settings, now)
             found, counters, was_recorded = store.rate_counters_and_record(
                 tx, account_id, destination.digits, query, draft, settings.billing.initial)
-            recorded = draft if was_recorded else None
+            if was_recorded:
+                recorded = draft
+            elif found is not None:
+                ids.reseed()  # the draft's id was taken, as with_new_id would have found
         else:
             found, counters = store.rate_and_counters(tx, account_id, destination.digits, query)
         rate = _RateFound(destination.digits, found)
@@ -217,6 +220,12 @@ def retrieve(tx: Transaction, account_id: str, call_id: int) -> Authorization:
     if found is None:
         raise NotFound()
     return found
+
+
+def ending(account_id: str, call_id: int, duration: int, now: datetime) -> Work[Authorization]:
+    """The end of a call as a work: on PostgreSQL the ends of a group go in one round trip."""
+    return store.ending(lambda tx: end(tx, account_id, call_id, duration, now), account_id, call_id, duration,
+                        _ms(now), now.date().isoformat())
 
 
 def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: datetime) -> Authorization:

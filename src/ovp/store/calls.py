@@ -13,7 +13,7 @@ from ovp.domain.authorization import Authorization
 from ovp.domain.billing import dollars
 from ovp.domain.call_policy import Rate, Usage
 from ovp.store import rates
-from ovp.store.database import Statement, Transaction
+from ovp.store.database import OneStatement, Statement, Transaction, Work
 from ovp.store.documents import DuplicateId
 from ovp.store.schema import call_authorizations, daily_spend, profiles
 
@@ -269,14 +269,25 @@ def ends_at_once(tx: Transaction) -> bool:
     return tx.dialect.name == "postgresql"
 
 
+def _end_params(account_id: str, call_id: int, duration_secs: int, ended_ms: int, day: str) -> dict[str, Any]:
+    return {"owner": account_id, "call_id": call_id, "ended_ms": ended_ms, "duration_secs": duration_secs, "day": day}
+
+
 def end_at_once(tx: Transaction, account_id: str, call_id: int, duration_secs: int, ended_ms: int,
                 day: str) -> Authorization | None:
     """Locks the call's profile, ends the call, bills it and books its cost, in one statement
     (PostgreSQL only); answers None, changing nothing, when the account has no such call or it
     had ended already."""
-    found = tx.rows(_END_AT_ONCE, {"owner": account_id, "call_id": call_id, "ended_ms": ended_ms,
-                                   "duration_secs": duration_secs, "day": day})
+    found = tx.rows(_END_AT_ONCE, _end_params(account_id, call_id, duration_secs, ended_ms, day))
     return Authorization(*found[0]) if found else None
+
+
+def ending(work: Work[Authorization], account_id: str, call_id: int, duration_secs: int, ended_ms: int,
+           day: str) -> Work[Authorization]:
+    """`work`, the end of a call, as the one statement of end_at_once where the database takes
+    many at once: the ends of a group then go in one round trip (see ovp.store.database.run_group)."""
+    return OneStatement(work, _END_AT_ONCE, _end_params(account_id, call_id, duration_secs, ended_ms, day),
+                        call_id, lambda row: Authorization(*row))
 
 
 _OF_CONNECTION_ACTIVE = (

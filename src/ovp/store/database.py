@@ -34,7 +34,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy import Dialect, Select, text
 from sqlalchemy.sql import ClauseElement
@@ -149,6 +149,58 @@ class Transaction(ABC):
         """The first column of the first row, or None when there is no row."""
         found = self.rows(statement, params)
         return found[0][0] if found else None
+
+    # Whether rows_many sends its statements at once, in one round trip.
+    sends_many_at_once: ClassVar[bool] = False
+
+    def rows_many(self, statement: Statement, params: Sequence[Mapping[str, Any]]) -> list[Row]:
+        """The rows a statement answers, run once for each set of parameters, in order."""
+        return [row for one in params for row in self.rows(statement, one)]
+
+
+class OneStatement(Generic[T]):
+    """A write work that, as a rule, is one statement: where the transaction sends many statements
+    at once, the works of a group that share the statement go together, in one round trip (see
+    run_group). `key`: the first column of the row the statement answers for this work;
+    `answer`: the work's result from that row. When the statement answers no row for the work
+    (it found nothing to change), the work runs in full instead, and finds out why."""
+
+    def __init__(self, work: Work[T], statement: Statement, params: Mapping[str, Any], key: object,
+                 answer: Callable[[Row], T]) -> None:
+        self.work = work
+        self.statement = statement
+        self.params = params
+        self.key = key
+        self.answer = answer
+
+    def __call__(self, tx: Transaction) -> T:
+        return self.work(tx)
+
+
+def run_group(works: Sequence[Work[Any]], tx: Transaction) -> list[Any]:
+    """Runs the works of a group, in one transaction, and answers their results in their order.
+    None of them is answered before the group commits, so they all came while the others were
+    under way, and any order is one in which they could have come: where the transaction sends
+    many statements at once, the OneStatement works that share a statement go first, together
+    (a statement that runs once cannot do anything twice, so they are not rehearsed)."""
+    results: dict[int, Any] = {}
+    if tx.sends_many_at_once:
+        together: dict[Statement, list[tuple[int, OneStatement[Any]]]] = {}
+        keys: set[tuple[Statement, object]] = set()
+        for index, work in enumerate(works):
+            if isinstance(work, OneStatement) and (work.statement, work.key) not in keys:
+                keys.add((work.statement, work.key))  # the same key twice: the second runs in full, after
+                together.setdefault(work.statement, []).append((index, work))
+        for statement, sharing in together.items():
+            answered = {row[0]: row for row in tx.rows_many(statement, [work.params for _index, work in sharing])}
+            for index, work in sharing:
+                row = answered.get(work.key)
+                if row is not None:
+                    results[index] = work.answer(row)
+    for index, work in enumerate(works):
+        if index not in results:
+            results[index] = run_work(work, tx)
+    return [results[index] for index in range(len(works))]
 
 
 def run_work(work: Work[T], tx: Transaction) -> T:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from ovp.domain.errors import Contended, ServiceUnavailable
-from ovp.store.database import Transaction, Work, run_work
+from ovp.store.database import Transaction, Work, run_group, run_work
 
 T = TypeVar("T")
 # (body, grouped, deadline as time.monotonic()) -> what the body answered
@@ -98,10 +98,10 @@ class GroupCommit:
         the group takes in late."""
 
         def body(tx: Transaction) -> list[Any]:
-            results = [run_work(work, tx) for work, _future, _came in batch]
+            results = run_group([work for work, _future, _came in batch], tx)
             while self._takes_late and len(batch) < LATE_UNTIL and (late := self._take(LATE_UNTIL - len(batch))):
                 batch.extend(late)
-                results.extend(run_work(work, tx) for work, _future, _came in late)
+                results.extend(run_group([work for work, _future, _came in late], tx))
             return results
 
         try:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -139,6 +139,17 @@ class PostgresTransaction(Transaction):
         self.flush()
         compiled = statement.compiled(DIALECT)
         found: list[Row] = await_only(self._connection.fetch(compiled.sql, *compiled.arguments(params or {})))
+        return found
+
+    sends_many_at_once = True
+
+    def rows_many(self, statement: Statement, params: Sequence[Mapping[str, Any]]) -> list[Row]:
+        """In one round trip (asyncpg's fetchmany)."""
+        self._check(statement)
+        self.flush()
+        compiled = statement.compiled(DIALECT)
+        found: list[Row] = await_only(self._connection.fetchmany(
+            compiled.sql, [compiled.arguments(one) for one in params]))
         return found
 
     def insert_unique(self, statement: Statement, params: Mapping[str, Any]) -> bool:
