@@ -8,12 +8,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, insert, select, text
 
 from ovp.store.backends import open_database
 from ovp.store.database import PROBE_WRITE, Database, LayerRuleBroken, Statement, Transaction
+from ovp.store.schema import ovp_probe
 
 SELECT_ONE = Statement(text("SELECT 1"))
+# A SELECT that writes, through a data-modifying WITH (PostgreSQL's), as an authorization's does.
+SELECT_THAT_WRITES = Statement(select(func.count()).select_from(
+    insert(ovp_probe).values(id=2, beat=1).returning(ovp_probe.c.id).cte("written")))
 BEATS = Statement(text("SELECT beat FROM ovp_probe WHERE id = 1"))
 
 
@@ -53,6 +57,8 @@ def test_read_one_runs_one_statement(database_url: str) -> None:
 def test_a_read_runs_no_write(database_url: str, operation: str) -> None:
     with pytest.raises(LayerRuleBroken, match="not a SELECT"):
         _attempt(database_url, lambda database: getattr(database, operation)(lambda tx: tx.execute(PROBE_WRITE)))
+    with pytest.raises(LayerRuleBroken, match="not a SELECT"):
+        _attempt(database_url, lambda database: getattr(database, operation)(lambda tx: tx.rows(SELECT_THAT_WRITES)))
 
 
 def test_a_rehearsing_database_runs_each_write_twice_and_keeps_its_effect_once(database_url: str) -> None:

@@ -202,21 +202,32 @@ def _time_and_counters(request: CallRequest, profile: ProfileDocument, rate: Dec
     return None
 
 
-def decide(request: CallRequest, rates: RateLookup) -> Decision:
-    profile = request.profile
+def refused_before_rating(profile: ProfileDocument | None, dialled: str) -> Rejected | None:
+    """The refusal of the rules that need neither a rate nor a counter, which come first."""
     if profile is None:
         return _forbidden("D38", "Connection has no Outbound Profile assigned")
     if not profile["enabled"]:
         return _forbidden("D15", "Outbound Profile is disabled")
-    destination = parse_destination(request.dialled)
+    destination = parse_destination(dialled)
     if destination is None:
-        return Rejected(484, "OVP1", f"Dialed number {request.dialled} is not a valid E.164 number")
+        return Rejected(484, "OVP1", f"Dialed number {dialled} is not a valid E.164 number")
     whitelist = profile["whitelisted_destinations"]
     if destination.country not in whitelist:
         return _forbidden(
             "D13",
             f"Dialed number {destination.number} is not included in whitelisted countries: {', '.join(whitelist)}",
         )
+    return None
+
+
+def decide(request: CallRequest, rates: RateLookup) -> Decision:
+    profile, destination = request.profile, parse_destination(request.dialled)
+    refused = refused_before_rating(profile, request.dialled)
+    if refused is not None:
+        return refused
+    # refused_before_rating refuses a call without either
+    assert profile is not None
+    assert destination is not None
     rate = rates.match(destination.digits)
     if rate is None:
         return _forbidden("OVP2", f"No rate for dialed number {destination.number}")

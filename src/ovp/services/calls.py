@@ -136,9 +136,10 @@ def authorize(
     recorded: Authorization | None = None
     if profile is not None and subject.profile_id is not None and destination is not None:
         query = _counter_query(account_id, profile, subject, now) if call_policy.needs_usage(profile) else None
-        if store.records_at_once(tx):
+        if store.records_at_once(tx) and call_policy.refused_before_rating(profile, subject.dialled) is None:
             # Recorded in the statement that reads the rate and the counters, as though allowed:
-            # one round trip instead of two for an allowed call (see ovp.store.calls).
+            # one round trip instead of two for an allowed call (see ovp.store.calls). Not when
+            # the call is refused whatever the rate and the counters: it would be deleted again.
             provisional = Allowed(destination.country, "", Decimal(0),
                                   call_policy.recording_of(profile["call_recording"], subject.caller))
             draft = _authorization(ids.next_id(), subject, provisional, settings, now)

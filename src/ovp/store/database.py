@@ -37,7 +37,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from sqlalchemy import Dialect, Select, text
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, visitors
+from sqlalchemy.sql.dml import UpdateBase
 
 from ovp.domain.errors import ServiceUnavailable
 from ovp.store.health import PROBE_INTERVAL_S, Health, Outage
@@ -70,7 +71,10 @@ class Statement:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
-        self.is_select = isinstance(statement, Select) or str(statement).lstrip().upper().startswith("SELECT")
+        # A SELECT may write through a data-modifying WITH (PostgreSQL): then it is no read.
+        writes = any(isinstance(element, UpdateBase) for element in visitors.iterate(statement))
+        self.is_select = not writes and (
+            isinstance(statement, Select) or str(statement).lstrip().upper().startswith("SELECT"))
         self._compiled: dict[tuple[str, str], Compiled] = {}
 
     def compiled(self, dialect: Dialect) -> Compiled:
