@@ -20,7 +20,7 @@ from tests.databases import scratch_postgres_database
 
 from bench import wrk
 from bench.client import Client
-from bench.cpu import group_cpu_seconds
+from bench.cpu import group_cpu_seconds, machine_busy_seconds
 from bench.options import Options, parse
 from bench.report import (
     Outcome,
@@ -75,11 +75,12 @@ def _measure(
         runs: list[Outcome] = []
         for round_number in range(1, options.rounds + 1):
             _say(f"{scenario.label}: measuring for {options.duration} s (round {round_number} of {options.rounds})")
-            cpu_before = group_cpu_seconds(server.pid)
+            cpu_before, machine_before = group_cpu_seconds(server.pid), machine_busy_seconds()
             output = load(options.duration)
             result = wrk.parse(output)
             cpu_us = (group_cpu_seconds(server.pid) - cpu_before) / max(result.requests, 1) * 1e6
-            run = Outcome(scenario, result, cpu_us_per_request=cpu_us)
+            machine_us = (machine_busy_seconds() - machine_before) / max(result.requests, 1) * 1e6
+            run = Outcome(scenario, result, cpu_us_per_request=cpu_us, machine_cpu_us_per_request=machine_us)
             if scenario.call_pairs:
                 _count_calls(run, output)
             runs.append(run)

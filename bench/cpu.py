@@ -24,3 +24,12 @@ def group_cpu_seconds(process_group: int) -> float:
         if int(fields[2]) == process_group:  # field 5 of stat: the process group
             total_ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime, stime
     return total_ticks / TICKS_PER_SECOND
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy, summed over its cores: every process (the
+    server, PostgreSQL, wrk) and the kernel's work for them (/proc/stat's first line, all but idle
+    and iowait)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND

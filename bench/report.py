@@ -35,6 +35,7 @@ class Outcome:
     result: WrkResult | None = None
     errors: list[str] = field(default_factory=list)
     cpu_us_per_request: float | None = None
+    machine_cpu_us_per_request: float | None = None  # every process's, summed over the cores
     authorizations_per_s: float | None = None  # call pairs only
 
     @property

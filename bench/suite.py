@@ -9,6 +9,7 @@ ovp's own figures on the other backend or with another number of workers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,8 @@ class Ratio:
     description: str
     value: float | None  # None: a figure it needs was not measured
     floor: float
+    # The most this machine's cores allow the ratio, where its figures share them (see _cores_bound).
+    bound: float | None = None
 
     @property
     def status(self) -> str:
@@ -56,7 +59,20 @@ class Ratio:
 
     def line(self) -> str:
         shown = "-" if self.value is None else f"{self.value:.2f}"
-        return f"floor: {self.description}: {shown} (at least {self.floor:g}): {self.status}"
+        bound = "" if self.bound is None else f"; this machine's {os.cpu_count()} cores allow at most {self.bound:.2f}"
+        return f"floor: {self.description}: {shown} (at least {self.floor:g}{bound}): {self.status}"
+
+
+def _cores_bound(results: dict[str, dict[str, Outcome]], configuration: str, scenario: str) -> float | None:
+    """How many times a configuration's rate the machine could serve at most, its cores all busy
+    at the CPU the whole machine spent per request (the server, PostgreSQL, wrk and the kernel):
+    a second worker cannot go beyond it, whatever the server does."""
+    outcome = results.get(configuration, {}).get(scenario)
+    cores = os.cpu_count()
+    if outcome is None or outcome.result is None or not outcome.machine_cpu_us_per_request or not cores:
+        return None
+    busy_cores = outcome.result.requests_per_s * outcome.machine_cpu_us_per_request / 1e6
+    return cores / busy_cores if busy_cores else None
 
 
 def _rate(results: dict[str, dict[str, Outcome]], configuration: str, scenario: str) -> float | None:
@@ -83,7 +99,8 @@ def ratios(results: dict[str, dict[str, Outcome]], pgbench_tps: float | None) ->
               _over(_rate(results, postgres, "calls"), _rate(results, sqlite, "calls")) if calls_p99_ok else 0.0,
               0.6),
         Ratio("PostgreSQL GET one, 2 workers / 1 worker",
-              _over(_rate(results, postgres_2, "get"), _rate(results, postgres, "get")), 1.6),
+              _over(_rate(results, postgres_2, "get"), _rate(results, postgres, "get")), 1.6,
+              _cores_bound(results, postgres, "get")),
     ]
     found += [
         Ratio(f"{configuration.label} list (20) after the PATCHes / the same list alone",
@@ -160,13 +177,14 @@ def _write(options: Options, ceiling: float, pgbench_tps: float | None, results:
             label: {key: {"requests_per_s": outcome.result.requests_per_s if outcome.result else None,
                           "p99_ms": outcome.result.p99_ms if outcome.result else None,
                           "server_cpu_us_per_request": outcome.cpu_us_per_request,
+                          "machine_cpu_us_per_request": outcome.machine_cpu_us_per_request,
                           "authorizations_per_s": outcome.authorizations_per_s,
                           "failures": outcome.failures}
                     for key, outcome in outcomes.items()}
             for label, outcomes in results.items()
         },
         "floors": [{"floor": ratio.description, "value": ratio.value, "at_least": ratio.floor,
-                    "status": ratio.status} for ratio in found],
+                    "machine_allows_at_most": ratio.bound, "status": ratio.status} for ratio in found],
     }
     SUITE_RESULTS_PATH.parent.mkdir(parents=True, exist_ok=True)
     SUITE_RESULTS_PATH.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
