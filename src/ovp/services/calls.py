@@ -136,7 +136,7 @@ def authorize(
     recorded: Authorization | None = None
     if profile is not None and subject.profile_id is not None and destination is not None:
         query = _counter_query(account_id, profile, subject, now) if call_policy.needs_usage(profile) else None
-        if store.records_at_once(tx) and call_policy.refused_before_rating(profile, subject.dialled) is None:
+        if store.writes_through_with(tx) and call_policy.refused_before_rating(profile, subject.dialled) is None:
             # Recorded in the statement that reads the rate and the counters, as though allowed:
             # one round trip instead of two for an allowed call (see ovp.store.calls). Not when
             # the call is refused whatever the rate and the counters: it would be deleted again.
@@ -233,7 +233,7 @@ def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: date
     """Releases the call's slot and books its cost against the profile's spend for today (UTC).
     A call already ended is answered as it was: ending twice books once."""
     day = now.date().isoformat()
-    if store.ends_at_once(tx):
+    if store.writes_through_with(tx):
         ended_at_once = store.end_at_once(tx, account_id, call_id, duration, _ms(now), day)
         if ended_at_once is not None:
             return ended_at_once

@@ -60,13 +60,13 @@ def _typed(name: str, type_: Any) -> Any:
 # On PostgreSQL an authorization reads the rate and the counters and records the call as though it
 # were allowed, in one statement (a data-modifying WITH): the counters come from the statement's
 # snapshot, which does not hold the row it inserts, so they are those the rules must see; a call
-# the rules refuse is deleted again (see record_at_once). No row is inserted without a rate, or
+# the rules refuse is deleted again (see rate_counters_and_record and forget). No row is inserted without a rate, or
 # when the id is taken. The first increment is reserved at the rate found, billed as
 # ovp.domain.billing bills (a test checks it).
 _RECORDED_FIELDS = ["account_id", "id", "profile_id", "connection_id", "dialled", "caller", "country", "prefix",
                     "per_minute", "billing_increment", "reserved_micros", "recording", "authorized_ms", "expires_ms"]
 _BEST = rates.BEST_MATCH
-RESERVED = cast(func.round(cast(_BEST.c.per_minute, Numeric) * _typed("initial_secs", Integer)
+_RESERVED = cast(func.round(cast(_BEST.c.per_minute, Numeric) * _typed("initial_secs", Integer)
                            * literal_column("1000000") / literal_column("60")), BigInteger)
 _RECORDED = (
     postgresql_insert(call_authorizations)
@@ -74,7 +74,7 @@ _RECORDED = (
         _typed("owner", String), _typed("call_id", BigInteger), _typed("profile_id", BigInteger),
         _typed("connection_id", BigInteger), _typed("dialled", String), _typed("caller", String),
         _typed("country", String), _BEST.c.prefix, _BEST.c.per_minute, _typed("billing_increment", String),
-        RESERVED, _typed("recording", Text), _typed("authorized_ms", BigInteger), _typed("expires_ms", BigInteger),
+        _RESERVED, _typed("recording", Text), _typed("authorized_ms", BigInteger), _typed("expires_ms", BigInteger),
     ))
     .on_conflict_do_nothing(index_elements=["account_id", "id"])
     .returning(_CALLS.id)
@@ -209,8 +209,9 @@ def rate_and_counters(
     return rates.matched(row[0]), _counters(row[1:])
 
 
-def records_at_once(tx: Transaction) -> bool:
-    """Whether rate_counters_and_record can serve: on PostgreSQL."""
+def writes_through_with(tx: Transaction) -> bool:
+    """Whether the database runs a statement that writes through a WITH (PostgreSQL does, SQLite
+    does not): then rate_counters_and_record and end_at_once serve."""
     return tx.dialect.name == "postgresql"
 
 
@@ -262,11 +263,6 @@ def end(tx: Transaction, account_id: str, ended: Authorization, day: str) -> Non
                       "cost_micros": ended.cost_micros})
     tx.execute(_BOOK, {"profile_id": ended.profile_id, "day": day, "owner": account_id,
                        "cost_micros": ended.cost_micros})
-
-
-def ends_at_once(tx: Transaction) -> bool:
-    """Whether end_at_once can serve: on PostgreSQL."""
-    return tx.dialect.name == "postgresql"
 
 
 def _end_params(account_id: str, call_id: int, duration_secs: int, ended_ms: int, day: str) -> dict[str, Any]:
