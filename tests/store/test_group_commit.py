@@ -148,7 +148,7 @@ def postgres(postgres_url: str) -> Iterator[str]:
     empty_postgres_database(postgres_url)
 
 
-pytestmark_postgres = pytest.mark.skipif(postgres_admin_url() is None, reason=SKIPPED_REASON)
+needs_postgres = pytest.mark.skipif(postgres_admin_url() is None, reason=SKIPPED_REASON)
 
 
 async def _early_and_late(database: Database, late: list[Callable[[Transaction], Any]],
@@ -166,20 +166,20 @@ async def _early_and_late(database: Database, late: list[Callable[[Transaction],
     return list(early_answers), list(late_answers)
 
 
-@pytestmark_postgres
+@needs_postgres
 def test_a_group_takes_in_the_works_that_arrive_while_it_runs(postgres: str) -> None:
     early, late = _run(postgres, lambda database: _early_and_late(database, [_xid] * 3))
     assert len(set(early + late)) == 1, (early, late)  # one transaction
 
 
-@pytestmark_postgres
+@needs_postgres
 def test_a_group_takes_in_late_works_only_up_to_its_limit(postgres: str) -> None:
     early, late = _run(postgres, lambda database: _early_and_late(database, [_xid] * (LATE_UNTIL + 8)))
     # The first group: the two early works and as many late ones as it may take; the next: the rest.
     assert sorted(Counter(early + late).values()) == [10, LATE_UNTIL], (early, late)
 
 
-@pytestmark_postgres
+@needs_postgres
 def test_a_late_work_that_fails_fails_alone(postgres: str) -> None:
     ids = IdGenerator()
 
@@ -194,7 +194,7 @@ def test_a_late_work_that_fails_fails_alone(postgres: str) -> None:
     assert stored == {"before", "after"}
 
 
-@pytestmark_postgres
+@needs_postgres
 def test_a_late_work_whose_caller_went_away_is_not_run(postgres: str) -> None:
     ids = IdGenerator()
 
@@ -224,7 +224,7 @@ def _status(call_id: int) -> Callable[[Transaction], str]:
     return read
 
 
-@pytestmark_postgres
+@needs_postgres
 def test_the_ends_of_a_group_go_first_together_each_answered_its_own_row(postgres: str) -> None:
     now = datetime.now(UTC)
 

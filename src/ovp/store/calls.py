@@ -60,9 +60,9 @@ def _typed(name: str, type_: Any) -> Any:
 # On PostgreSQL an authorization reads the rate and the counters and records the call as though it
 # were allowed, in one statement (a data-modifying WITH): the counters come from the statement's
 # snapshot, which does not hold the row it inserts, so they are those the rules must see; a call
-# the rules refuse is deleted again (see rate_counters_and_record and forget). No row is inserted without a rate, or
-# when the id is taken. The first increment is reserved at the rate found, billed as
-# ovp.domain.billing bills (a test checks it).
+# the rules refuse is deleted again (see rate_counters_and_record and forget). No row is inserted
+# without a rate, or when the id is taken. The first increment is reserved at the rate found,
+# billed as ovp.domain.billing bills (a test checks it).
 _RECORDED_FIELDS = ["account_id", "id", "profile_id", "connection_id", "dialled", "caller", "country", "prefix",
                     "per_minute", "billing_increment", "reserved_micros", "recording", "authorized_ms", "expires_ms"]
 _BEST = rates.BEST_MATCH

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import bindparam, func, literal_column, select
+from sqlalchemy import Select, bindparam, func, literal_column, select
 
 from ovp.domain.call_policy import Rate
 from ovp.domain.fields import MAX_E164_DIGITS
@@ -20,23 +21,24 @@ _PREFIX_PARAMS = [f"p{length}" for length in range(1, MAX_E164_DIGITS + 1)]
 _CANDIDATES = _ACCOUNT & _COLUMNS.prefix.in_([bindparam(name) for name in _PREFIX_PARAMS])
 
 
+def _longest_first(*columns: Any) -> Select[Any]:
+    """`columns` of the candidate with the longest prefix."""
+    return (select(*columns).where(_CANDIDATES)
+            .order_by(func.length(_COLUMNS.prefix).desc()).limit(literal_column("1")).offset(literal_column("0")))
+
+
+def _as_text(prefix: Any, per_minute: Any) -> Any:
+    """A prefix and its rate as one column, "prefix rate", as matched() reads it."""
+    return prefix + literal_column("' '") + per_minute
+
+
 # The longest prefix and its rate in one subquery, as "prefix rate": a scalar subquery answers one
 # column, and a second one would look the deck up again.
-LONGEST_MATCH = (
-    select(_COLUMNS.prefix + literal_column("' '") + _COLUMNS.per_minute).where(_CANDIDATES)
-    .order_by(func.length(_COLUMNS.prefix).desc()).limit(literal_column("1")).offset(literal_column("0"))
-    .scalar_subquery()
-)
-
-
+LONGEST_MATCH = _longest_first(_as_text(_COLUMNS.prefix, _COLUMNS.per_minute)).scalar_subquery()
 # The same lookup as a row of two columns, for a statement that stores what it found and answers
 # it too (BEST_MATCH_TEXT, as LONGEST_MATCH answers it): the deck is looked up once.
-BEST_MATCH = (
-    select(_COLUMNS.prefix, _COLUMNS.per_minute).where(_CANDIDATES)
-    .order_by(func.length(_COLUMNS.prefix).desc()).limit(literal_column("1")).offset(literal_column("0"))
-    .cte("best_rate")
-)
-BEST_MATCH_TEXT = select(BEST_MATCH.c.prefix + literal_column("' '") + BEST_MATCH.c.per_minute).scalar_subquery()
+BEST_MATCH = _longest_first(_COLUMNS.prefix, _COLUMNS.per_minute).cte("best_rate")
+BEST_MATCH_TEXT = select(_as_text(BEST_MATCH.c.prefix, BEST_MATCH.c.per_minute)).scalar_subquery()
 
 
 def match_params(account_id: str, digits: str) -> dict[str, str]:
