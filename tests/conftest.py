@@ -17,6 +17,7 @@ from tests.databases import (
     backends,
     empty_postgres_database,
     postgres_admin_url,
+    postgres_source,
     scratch_postgres_database,
 )
 
@@ -102,4 +103,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"PostgreSQL: NOT TESTED. {SKIPPED_REASON}.", yellow=True, bold=True)
     else:
         host = make_url(admin_url).set(password=None).render_as_string()
-        terminalreporter.write_line(f"PostgreSQL: tested, in a database of this run's own on {host}.")
+        terminalreporter.write_line(f"PostgreSQL: tested, in a database of this run's own on {host} "
+                                    f"({postgres_source()}).")

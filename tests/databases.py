@@ -1,4 +1,5 @@
-"""The databases the suite runs on: SQLite always, PostgreSQL when OVP_TEST_POSTGRES_URL is set.
+"""The databases the suite runs on: SQLite always, and PostgreSQL: the one OVP_TEST_POSTGRES_URL
+names, or else the local one (postgres@127.0.0.1:5432) when it answers.
 
 A PostgreSQL run creates a database of its own (named after the process and a random suffix),
 migrates it once, empties it after each test, and drops it at the end of the run, so that the
@@ -12,6 +13,7 @@ import os
 import secrets
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any, TypeVar
 
 import psycopg
@@ -23,14 +25,35 @@ from ovp.store.database import Database, Work
 from ovp.store.schema import metadata
 
 POSTGRES_VARIABLE = "OVP_TEST_POSTGRES_URL"
-SKIPPED_REASON = f"{POSTGRES_VARIABLE} is not set: the PostgreSQL tests were skipped"
+# Where a machine set up as the README says has PostgreSQL (trust authentication, as Debian's
+# package sets it up for local connections).
+LOCAL_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_CONNECT_TIMEOUT_S = 2
+SKIPPED_REASON = (f"{POSTGRES_VARIABLE} is not set and no PostgreSQL answers at {LOCAL_POSTGRES_URL}: "
+                  "the PostgreSQL tests were skipped")
 # Every table of ovp's data; the probe's row stays.
 TABLES = tuple(name for name in metadata.tables if name != "ovp_probe")
 T = TypeVar("T")
 
 
 def postgres_admin_url() -> str | None:
-    return os.environ.get(POSTGRES_VARIABLE) or None
+    """The PostgreSQL server the suite may create databases on: the variable's, or the local one
+    when it answers; None when neither."""
+    return os.environ.get(POSTGRES_VARIABLE) or (LOCAL_POSTGRES_URL if _local_postgres_answers() else None)
+
+
+def postgres_source() -> str:
+    """Where postgres_admin_url() came from, for the run's last line."""
+    return POSTGRES_VARIABLE if os.environ.get(POSTGRES_VARIABLE) else "the local server, which answered"
+
+
+@cache
+def _local_postgres_answers() -> bool:
+    try:
+        with psycopg.connect(LOCAL_POSTGRES_URL, connect_timeout=LOCAL_CONNECT_TIMEOUT_S):
+            return True
+    except psycopg.Error:
+        return False
 
 
 def backends() -> list[object]:

@@ -10,7 +10,7 @@ import yaml
 from starlette.testclient import TestClient
 
 from ovp.api.app import OvpApp
-from ovp.api.documents import openapi_document
+from ovp.api.documents import OPENAPI_PATH, DuplicateKey, load_strict, openapi_document
 
 CONTRACT = Path(__file__).parents[2] / "contract" / "telnyx-outbound-voice-profiles.openapi.yml"
 SHARED_CONTRACT = Path(__file__).parents[3] / "shared" / "contract" / CONTRACT.name
@@ -67,3 +67,10 @@ def test_every_route_is_documented_and_every_documented_operation_is_routed(clie
         assert match is not None, f"{path} is documented but not routed"
         documented |= {(match.route.pattern.pattern, method) for method in operations if method in METHODS}
     assert routed == documented
+
+
+def test_the_document_names_no_key_twice() -> None:
+    """YAML keeps the last of two equal keys: a second copy of a path would be served silently."""
+    load_strict(OPENAPI_PATH.read_text())  # raises on a repeated key
+    with pytest.raises(DuplicateKey, match="'/v2/ips' is repeated at line 4"):
+        load_strict("paths:\n  /v2/ips:\n    get: {}\n  /v2/ips:\n    post: {}\n")
