@@ -24,9 +24,10 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 
 # Debian's packages the tests drive: headless Chromium for the docs page (tests/e2e/test_docs_browser.py),
 # wrk for the flood (tests/e2e/test_operating.py), Kamailio with its HTTP and JSON modules and SIPp for
-# the switch (tests/e2e/test_kamailio.py). Installed when missing, as root; without root, the tests
-# that need a missing one are skipped and say why.
-DEBIAN_PACKAGES := chromium wrk kamailio kamailio-utils-modules kamailio-extra-modules sip-tester
+# the switch (tests/e2e/test_kamailio.py), nginx for the proxy configuration the docs ship
+# (tests/e2e/test_nginx.py). Installed when missing, as root; without root, the tests that need a
+# missing one are skipped and say why.
+DEBIAN_PACKAGES := chromium wrk kamailio kamailio-utils-modules kamailio-extra-modules sip-tester nginx-light
 debian:
 	@command -v dpkg-query >/dev/null || { echo "make install: not Debian: install$(foreach p,$(DEBIAN_PACKAGES), $(p)) yourself, or the tests that need them will be skipped"; exit 0; }; \
 	missing=""; for package in $(DEBIAN_PACKAGES); do \

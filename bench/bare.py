@@ -1,4 +1,4 @@
-"""The HTTP ceiling: a bare ASGI app, served as `ovp serve` serves ovp (uvicorn, one worker, no
+"""The HTTP ceiling: a bare ASGI app, served as `ovp serve` serves ovp (Granian, one worker, no
 access log), answering a JSON body the size of a profile. No server in front of ovp's code can
 answer faster than this on the same machine in the same run, so ovp's figures are stated as a
 share of it."""

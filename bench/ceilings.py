@@ -6,6 +6,7 @@ only beside a ceiling measured in the same run."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -28,12 +29,32 @@ SINGLE_ROW_UPDATE = "UPDATE ovp_bench_row SET n = n + 1 WHERE id = 1;\n"
 PGBENCH_EXTRA_S = 30
 
 
-def http_ceiling(wrk_path: str, *, seconds: int, rounds: int, connections: int, threads: int) -> float:
+# The bare app on Granian, configured as `ovp serve` configures it.
+GRANIAN = (
+    "from granian import Granian\n"
+    "from ovp.config import Settings\n"
+    "from ovp.server.run import granian_options\n"
+    "options = granian_options(Settings(host='{host}', port={port}))\n"
+    "options.update(factory=False, log_dictconfig=None)\n"
+    "Granian('bench.bare:app', **options).serve()\n"
+)
+
+
+def bare_server_command(server: str, port: int) -> list[str]:
+    """The bare app served by `server`: granian (as ovp is) or uvicorn (for the comparison)."""
+    if server == "granian":
+        return [sys.executable, "-c", GRANIAN.format(host=HOST, port=port)]
+    return [sys.executable, "-m", "uvicorn", "bench.bare:app", "--host", HOST, "--port", str(port), "--loop", "uvloop",
+            "--http", "httptools", "--no-access-log", "--no-server-header", "--no-proxy-headers", "--log-level",
+            "warning"]
+
+
+def http_ceiling(wrk_path: str, *, seconds: int, rounds: int, connections: int, threads: int,
+                 server_name: str = "granian") -> float:
     """Requests/s of the bare ASGI app (median of `rounds`), with wrk as ovp's scenarios use it."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "bench.bare:app", "--host", HOST, "--port", str(port),
-         "--no-access-log", "--no-server-header", "--no-proxy-headers", "--log-level", "warning"],
+        bare_server_command(server_name, port),
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     try:
@@ -48,11 +69,11 @@ def http_ceiling(wrk_path: str, *, seconds: int, rounds: int, connections: int, 
                                        threads=threads)).requests_per_s for _ in range(rounds)]
         return statistics.median(rates)
     finally:
-        server.send_signal(signal.SIGTERM)
+        os.killpg(server.pid, signal.SIGTERM)  # the server and its workers
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            server.kill()
+            os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
 
 

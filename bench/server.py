@@ -2,7 +2,7 @@
 
 The server runs in its own session (process group) so that Ctrl-C in the terminal reaches
 only the harness, which then stops the server deliberately; stopping signals that group by
-the PID we started, so uvicorn's worker processes go too and nothing else is touched.
+the PID we started, so the server's worker processes go too and nothing else is touched.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ class RunningServer:
     port: int
     pid: int
     log_path: Path
+    admin_port: int | None = None
 
     @property
     def base_url(self) -> str:
@@ -93,7 +94,7 @@ def _signal_group(pid: int, signum: signal.Signals) -> None:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM lets uvicorn close its workers cleanly; SIGKILL after a bound keeps the run bounded."""
+    """SIGTERM lets the server close its workers cleanly; SIGKILL after a bound keeps the run bounded."""
     _signal_group(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=STOP_TIMEOUT_SECONDS)
@@ -106,11 +107,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def running_server(
-    database_url: str, workers: int, workdir: Path, extra: Sequence[str] = ()
+    database_url: str, workers: int, workdir: Path, extra: Sequence[str] = (), *, admin: bool = False
 ) -> Iterator[RunningServer]:
-    """Yields a healthy server (`extra`: more flags of `ovp serve`), and stops it on the way out
-    whatever happened inside."""
+    """Yields a healthy server (`extra`: more flags of `ovp serve`; `admin`: with an admin listener
+    on a port of its own), and stops it on the way out whatever happened inside."""
     port = free_port()
+    admin_port = free_port() if admin else None
+    if admin_port is not None:
+        extra = (*extra, "--admin-port", str(admin_port))
     log_path = workdir / "ovp.log"
     command = [
         str(ovp_executable()), "serve",
@@ -127,6 +131,6 @@ def running_server(
         )
     try:
         _wait_healthy(process, port, log_path)
-        yield RunningServer(HOST, port, process.pid, log_path)
+        yield RunningServer(HOST, port, process.pid, log_path, admin_port)
     finally:
         _stop(process)

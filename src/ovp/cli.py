@@ -17,41 +17,30 @@ from typing import Any, TypeVar
 
 import click
 import orjson
-from click.core import ParameterSource
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from ovp.api.rate_limits import NONE as NO_RATE_LIMIT
-from ovp.api.rate_limits import RateLimitSyntaxError, parse_rate_limit
-from ovp.config import DEFAULT_DATABASE_URL, DISTRIBUTION, Settings
-from ovp.domain.billing import BillingIncrement
+from ovp.config import DISTRIBUTION, Settings
 from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import InvalidInput
 from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
+from ovp.domain.rate_limit import NONE as NO_RATE_LIMIT
+from ovp.domain.rate_limit import RateLimitSyntaxError, parse_rate_limit
 from ovp.domain.rates import parse_rate_deck
+from ovp.flags import database_option, settings_from, settings_options
 from ovp.server.logs import logging_config
+from ovp.server.run import ServeError
 from ovp.server.run import serve as run_server
 from ovp.services import seed as seeding
 from ovp.store import calls as call_store
 from ovp.store import keys as key_store
 from ovp.store import rates as rate_store
-from ovp.store.backends import DEFAULT_TIMEOUT_S, is_memory_sqlite, open_database
+from ovp.store.backends import is_memory_sqlite, open_database
 from ovp.store.database import Database
 
 log = logging.getLogger("ovp")
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-
-
-def _check_database_url(_ctx: click.Context, _param: click.Parameter, url: str) -> str:
-    try:
-        backend = make_url(url).get_backend_name()
-    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        backend = None
-    if backend not in ("sqlite", "postgresql", "postgres"):
-        raise click.BadParameter(f"{url!r} is not a sqlite:/// or postgresql:// URL")
-    return url
 
 
 class RateLimitType(click.ParamType):  # type: ignore[type-arg]
@@ -66,33 +55,6 @@ class RateLimitType(click.ParamType):  # type: ignore[type-arg]
 
 
 RATE_LIMIT = RateLimitType()
-
-
-class BillingIncrementType(click.ParamType):  # type: ignore[type-arg]
-    name = "initial/subsequent"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> BillingIncrement:
-        if isinstance(value, BillingIncrement):
-            return value
-        try:
-            return BillingIncrement.parse(str(value))
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
-
-
-BILLING_INCREMENT = BillingIncrementType()
-
-
-def database_option(function: F) -> F:
-    return click.option(
-        "--database",
-        "database_url",
-        envvar="OVP_DATABASE_URL", show_envvar=True,
-        default=DEFAULT_DATABASE_URL,
-        show_default=True,
-        callback=_check_database_url,
-        help="SQLAlchemy URL: sqlite:///path/ovp.db, sqlite:///:memory: or postgresql://user@host:5432/db.",
-    )(function)
 
 
 def with_database(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
@@ -141,130 +103,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--host", envvar="OVP_HOST", show_envvar=True, default="127.0.0.1", show_default=True,
-              help="Address to listen on.")
-@click.option("--port", envvar="OVP_PORT", show_envvar=True, type=click.IntRange(0, 65535), default=8000,
-              show_default=True)
-@database_option
-@click.option(
-    "--auth",
-    envvar="OVP_AUTH", show_envvar=True,
-    type=click.Choice(["keys", "open"]),
-    default="keys",
-    show_default=True,
-    help="keys: only keys made with `ovp keys create`; open: any bearer token, each its own account.",
-)
-@click.option("--workers", envvar="OVP_WORKERS", show_envvar=True, type=click.IntRange(1, 64), default=1,
-              show_default=True, help="Processes that answer, each on a socket of its own (SO_REUSEPORT).")
-@click.option(
-    "--sqlite-synchronous",
-    envvar="OVP_SQLITE_SYNCHRONOUS", show_envvar=True,
-    type=click.Choice(["FULL", "NORMAL", "OFF"], case_sensitive=False),
-    default="NORMAL",
-    show_default=True,
-    help="SQLite durability: FULL also survives a power loss; NORMAL survives a crash of ovp.",
-)
-@click.option(
-    "--billing-increment",
-    envvar="OVP_BILLING_INCREMENT", show_envvar=True,
-    type=BILLING_INCREMENT,
-    default="60/60",
-    show_default=True,
-    help="How ended calls are billed: initial/subsequent seconds (60/60 whole minutes, 1/1 by the second).",
-)
-@click.option(
-    "--max-call-duration",
-    envvar="OVP_MAX_CALL_DURATION", show_envvar=True,
-    type=click.IntRange(1, 7 * 24 * 3600),
-    default=4 * 3600,
-    show_default=True,
-    help="Seconds after which an authorized call never ended releases its slot.",
-)
-@click.option(
-    "--db-timeout",
-    envvar="OVP_DB_TIMEOUT", show_envvar=True,
-    type=click.FloatRange(0.1, 300),
-    default=DEFAULT_TIMEOUT_S,
-    show_default=True,
-    help="Seconds any one database operation may take; past it, the request gets a 503.",
-)
-@click.option(
-    "--rate-limit",
-    envvar="OVP_RATE_LIMIT", show_envvar=True,
-    type=RATE_LIMIT,
-    default="100/second",
-    show_default=True,
-    help="Keys mode: requests each API key may make (100/second, 6000/minute; 0: no limit).",
-)
-@click.option(
-    "--rate-limit-storage",
-    envvar="OVP_RATE_LIMIT_STORAGE", show_envvar=True,
-    help="Where the rate limits count, shared by every worker and server: redis://HOST:6379 (default: in the "
-    "process; with --workers 2 or more, a shared store is needed).",
-)
-@click.option(
-    "--body-timeout",
-    envvar="OVP_BODY_TIMEOUT", show_envvar=True,
-    type=click.FloatRange(0.1, 3600),
-    default=10.0,
-    show_default=True,
-    help="Seconds a request's body may take to arrive once its head has; past it, 408.",
-)
-@click.option(
-    "--head-timeout",
-    envvar="OVP_HEAD_TIMEOUT", show_envvar=True,
-    type=click.FloatRange(0.1, 3600),
-    default=10.0,
-    show_default=True,
-    help="Seconds a request's line and headers may take to arrive once begun; past it, the connection closes.",
-)
-@click.option(
-    "--idle-timeout",
-    envvar="OVP_IDLE_TIMEOUT", show_envvar=True,
-    type=click.FloatRange(0.1, 3600),
-    default=5.0,
-    show_default=True,
-    help="Seconds a connection may stay open with no request on it.",
-)
-@click.option(
-    "--shutdown-timeout",
-    envvar="OVP_SHUTDOWN_TIMEOUT", show_envvar=True,
-    type=click.FloatRange(0, 3600),
-    default=10.0,
-    show_default=True,
-    help="On SIGTERM, seconds to finish the requests in progress before stopping.",
-)
-@click.option(
-    "--max-in-flight",
-    envvar="OVP_MAX_IN_FLIGHT", show_envvar=True,
-    type=click.IntRange(1, 100_000),
-    default=256,
-    show_default=True,
-    help="Requests in progress per worker; past it, new ones get 503 at once (the probes never do).",
-)
-@click.option(
-    "--max-connections",
-    envvar="OVP_MAX_CONNECTIONS", show_envvar=True,
-    type=click.IntRange(1, 1_000_000),
-    default=4096,
-    show_default=True,
-    help="Open connections per worker (kept below the file descriptor limit); past it, the longest idle closes.",
-)
-@click.option(
-    "--log-format",
-    envvar="OVP_LOG_FORMAT", show_envvar=True,
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: a line of time, level, logger, [request id] and message; json: one JSON object a line.",
-)
-@click.option(
-    "--access-log/--no-access-log",
-    envvar="OVP_ACCESS_LOG", show_envvar=True,
-    default=True,
-    show_default=True,
-    help="One line per request: time, request id, method, path, status, duration and account.",
-)
+@settings_options
 @click.option(
     "--seed",
     "seed_file",
@@ -278,30 +117,17 @@ def cli() -> None:
     help="The bearer token whose account the seed goes to.",
 )
 @click.pass_context
-def serve(
-    ctx: click.Context, host: str, port: int, database_url: str, auth: str, workers: int, sqlite_synchronous: str,
-    billing_increment: BillingIncrement, max_call_duration: int, db_timeout: float, rate_limit: str,
-    rate_limit_storage: str | None, body_timeout: float, head_timeout: float, idle_timeout: float,
-    shutdown_timeout: float, max_in_flight: int,
-    max_connections: int, log_format: str, access_log: bool, seed_file: Path | None, seed_token: str,
-) -> None:
+def serve(ctx: click.Context, /, seed_file: Path | None, seed_token: str, **given: Any) -> None:
     """Run the HTTP server."""
-    own_database = auth == "open" and ctx.get_parameter_source("database_url") == ParameterSource.DEFAULT
+    settings = settings_from(given)
+    own_database = settings.auth == "open" and "database_url" not in settings.model_fields_set
     scratch = tempfile.mkdtemp(prefix="ovp-open-") if own_database else None
     if scratch is not None:
         # Open mode never touches keys mode's data (ovp.db by default): without --database it serves
         # a database of its own, gone when the server stops.
-        database_url = f"sqlite:///{Path(scratch) / 'ovp.db'}"
+        settings = settings.model_copy(update={"database_url": f"sqlite:///{Path(scratch) / 'ovp.db'}"})
     try:
-        _serve(ctx, Settings(
-            host=host, port=port, database_url=database_url, auth=auth,  # type: ignore[arg-type]
-            workers=workers, sqlite_synchronous=sqlite_synchronous.upper(),  # type: ignore[arg-type]
-            billing_increment=str(billing_increment), max_call_duration=max_call_duration, db_timeout=db_timeout,
-            rate_limit=rate_limit, rate_limit_storage=rate_limit_storage or None, body_timeout=body_timeout,
-            head_timeout=head_timeout, idle_timeout=idle_timeout, shutdown_timeout=shutdown_timeout,
-            max_in_flight=max_in_flight, max_connections=max_connections, log_format=log_format,
-            access_log=access_log,
-        ), seed_file, seed_token, temporary=scratch is not None)
+        _serve(ctx, settings, seed_file, seed_token, temporary=scratch is not None)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -339,7 +165,10 @@ def _serve(ctx: click.Context, settings: Settings, seed_file: Path | None, seed_
             "and reset it. Serve it with --auth keys, or serve open mode without --database (a database of its "
             "own) or with a --database of its own", ctx)
     _announce(settings, active_keys, temporary=temporary)
-    status = run_server(settings)
+    try:
+        status = run_server(settings)
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
     if status:
         sys.exit(status)
 

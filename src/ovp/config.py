@@ -1,81 +1,137 @@
-"""Settings, from `ovp` flags or OVP_* environment variables (the flags win)."""
+"""Every setting of a served ovp, declared once: its type, default, environment variable (OVP_ and its
+name in capitals) and help. `ovp serve`'s flags and `--help` are made from these declarations
+(ovp.cli), worker processes read them from the environment, and the settings table of
+docs/operating.md is checked against them (tests/cli/test_settings.py)."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
-from typing import Literal
+import math
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ovp.domain.billing import BillingIncrement
+from ovp.domain.rate_limit import RateLimitSyntaxError, parse_rate_limit
 
 AuthMode = Literal["keys", "open"]
 SqliteSynchronous = Literal["FULL", "NORMAL", "OFF"]
+LogFormat = Literal["text", "json"]
 
+ENVIRONMENT_PREFIX = "OVP_"
 DEFAULT_DATABASE_URL = "sqlite:///ovp.db"
 # The distribution's name on package indexes (`ovp` there is another project's); the import
 # package and the command are `ovp`.
 DISTRIBUTION = "ovp-server"
 
 
-@dataclass(frozen=True)
-class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    database_url: str = DEFAULT_DATABASE_URL
-    auth: AuthMode = "keys"
-    workers: int = 1
-    sqlite_synchronous: SqliteSynchronous = "NORMAL"
-    billing_increment: str = "60/60"  # initial/subsequent seconds
-    max_call_duration: int = 4 * 3600  # seconds before an authorization never ended expires
-    db_timeout: float = 5.0  # seconds any one database operation may take
-    # Rate limit per API key in keys mode ("100/second"; "0": none), and the store the workers and
-    # servers of a deployment share for it (redis://host:6379; none: in the process).
-    rate_limit: str = "100/second"
-    rate_limit_storage: str | None = None
-    max_in_flight: int = 256  # requests in progress per worker; past it, 503 at once
-    body_timeout: float = 10.0  # seconds for a request's body to arrive once its head has
-    head_timeout: float = 10.0  # seconds for a request's line and headers to arrive once they begin
-    idle_timeout: float = 5.0  # seconds a connection may stay open with no request on it
-    shutdown_timeout: float = 10.0  # seconds to finish the requests in progress on SIGTERM
-    max_connections: int = 4096  # open connections per worker (kept below the file descriptor limit)
-    log_format: str = "text"  # or "json"
-    access_log: bool = True
-    # For test suites, not a flag: every write work runs twice, the first time undone (see
-    # ovp.store.database.Database), so that a work with an effect outside its transaction shows.
-    rehearse_writes: bool = False
+def setting(default: Any, help_text: str, *, flag: str | None = None, internal: bool = False,
+            ge: float | None = None, le: float | None = None) -> Any:
+    """A setting's declaration. `flag`: its flag when not --its-name; `internal`: for test suites,
+    with no flag and not documented; `ge`/`le`: its range, checked on flags and variables alike."""
+    return Field(default, description=help_text, ge=ge, le=le,
+                 json_schema_extra={"flag": flag, "internal": internal})
+
+
+def check_database_url(url: str) -> str:
+    """`url` when it names SQLite or PostgreSQL in SQLAlchemy's form; ValueError otherwise."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        backend = None
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(f"{url!r} is not a sqlite:/// or postgresql:// URL")
+    return url
+
+
+class Settings(BaseSettings):
+    # Frozen: every worker process reads the same settings once, from the environment its server
+    # made for it (to_environment). An empty variable counts as unset.
+    model_config = SettingsConfigDict(env_prefix=ENVIRONMENT_PREFIX, frozen=True, env_ignore_empty=True,
+                                      extra="forbid")
+
+    host: str = setting("127.0.0.1", "Address to listen on.")
+    port: int = setting(8000, "Port to listen on.", ge=1, le=65535)
+    database_url: str = setting(
+        DEFAULT_DATABASE_URL, "SQLAlchemy URL: sqlite:///path/ovp.db, sqlite:///:memory: or "
+        "postgresql://user@host:5432/db (open mode without it: a temporary database of its own).", flag="--database")
+    auth: AuthMode = setting("keys", "keys: only keys made with `ovp keys create`; open: any bearer token, each "
+                                     "its own account.")
+    workers: int = setting(1, "Processes that answer; one that dies is started again.", ge=1, le=64)
+    admin_port: int | None = setting(
+        None, "Port of the admin listener: /healthz, /readyz and /metrics for the whole server, every worker's "
+        "state included, answered by a thread of the server's own whatever load the API port takes.",
+        ge=1, le=65535)
+    sqlite_synchronous: SqliteSynchronous = setting(
+        "NORMAL", "SQLite durability: FULL also survives a power loss; NORMAL survives a crash of ovp.")
+    billing_increment: str = setting("60/60", "How ended calls are billed: initial/subsequent seconds (60/60 whole "
+                                              "minutes, 1/1 by the second).")
+    max_call_duration: int = setting(4 * 3600, "Seconds after which an authorized call never ended releases its "
+                                               "slot.", ge=1, le=7 * 24 * 3600)
+    db_timeout: float = setting(5.0, "Seconds any one database operation may take; past it, the request gets a "
+                                     "503.", ge=0.1, le=300)
+    rate_limit: str = setting("100/second", "Keys mode: requests each API key may make (100/second, 6000/minute; "
+                                            "0: no limit).")
+    rate_limit_storage: str | None = setting(
+        None, "Where the rate limits count, shared by every worker and server: redis://HOST:6379 (none: each "
+        "process counts apart, so with --workers 2 or more a shared store is needed).")
+    body_timeout: float = setting(10.0, "Seconds a request's body may take to arrive once its head has; past it, "
+                                        "408.", ge=0.1, le=3600)
+    idle_timeout: float = setting(
+        5.0, "Seconds a connection may go without a whole request head, from its opening or its last answer; past "
+        "it, the connection closes (idle keep-alive connections and slow heads alike).", ge=0.1, le=60)
+    shutdown_timeout: float = setting(10.0, "On SIGTERM, seconds to finish the requests in progress before "
+                                            "stopping.", ge=1, le=1800)
+    max_in_flight: int = setting(256, "Requests in progress per worker; past it, new ones get 503 at once (the "
+                                      "probes never do).", ge=1, le=100_000)
+    max_connections: int = setting(
+        4096, "Connections a worker serves at once, kept below the file descriptor limit; past it, a new connection "
+        "waits to be taken until one closes (an idle one closes after --idle-timeout).", ge=1, le=1_000_000)
+    log_format: LogFormat = setting("text", "text: a line of time, level, logger, [request id] and message; json: "
+                                            "one JSON object a line.")
+    access_log: bool = setting(True, "One line per request: time, request id, method, path, status, duration "
+                                     "and account.")
+    # Every write work runs twice, the first time undone (see ovp.store.database.Database), so that
+    # a work with an effect outside its transaction shows.
+    rehearse_writes: bool = setting(False, "Test suites: run every write twice, the first time undone.",
+                                    internal=True)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        return check_database_url(url)
+
+    @field_validator("sqlite_synchronous", mode="before")
+    @classmethod
+    def _synchronous(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("billing_increment")
+    @classmethod
+    def _billing_increment(cls, value: str) -> str:
+        return str(BillingIncrement.parse(value))
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_rate_limit(value)
+        except RateLimitSyntaxError as error:
+            raise ValueError(str(error)) from None
+        return value.strip()
+
+    @property
+    def shutdown_seconds(self) -> int:
+        """The shutdown timeout in whole seconds, as a server's process manager counts it."""
+        return math.ceil(self.shutdown_timeout)
 
     def to_environment(self) -> dict[str, str]:
-        """The OVP_* variables that recreate these settings, for worker processes."""
-        return {f"OVP_{field.name.upper()}": "" if getattr(self, field.name) is None else str(getattr(self, field.name))
-                for field in fields(self)}
+        """The OVP_* variables that make these settings again, for worker processes (None: empty)."""
+        return {environment_variable(name): "" if value is None else str(value)
+                for name, value in self.model_dump().items()}
 
-    @classmethod
-    def from_environment(cls) -> Settings:
-        env = os.environ
-        defaults = cls()
-        auth = env.get("OVP_AUTH", defaults.auth)
-        synchronous = env.get("OVP_SQLITE_SYNCHRONOUS", defaults.sqlite_synchronous).upper()
-        if auth not in ("keys", "open"):
-            raise ValueError(f"OVP_AUTH must be keys or open, not {auth!r}")
-        if synchronous not in ("FULL", "NORMAL", "OFF"):
-            raise ValueError(f"OVP_SQLITE_SYNCHRONOUS must be FULL, NORMAL or OFF, not {synchronous!r}")
-        return cls(
-            host=env.get("OVP_HOST", defaults.host),
-            port=int(env.get("OVP_PORT", defaults.port)),
-            database_url=env.get("OVP_DATABASE_URL", defaults.database_url),
-            auth=auth,  # type: ignore[arg-type]
-            workers=int(env.get("OVP_WORKERS", defaults.workers)),
-            sqlite_synchronous=synchronous,  # type: ignore[arg-type]
-            billing_increment=env.get("OVP_BILLING_INCREMENT", defaults.billing_increment),
-            max_call_duration=int(env.get("OVP_MAX_CALL_DURATION", defaults.max_call_duration)),
-            db_timeout=float(env.get("OVP_DB_TIMEOUT", defaults.db_timeout)),
-            rate_limit=env.get("OVP_RATE_LIMIT", defaults.rate_limit),
-            rate_limit_storage=env.get("OVP_RATE_LIMIT_STORAGE") or None,
-            max_in_flight=int(env.get("OVP_MAX_IN_FLIGHT", defaults.max_in_flight)),
-            body_timeout=float(env.get("OVP_BODY_TIMEOUT", defaults.body_timeout)),
-            head_timeout=float(env.get("OVP_HEAD_TIMEOUT", defaults.head_timeout)),
-            idle_timeout=float(env.get("OVP_IDLE_TIMEOUT", defaults.idle_timeout)),
-            shutdown_timeout=float(env.get("OVP_SHUTDOWN_TIMEOUT", defaults.shutdown_timeout)),
-            max_connections=int(env.get("OVP_MAX_CONNECTIONS", defaults.max_connections)),
-            log_format=env.get("OVP_LOG_FORMAT", defaults.log_format),
-            access_log=env.get("OVP_ACCESS_LOG", str(defaults.access_log)) == "True",
-            rehearse_writes=env.get("OVP_REHEARSE_WRITES", "False") == "True",
-        )
+
+def environment_variable(name: str) -> str:
+    return ENVIRONMENT_PREFIX + name.upper()

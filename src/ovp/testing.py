@@ -1,10 +1,11 @@
-"""ovp's pytest plugin: a real ovp, in-process and in memory, for tests of code that uses Telnyx.
+"""ovp's pytest plugin: a real ovp, for tests of code that uses Telnyx.
 
 Installed with ovp, it gives every test suite four fixtures:
 
-- `ovp_server`: one ovp per test session (per worker under pytest-xdist), serving open mode on a
-  free loopback port, with an in-memory database. `ovp_server.base_url` is what to hand a Telnyx
-  SDK (`http://127.0.0.1:PORT/v2`); `ovp_server.origin` is the server itself (`http://127.0.0.1:PORT`).
+- `ovp_server`: one `ovp serve` per test session (per worker under pytest-xdist), serving open
+  mode on a free loopback port, with a database of its own, gone when the session ends.
+  `ovp_server.base_url` is what to hand a Telnyx SDK (`http://127.0.0.1:PORT/v2`);
+  `ovp_server.origin` is the server itself (`http://127.0.0.1:PORT`).
 - `ovp_token`: a bearer token of the test's own, so each test is an account of its own and sees
   only its own data.
 - `ovp_client`: a `telnyx.Telnyx` client bound to that server and token (it needs the `telnyx`
@@ -15,22 +16,26 @@ Installed with ovp, it gives every test suite four fixtures:
         profile = ovp_client.outbound_voice_profiles.create(name="office")
         assert ovp_client.outbound_voice_profiles.retrieve(profile.data.id).data.name == "office"
 
-Importing the plugin loads none of ovp's application, nor uvicorn: pytest imports it wherever ovp
-is installed, so a suite that never asks for these fixtures pays nothing for them.
+Importing the plugin loads none of ovp's application: pytest imports it wherever ovp is installed,
+so a suite that never asks for these fixtures pays nothing for them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
-import threading
+import socket
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -114,25 +119,49 @@ class OvpAdmin:
 
 @pytest.fixture(scope="session")
 def ovp_server() -> Iterator[OvpServer]:
-    import uvicorn
+    port = _free_port()
+    # Its log goes to a file, not a pipe, so that nothing it writes can ever block it.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ovp", "serve", "--auth", "open", "--host", HOST, "--port", str(port),
+             "--no-access-log"],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            env={name: value for name, value in os.environ.items() if not name.startswith("OVP_")},
+        )
+        server = OvpServer(port)
+        try:
+            _wait_serving(server, process, log)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=START_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
-    from ovp.api.app import create_app
-    from ovp.config import Settings
 
-    app = create_app(Settings(database_url="sqlite:///:memory:", auth="open"))
-    server = uvicorn.Server(uvicorn.Config(app, host=HOST, port=0, lifespan="on", log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, name="ovp-server", daemon=True)
-    thread.start()
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_serving(server: OvpServer, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the in-process ovp server did not start")
-        time.sleep(0.01)
-    port: int = server.servers[0].sockets[0].getsockname()[1]
-    yield OvpServer(port)
-    server.should_exit = True
-    thread.join(timeout=START_TIMEOUT_S)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            said = log.read().decode(errors="replace").strip()
+            raise RuntimeError(f"ovp serve exited with status {process.returncode}: {said}")
+        try:
+            with urllib.request.urlopen(f"{server.origin}/healthz", timeout=1) as answer:  # noqa: S310
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"ovp serve did not answer within {START_TIMEOUT_S:g} s")
 
 
 @pytest.fixture

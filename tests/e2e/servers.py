@@ -7,6 +7,7 @@ ready once it answers `GET /healthz`, and is stopped by its own PID: SIGTERM, th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -33,6 +34,15 @@ def free_port() -> int:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def child_processes(pid: int) -> list[int]:
+    """The processes `pid` started that still run (a server's workers)."""
+    children: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+            children.extend(int(child) for child in (task / "children").read_text().split())
+    return children
 
 
 def clean_environment() -> dict[str, str]:

@@ -22,7 +22,7 @@ import telnyx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.flood import WRK, flood
-from tests.e2e.servers import HOST, PROFILES, launch, run_ovp
+from tests.e2e.servers import HOST, PROFILES, child_processes, free_port, launch, run_ovp
 
 pytestmark = pytest.mark.e2e
 
@@ -35,16 +35,20 @@ STARVED_S = 1.0
 
 
 def _rss_kib(pid: int) -> int:
+    """The resident memory of the server: its process and its workers."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1])
+            return int(line.split()[1]) + sum(_rss_kib(child) for child in child_processes(pid))
     raise AssertionError("no VmRSS")
 
 
 @pytest.mark.alone
 @pytest.mark.skipif(WRK is None, reason="wrk is not installed (make install installs it when it runs as root)")
 def test_a_flood_of_1000_connections_leaves_the_probes_answering_and_memory_flat(tmp_path: Path) -> None:
-    server = launch(tmp_path, f"sqlite:///{tmp_path / 'ovp.db'}", auth="open")
+    """The probes of the admin listener (its own port, a thread of the server's main process)."""
+    admin_port = free_port()
+    server = launch(tmp_path, f"sqlite:///{tmp_path / 'ovp.db'}", auth="open",
+                    extra=("--admin-port", str(admin_port)))
     try:
         with server.http("flood") as client:
             profile = client.post(PROFILES, json={"name": "office"}).json()["data"]
@@ -57,7 +61,7 @@ def test_a_flood_of_1000_connections_leaves_the_probes_answering_and_memory_flat
             while running.poll() is None:
                 for path in ("/healthz", "/readyz"):
                     began = time.monotonic()
-                    assert httpx.get(f"{server.origin}{path}", timeout=10.0).status_code == 200
+                    assert httpx.get(f"http://{HOST}:{admin_port}{path}", timeout=10.0).status_code == 200
                     latencies.append(time.monotonic() - began)
                 peak = max(peak, _rss_kib(server.pid))
                 time.sleep(0.02)
@@ -93,7 +97,7 @@ def test_sigterm_finishes_requests_in_progress_and_ends_in_time_whatever_the_cli
         server.stop()
     assert answered == [200], "the request in progress was not finished"
     assert took < 2 + 3, f"the server took {took:.1f} s to stop"
-    # uvicorn raises the signal again once it has shut down, so the status says SIGTERM ended it.
+    # A server may also end by the signal itself once it has shut down: the status then says SIGTERM.
     assert server.process.returncode in (0, -signal.SIGTERM)
 
 
@@ -223,14 +227,19 @@ def test_every_answer_and_log_line_carries_its_request_id(tmp_path: Path) -> Non
 
 
 def test_a_failure_at_start_up_stops_the_server_with_one_clear_line(tmp_path: Path) -> None:
-    """The app's start-up (migrations in-process, as the pytest plugin and test clients run it) fails
-    on a database that is not there: the server exits with a non-zero status instead of serving."""
+    """The app's start-up (migrations in-process, as test clients run it) fails on a database that is
+    not there, under the server ovp serves with: the server exits with a non-zero status instead of
+    serving."""
     script = (
-        "import sys, uvicorn\n"
+        "from granian import Granian\n"
         "from ovp.api.app import create_app\n"
         "from ovp.config import Settings\n"
-        "app = create_app(Settings(database_url='postgresql://nobody@127.0.0.1:1/none', auth='open'))\n"
-        "uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=0, lifespan='on')).run()\n"
+        "from ovp.server.run import granian_options\n"
+        "def make_app():\n"
+        "    return create_app(Settings(database_url='postgresql://nobody@127.0.0.1:1/none', auth='open'))\n"
+        f"options = granian_options(Settings(port={free_port()}, auth='open'))\n"
+        "options['respawn_failed_workers'] = False  # a worker that fails to start stops the server at once\n"
+        "Granian('__main__:make_app', **options).serve()\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0

@@ -35,13 +35,13 @@ from ovp.api.request_ids import current_request_id, request_id_from
 from ovp.api.routing import Match, Router
 from ovp.config import Settings
 from ovp.domain.billing import BillingIncrement
-from ovp.domain.errors import MethodNotAllowed, NotFound, OvpError, ServiceUnavailable, Unexpected
+from ovp.domain.errors import MethodNotAllowed, NotFound, OvpError, ServiceUnavailable, Unexpected, UriTooLong
 from ovp.domain.ids import IdGenerator
 from ovp.emulator.faults import FaultBook
 from ovp.emulator.journal import Journal
 from ovp.services.calls import CallSettings
 from ovp.store import keys
-from ovp.store.backends import open_database
+from ovp.store.backends import is_memory_sqlite, open_database
 from ovp.store.database import Database
 
 log = logging.getLogger("ovp")
@@ -49,6 +49,8 @@ access_log = logging.getLogger("ovp.access")
 
 # What an access log line and the metrics call a request that no route knows.
 UNMATCHED = "unmatched"
+# A request's URL at most (path and query, as sent); past it, 414.
+URL_BYTES = 8 * 1024
 # The status logged for a request whose client went away before it arrived whole (nginx's word).
 CLIENT_GONE = 499
 _SHED = error_response(ServiceUnavailable("The server is answering as many requests as it takes; try again shortly."))
@@ -83,6 +85,7 @@ class OvpApp:
         self.migrate = migrate
         self.rate_limiter = rate_limiter
         self.shedding = Shedding(context.settings.max_in_flight)
+        self._in_flight = 0  # requests being answered, of this process
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
             *profiles.routes, *connections.routes, *ip_connections.routes, *ips.routes, *fqdn_connections.routes,
@@ -90,39 +93,6 @@ class OvpApp:
             *billing_groups.routes, *calls.routes, *rates.routes, *sip_credentials.routes, *ip_sources.routes,
             *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
-
-    def answer_at_once(self, method: str, path: str, headers: list[tuple[bytes, bytes]], *,
-                       busy: bool) -> Response | None:
-        """An answer the HTTP protocol writes at once, without a task (see ovp.server.protocol):
-        the probes' while they need no database round trip, and, when the server is `busy`
-        (requests in progress past --max-in-flight), a 503 for any request but the public
-        documents and probes: overload is shed, not queued. None: the request takes its course."""
-        started = time.perf_counter()
-        probe = documents.probe_at_once(self.context.database, path) if method in ("GET", "HEAD") else None
-        if probe is None and not busy:
-            return None
-        request_id = request_id_from(next((value.decode("latin-1") for name, value in headers
-                                           if name == b"x-request-id"), None))
-        if probe is not None:
-            probe.headers["x-request-id"] = request_id
-            token = current_request_id.set(request_id)
-            try:
-                self._finished(method, path, b"", "", path, probe.status, started)
-            finally:
-                current_request_id.reset(token)
-            return probe
-        match = self.router.match(path)
-        if match is not None and match.route.public:
-            return None
-        # Counted, but not logged one by one: under a flood, a line per shed request would cost
-        # the server what shedding saves it (see Shedding).
-        self.shedding.shed(match.route.template if match is not None else UNMATCHED, method)
-        return Response(503, SHED_BODY, {**SHED_HEADERS, "x-request-id": request_id})
-
-    def allowed_methods(self, path: str) -> str | None:
-        """The methods the route at `path` answers (for a method no route knows), None without one."""
-        match = self.router.match(path)
-        return None if match is None else match.route.allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -137,12 +107,21 @@ class OvpApp:
         try:
             match = self.router.match(scope["path"])
             route = match.route.template if match is not None else UNMATCHED
+            if self._in_flight >= self.context.settings.max_in_flight and (match is None or not match.route.public):
+                # Overload is shed at once, not queued; the probes and documents never are.
+                self.shedding.shed(route, request.method)
+                await send_response(send, Response(503, SHED_BODY, {**SHED_HEADERS, "x-request-id": request_id}),
+                                    include_body=scope["method"] != "HEAD")
+                return
+            self._in_flight += 1
             try:
                 response = await self._answer(request, match)
             except ClientGone:  # never applied, and there is nobody to answer
                 self._finished(request.method, scope["path"], scope["query_string"], request.account_id, route,
                                CLIENT_GONE, started)
                 return
+            finally:
+                self._in_flight -= 1
             response.headers.update(request.response_headers)
             response.headers["x-request-id"] = request_id
             if self.context.emulator is not None and emulating.journaled(request):
@@ -169,6 +148,9 @@ class OvpApp:
             metrics.IN_PROGRESS.dec()
 
     async def _dispatch(self, request: Request, match: Match | None) -> Response:
+        target_bytes = len(request.scope.get("raw_path") or b"") + len(request.scope["query_string"])
+        if target_bytes > URL_BYTES:
+            raise UriTooLong(URL_BYTES)
         if match is None:
             raise NotFound()
         method = "GET" if request.method == "HEAD" else request.method
@@ -268,9 +250,10 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
 
 
 def app_from_environment() -> OvpApp:
-    """The factory uvicorn's worker processes call; `ovp serve` migrated the database already.
-    The collector is tuned here, in a process that only serves, and not in create_app, which
-    test processes call too."""
-    app = create_app(Settings.from_environment(), migrate=False)
+    """The app of a worker process, its settings read from the environment; `ovp serve` migrated
+    the database already, unless it is in memory, and so the worker's own. The collector is tuned
+    here, in a process that only serves, and not in create_app, which test processes call too."""
+    settings = Settings()
+    app = create_app(settings, migrate=is_memory_sqlite(settings.database_url))
     _quiet_garbage_collector()
     return app

@@ -7,6 +7,7 @@ difference (some 70 µs a request) is a third of a PATCH's budget at 5,000 reque
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -15,7 +16,7 @@ import orjson
 
 from ovp.api.asgi import Message, Receive, Scope, Send
 from ovp.api.context import AppContext
-from ovp.domain.errors import BadRequest, OvpError, PayloadTooLarge, Problem, UnsupportedMediaType
+from ovp.domain.errors import BadRequest, OvpError, PayloadTooLarge, Problem, RequestTimeout, UnsupportedMediaType
 
 MAX_BODY_BYTES = 1024 * 1024
 # A carrier's whole rate deck: some 15 bytes a line, so about a million lines.
@@ -98,6 +99,16 @@ class Request:
         return self.raw_body
 
     async def _read_body(self, limit: int) -> bytes:
+        """The body, which must arrive within the body timeout (408 past it: the connection closes,
+        the rest of the body unread)."""
+        seconds = self.app.settings.body_timeout
+        try:
+            async with asyncio.timeout(seconds):
+                return await self._read_chunks(limit)
+        except TimeoutError:
+            raise RequestTimeout(f"The request's body did not arrive within {seconds:g} s.") from None
+
+    async def _read_chunks(self, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while True:

@@ -27,6 +27,7 @@ from ovp.api.http import Request, Response
 from ovp.api.routing import Route
 from ovp.domain.errors import ServiceUnavailable
 from ovp.store import calls as call_store
+from ovp.store.database import Database
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -65,7 +66,8 @@ class DatabaseMetrics:
         DATABASE_AVAILABLE.set(1 if available else 0)
 
 
-def _registry() -> CollectorRegistry:
+def registry() -> CollectorRegistry:
+    """Every worker's samples summed, with several processes; else this process's."""
     if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         return REGISTRY
     registry = CollectorRegistry()
@@ -73,12 +75,17 @@ def _registry() -> CollectorRegistry:
     return registry
 
 
-async def metrics(request: Request) -> Response:
+async def count_active_calls(database: Database) -> None:
+    """Sets ovp_active_calls; raises ServiceUnavailable when the database cannot count them."""
     now_ms = int(time.time() * 1000)
+    ACTIVE_CALLS.set(await database.read_one(lambda tx: call_store.count_active(tx, now_ms)))
+
+
+async def metrics(request: Request) -> Response:
     # The rest is worth scraping all the same while the database is down: ovp_database_available says so.
     with suppress(ServiceUnavailable):
-        ACTIVE_CALLS.set(await request.app.database.read_one(lambda tx: call_store.count_active(tx, now_ms)))
-    return Response(200, generate_latest(_registry()), media_type=CONTENT_TYPE_LATEST)
+        await count_active_calls(request.app.database)
+    return Response(200, generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
 
 
 routes = [Route.at("/metrics", {"GET": metrics}, public=True)]

@@ -14,31 +14,14 @@ import logging
 import math
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
-from limits import RateLimitItem, parse
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
 from ovp.domain.errors import Problem, TooManyRequests
+from ovp.domain.rate_limit import parse_rate_limit
 
 log = logging.getLogger("ovp")
-NONE = "0"
-
-
-class RateLimitSyntaxError(ValueError):
-    pass
-
-
-@lru_cache(maxsize=64)
-def parse_rate_limit(text: str) -> RateLimitItem | None:
-    """'100/second', '6000/minute', '10 per 1 second'...; '0' for no limit."""
-    if text.strip() == NONE:
-        return None
-    try:
-        return parse(text)
-    except ValueError as error:
-        raise RateLimitSyntaxError(f"{text!r} is not a rate limit such as 100/second, or 0 for none") from error
 
 
 def storage_uri(given: str | None) -> str:

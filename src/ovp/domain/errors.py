@@ -63,10 +63,12 @@ class MethodNotAllowed(OvpError):
 
 
 class RequestTimeout(OvpError):
+    """408: the body did not arrive in time; the connection closes, what is left of it unread."""
+
     status = 408
 
     def __init__(self, detail: str) -> None:
-        super().__init__([Problem(code="10015", title="Request Timeout", detail=detail)])
+        super().__init__([Problem(code="10015", title="Request Timeout", detail=detail)], {"Connection": "close"})
 
 
 class PayloadTooLarge(OvpError):

@@ -1,8 +1,9 @@
 """Logging for a served ovp: every line has its time (UTC, milliseconds), its level and the id of
 the request it was written for; as text, or as one JSON object a line (`--log-format json`).
 
-The access log (logger `ovp.access`) writes one line per request; uvicorn's own is off, since it
-knows neither the account nor the request id nor the time taken.
+The access log (logger `ovp.access`) writes one line per request; the HTTP server's own is off,
+since it knows neither the account nor the request id. The server's own lines (Granian's logger
+`_granian`) are warnings and errors only: a worker that died, one that could not start.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def logging_config(log_format: str, *, access_log: bool, level: str = "INFO") -> dict[str, Any]:
-    """A dictConfig for ovp's loggers and uvicorn's, in every process of a server."""
+    """A dictConfig for ovp's loggers and the HTTP server's, in every process of a server."""
     formatter = JsonFormatter if log_format == "json" else TextFormatter
     handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "ovp",
                "filters": ["request_id"]}
@@ -67,8 +68,6 @@ def logging_config(log_format: str, *, access_log: bool, level: str = "INFO") ->
         "loggers": {
             "ovp": {"handlers": ["stderr"], "level": level, "propagate": False},
             "ovp.access": {"level": "INFO" if access_log else "WARNING"},
-            "uvicorn": {"handlers": ["stderr"], "level": level, "propagate": False},
-            "uvicorn.error": {"level": level},
-            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "_granian": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
         },
     }

@@ -1,187 +1,118 @@
-"""`ovp serve`: one process that answers, or a supervisor and its worker processes.
+"""`ovp serve`: Granian, a Rust HTTP server, runs ovp's ASGI app in worker processes, through its
+public options only; this process supervises them (a worker that dies is started again) and, with
+`--admin-port`, answers the admin listener's probes (see ovp.server.admin).
 
-Each worker listens on a socket of its own, bound to the same address with SO_REUSEPORT, so the
-kernel spreads new connections over the workers. (On one shared socket, the worker that woke first
-took every connection a client opened at once: a benchmark of 32 connections measured one worker
-in one run of three.) The supervisor restarts a worker that dies, stops every worker when one
-cannot start, and on SIGTERM or SIGINT has them finish their requests within the shutdown timeout.
+What ovp's settings ask of the server, and who holds it:
+- Granian: a request's head must arrive whole within `--idle-timeout` of the connection's opening or
+  its last answer (so idle keep-alive connections and slow heads close alike); a head over
+  HEAD_BYTES is a 431 and the connection closes; on SIGTERM, workers finish their requests and are
+  killed past `--shutdown-timeout`.
+- the app (ovp.api.app): a URL over 8 KiB (414), a method no route knows (405), a body too slow
+  (408), requests in progress past `--max-in-flight` (503), each in Telnyx's envelope.
+- the reverse proxy in front, with the nginx configuration the docs give: a cap on connections, and
+  Telnyx's envelope on a 431.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import logging.config
-import math
 import multiprocessing
 import os
 import resource
-import shutil
-import signal
-import socket
-import sys
 import tempfile
-import time
-from multiprocessing.context import SpawnProcess
-from types import FrameType
+from pathlib import Path
+from typing import Any
 
-import uvicorn
-from prometheus_client import multiprocess
-from uvicorn.config import STARTUP_FAILURE
+from granian import Granian
+from granian.constants import HTTPModes, Interfaces, Loops, RuntimeModes
+from granian.http import HTTP1Settings
+from granian.log import LogLevels
 
 from ovp.config import Settings
-from ovp.server.accept import HELD_MAX, AcceptingServer
+from ovp.server.admin import AdminListener
 from ovp.server.logs import logging_config
-from ovp.server.protocol import ConnectionLimits, OvpHttpProtocol
+from ovp.server.worker import SERVER_VARIABLE, STATES_VARIABLE
 
 log = logging.getLogger("ovp")
 
-# File descriptors kept for what is not a client's connection served by the loop: database
-# connections, the listening socket, log and SQLite files, and the connections the acceptor holds.
-RESERVED_DESCRIPTORS = 64 + HELD_MAX
-# uvloop's connect_accepted_socket duplicates the socket it is given and keeps both open.
-DESCRIPTORS_PER_CONNECTION = 2
-SUPERVISOR_TICK_S = 0.2
-# Beyond the shutdown timeout, what a worker may take to close its database and exit.
-EXIT_GRACE_S = 5.0
-APP = "ovp.api.app:app_from_environment"
+WORKER_APP = "ovp.server.worker:app"
+# A request's line and headers at most; past it, 431 (Granian's read buffer).
+HEAD_BYTES = 64 * 1024
+# File descriptors kept for what is not a client's connection: database connections, the
+# listening socket, log and SQLite files.
+RESERVED_DESCRIPTORS = 64
+STARTUP_FAILURE = 3
+
+
+class ServeError(Exception):
+    """The server cannot serve: one line that says why and what to do."""
 
 
 def connection_cap(wanted: int) -> int:
     """At most `wanted` connections, and always fewer than the file descriptors the process may open."""
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    room = (wanted if soft == resource.RLIM_INFINITY
-            else min(wanted, (soft - RESERVED_DESCRIPTORS) // DESCRIPTORS_PER_CONNECTION))
+    room = wanted if soft == resource.RLIM_INFINITY else min(wanted, soft - RESERVED_DESCRIPTORS)
     return max(room, 1)
 
 
-def uvicorn_config(settings: Settings) -> uvicorn.Config:
-    limits = ConnectionLimits(head_timeout_s=settings.head_timeout, idle_timeout_s=settings.idle_timeout,
-                              body_timeout_s=settings.body_timeout, max_in_flight=settings.max_in_flight,
-                              max_connections=connection_cap(settings.max_connections))
-    return uvicorn.Config(
-        APP,
+def granian_options(settings: Settings) -> dict[str, Any]:
+    """Granian's options for ovp's settings (Granian(WORKER_APP, **options))."""
+    return dict(
         factory=True,
-        http=functools.partial(OvpHttpProtocol, limits=limits),  # type: ignore[arg-type]
-        ws="none",
-        # A failure while the app starts stops the server (uvicorn's "auto" would serve on).
-        lifespan="on",
-        log_config=logging_config(settings.log_format, access_log=settings.access_log),
-        access_log=False,
-        server_header=False,
-        # ovp reads no client address; X-Forwarded-* parsing would only cost every request time.
-        proxy_headers=False,
-        timeout_keep_alive=math.ceil(limits.idle_timeout_s),
-        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        # One Python thread and one Rust thread a worker: measured best on two cores.
+        runtime_mode=RuntimeModes.st,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        # Granian's backpressure is the number of connections a worker serves at once: past it, a
+        # new one waits in the listening socket's queue until one closes.
+        backpressure=connection_cap(settings.max_connections),
+        http1_settings=HTTP1Settings(header_read_timeout=round(settings.idle_timeout * 1000), keep_alive=True,
+                                     max_buffer_size=HEAD_BYTES),
+        log_level=LogLevels.warning,
+        log_dictconfig=logging_config(settings.log_format, access_log=settings.access_log),
+        log_access=False,  # ovp writes its own, with the account and the request id
+        respawn_failed_workers=True,
+        workers_kill_timeout=settings.shutdown_seconds,
     )
-
-
-def listening_socket(host: str, port: int, *, shared: bool) -> socket.socket:
-    """A socket bound to host:port; `shared`: with SO_REUSEPORT, for one of several workers."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if shared:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
 
 
 def serve(settings: Settings) -> int:
     """Serves until stopped; answers the exit status."""
-    os.environ.update(settings.to_environment())
-    logging.config.dictConfig(logging_config(settings.log_format, access_log=settings.access_log))
-    if settings.workers == 1:
-        sock = listening_socket(settings.host, settings.port, shared=False)
-        log.info("listening on http://%s:%d", settings.host, sock.getsockname()[1])
-        server = AcceptingServer(uvicorn_config(settings))
-        # uvicorn raises a SIGTERM again once it has shut down, to the handler it found: this one
-        # ends the process through Python, so that what the caller cleans up on its way out is.
-        signal.signal(signal.SIGTERM, _stop_by_exiting)
+    # Workers start from a fresh interpreter: forking this process would copy its threads' state.
+    multiprocessing.set_start_method("spawn", force=True)
+    with tempfile.TemporaryDirectory(prefix="ovp-metrics-") as metrics, \
+            tempfile.TemporaryDirectory(prefix="ovp-workers-") as worker_states:
+        os.environ.update(settings.to_environment())
+        os.environ[SERVER_VARIABLE] = str(os.getpid())
+        # Each worker writes its samples there, and /metrics sums them (prometheus-client's
+        # multiprocess mode), whichever process answers the scrape.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics
+        server = Granian(WORKER_APP, **granian_options(settings))
+        if settings.admin_port is not None:
+            os.environ[STATES_VARIABLE] = worker_states
+            admin = _admin_listener(settings, Path(worker_states), Path(metrics))
+            server.on_startup(admin.start)
+            server.on_shutdown(admin.close)
+        log.info("listening on http://%s:%d with %d worker%s%s", settings.host, settings.port, settings.workers,
+                 "s" if settings.workers > 1 else "",
+                 "" if settings.admin_port is None else f"; admin listener on http://{settings.host}:"
+                                                        f"{settings.admin_port}")
         try:
-            server.run(sockets=[sock])
+            server.serve()
         except SystemExit as stopped:
             return int(stopped.code or 0)
-        return 0 if server.started else STARTUP_FAILURE
-    return Supervisor(settings).run()
-
-
-def _stop_by_exiting(_signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(0)
-
-
-def _worker(environment: dict[str, str]) -> None:
-    """A worker process: serves on a socket of its own until told to stop."""
-    os.environ.update(environment)
-    settings = Settings.from_environment()
-    sock = listening_socket(settings.host, settings.port, shared=True)
-    server = AcceptingServer(uvicorn_config(settings))
-    server.run(sockets=[sock])
-    if not server.started:
-        sys.exit(STARTUP_FAILURE)
-
-
-class Supervisor:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._context = multiprocessing.get_context("spawn")
-        self._workers: list[SpawnProcess] = []
-        self._stopping = False
-
-    def run(self) -> int:
-        settings = self.settings
-        # The address must be free: a worker's SO_REUSEPORT socket would otherwise share the port
-        # with another server of the same user, silently.
-        listening_socket(settings.host, settings.port, shared=False).close()
-        metrics_dir = tempfile.mkdtemp(prefix="ovp-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
-        previous = {signum: signal.signal(signum, self._stop) for signum in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            self._workers = [self._start() for _ in range(settings.workers)]
-            log.info("listening on http://%s:%d with %d workers", settings.host, settings.port, settings.workers)
-            return self._supervise()
-        finally:
-            self._stop_workers()
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-            shutil.rmtree(metrics_dir, ignore_errors=True)
-
-    def _start(self) -> SpawnProcess:
-        process = self._context.Process(target=_worker, args=(dict(os.environ),), name="ovp-worker")
-        process.start()
-        return process
-
-    def _stop(self, _signum: int, _frame: FrameType | None) -> None:
-        self._stopping = True
-
-    def _supervise(self) -> int:
-        while not self._stopping:
-            time.sleep(SUPERVISOR_TICK_S)
-            for index, process in enumerate(self._workers):
-                if process.is_alive() or self._stopping:
-                    continue
-                if process.exitcode == STARTUP_FAILURE:
-                    log.error("a worker could not start: stopping the server")
-                    return 1
-                log.warning("worker %s exited with status %s: starting another", process.pid, process.exitcode)
-                _forget_metrics_of(process.pid)
-                self._workers[index] = self._start()
         return 0
 
-    def _stop_workers(self) -> None:
-        for process in self._workers:
-            if process.is_alive() and process.pid is not None:
-                os.kill(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.settings.shutdown_timeout + EXIT_GRACE_S
-        for process in self._workers:
-            process.join(max(deadline - time.monotonic(), 0))
-            if process.is_alive():
-                log.error("worker %s did not stop in time: killed", process.pid)
-                process.kill()
-                process.join()
 
-
-def _forget_metrics_of(pid: int | None) -> None:
-    if pid is not None:
-        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+def _admin_listener(settings: Settings, worker_states: Path, metrics: Path) -> AdminListener:
+    assert settings.admin_port is not None
+    try:
+        return AdminListener(settings.host, settings.admin_port, settings.workers, worker_states, metrics)
+    except OSError as error:
+        raise ServeError(f"cannot listen on {settings.host}:{settings.admin_port} for the admin listener "
+                         f"({error.strerror or error}): give --admin-port another port") from error

@@ -1,0 +1,5 @@
+"""`python -m ovp`: the `ovp` command."""
+
+from ovp.cli import main
+
+main()

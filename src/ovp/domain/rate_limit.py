@@ -1,0 +1,24 @@
+"""A rate limit as operators write it: '100/second', '6000/minute', '10 per 1 second'; '0' for none."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from limits import RateLimitItem, parse
+
+NONE = "0"
+
+
+class RateLimitSyntaxError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=64)
+def parse_rate_limit(text: str) -> RateLimitItem | None:
+    """The limit `text` gives; None for no limit."""
+    if text.strip() == NONE:
+        return None
+    try:
+        return parse(text)
+    except ValueError as error:
+        raise RateLimitSyntaxError(f"{text!r} is not a rate limit such as 100/second, or 0 for none") from error
