@@ -8,6 +8,7 @@ each by its PID at teardown.
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import telnyx
 
 from tests.databases import backends
 from tests.e2e.servers import OvpServer, StartServer, launch
+from tests.e2e.throwaway_postgres import ThrowawayPostgres, postgres_binaries, throwaway_postgres
 
 
 @pytest.fixture(scope="session", params=backends())
@@ -69,3 +71,17 @@ def client(server: OvpServer, account: str) -> Iterator[telnyx.Telnyx]:
 def http(server: OvpServer, account: str) -> Iterator[httpx.Client]:
     with server.http(account) as raw:
         yield raw
+
+
+@pytest.fixture
+def cluster() -> Iterator[ThrowawayPostgres]:
+    """A throwaway PostgreSQL cluster of the test's own, which it may stop and start."""
+    binaries = postgres_binaries()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql")
+    # Not under pytest's tmp_path: the `postgres` user must be able to reach the directory.
+    with tempfile.TemporaryDirectory(prefix="ovp-pg-") as parent:
+        started = throwaway_postgres(Path(parent), binaries)
+        yield started
+        if started.is_running():
+            started.stop()

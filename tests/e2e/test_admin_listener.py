@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +17,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.servers import HOST, PROFILES, OvpServer, child_processes, free_port, launch
-from tests.e2e.test_database_trouble import BINARIES, RESUME_S
-from tests.e2e.throwaway_postgres import ThrowawayPostgres, throwaway_postgres
+from tests.e2e.test_database_trouble import RESUME_S
+from tests.e2e.throwaway_postgres import ThrowawayPostgres
 
 pytestmark = pytest.mark.e2e
 
@@ -95,17 +94,6 @@ def test_metrics_sum_every_worker_and_a_dead_worker_is_started_again(two_workers
     assert killed not in [worker["pid"] for worker in ready["workers"]]
     with server.http("admin") as client:
         assert client.get(PROFILES).json()["meta"]["total_results"] == 10
-
-
-@pytest.fixture
-def cluster() -> Iterator[ThrowawayPostgres]:
-    if BINARIES is None:
-        pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql")
-    with tempfile.TemporaryDirectory(prefix="ovp-pg-") as parent:
-        started = throwaway_postgres(Path(parent), BINARIES)
-        yield started
-        if started.is_running():
-            started.stop()
 
 
 def test_readyz_follows_the_database_without_a_request(cluster: ThrowawayPostgres, tmp_path: Path) -> None:

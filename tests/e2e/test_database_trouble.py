@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,26 +15,13 @@ import pytest
 
 from tests.e2e.load import async_client
 from tests.e2e.servers import PROFILES, OvpServer, launch
-from tests.e2e.throwaway_postgres import ThrowawayPostgres, postgres_binaries, throwaway_postgres
+from tests.e2e.throwaway_postgres import ThrowawayPostgres
 
 pytestmark = pytest.mark.e2e
 
 # Connect, statement and pool timeouts are each at most 5 s; a 503 must come well within this.
 PROMPT_S = 12.0
 RESUME_S = 20.0
-BINARIES = postgres_binaries()
-
-
-@pytest.fixture
-def cluster() -> Iterator[ThrowawayPostgres]:
-    if BINARIES is None:
-        pytest.skip("no PostgreSQL server binaries under /usr/lib/postgresql")
-    # Not under pytest's tmp_path: the `postgres` user must be able to reach the directory.
-    with tempfile.TemporaryDirectory(prefix="ovp-pg-") as parent:
-        started = throwaway_postgres(Path(parent), BINARIES)
-        yield started
-        if started.is_running():
-            started.stop()
 
 
 @pytest.fixture

@@ -116,15 +116,21 @@ def test_a_body_that_does_not_arrive_in_time_is_a_408(quick: OvpServer) -> None:
         assert client.get(f"{PROFILES}/{profile['id']}").json()["data"]["name"] == "office"
 
 
+def _send_an_endless_header(sock: socket.socket) -> float:
+    """Sends a header of up to 100 MiB, which the server must not wait for; answers when it began."""
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+    began = time.monotonic()
+    try:
+        for _ in range(100):
+            sock.sendall(b"a" * (1024 * 1024))
+    except OSError:  # the server answered and closed: it read no more
+        pass
+    return began
+
+
 def test_a_head_over_64_kib_is_a_431_and_is_not_read_whole(proxied: Proxy) -> None:
     with _connect(proxied) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
-        began = time.monotonic()
-        try:
-            for _ in range(100):  # up to 100 MiB, which the server must not wait for
-                sock.sendall(b"a" * (1024 * 1024))
-        except OSError:  # the server answered and closed: it read no more
-            pass
+        began = _send_an_endless_header(sock)
         status, _headers, body = _answer(sock)
         assert time.monotonic() - began < 5
     assert status == 431
@@ -134,13 +140,7 @@ def test_a_head_over_64_kib_is_a_431_and_is_not_read_whole(proxied: Proxy) -> No
 def test_without_the_proxy_a_head_over_64_kib_is_a_431_without_a_body_and_is_not_read_whole(
         quick: OvpServer) -> None:
     with _connect(quick) as sock:
-        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
-        began = time.monotonic()
-        try:
-            for _ in range(100):  # up to 100 MiB, which the server must not wait for
-                sock.sendall(b"a" * (1024 * 1024))
-        except OSError:  # the server answered and closed: it read no more
-            pass
+        began = _send_an_endless_header(sock)
         status, headers, body = _answer(sock)
         assert time.monotonic() - began < 5
         assert (status, headers["connection"], body) == (431, "close", b"")
