@@ -47,9 +47,11 @@ test: $(STAMP) $(NODE_STAMP) debian
 	$(BIN)/pytest -n 2 -m "not alone"
 	$(BIN)/pytest -m alone
 
+# ruff, mypy (strict), and import-linter's layers contract (pyproject.toml): the layers run one way.
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # PostgreSQL for the benchmark: the harness makes a database of its own there and drops it after.
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres

@@ -118,8 +118,9 @@ def measure_configuration(
         if make_url(url).get_backend_name() == "postgresql":
             # A database of the run's own on that server, dropped afterwards: the server is left as found.
             url = stack.enter_context(scratch_postgres_database(url))
-        _say(f"starting ovp serve with {workers} worker(s)")
-        with running_server(url, workers, workdir) as server, Client(server.host, server.port) as client:
+        _say(f"starting ovp with {workers} worker(s) on {options.server}")
+        with running_server(url, workers, workdir, server=options.server) as server, \
+                Client(server.host, server.port) as client:
             _say(f"server pid {server.pid} on {server.base_url}; creating {options.profiles} profiles")
             target = seed(client, token, options.profiles)
             calls_profile = seed_calls(client, token) if "calls" in scenario_keys else ""

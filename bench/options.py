@@ -25,9 +25,11 @@ class Options:
     wrk: str
     suite: bool
     postgres_url: str
+    server: str = "granian"  # what serves ovp: granian, as `ovp serve` does, or uvicorn to compare
 
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+SERVERS = ("granian", "uvicorn")
 
 
 def _positive(text: str) -> int:
@@ -94,6 +96,10 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         "--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL),
         help=f"with --suite: the PostgreSQL server to measure on (BENCH_POSTGRES_URL; {DEFAULT_POSTGRES_URL})",
     )
+    parser.add_argument(
+        "--server", choices=SERVERS, default="granian",
+        help="what serves ovp: granian (as `ovp serve` does; the default) or uvicorn (its public options), to compare",
+    )
     args = parser.parse_args(argv)
     if args.threads > args.connections:
         parser.error("--threads cannot exceed --connections (wrk needs a connection per thread)")
@@ -111,4 +117,5 @@ def parse(argv: Sequence[str] | None = None) -> Options:
         wrk=args.wrk,
         suite=args.suite,
         postgres_url=args.postgres_url,
+        server=args.server,
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from bench.client import Client
 from bench.scenarios import Request
+from ovp.config import Settings
 
 HOST = "127.0.0.1"
 START_TIMEOUT_SECONDS = 30.0
@@ -105,12 +106,27 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     _signal_group(process.pid, signal.SIGKILL)
 
 
+def _uvicorn(database_url: str, workers: int, port: int, metrics_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """ovp's worker app on uvicorn, through uvicorn's public options, as `ovp serve` would serve it
+    there (the same settings, read from the environment): to compare the two servers."""
+    subprocess.run([str(ovp_executable()), "db", "upgrade", "--database", database_url], check=True,
+                   capture_output=True)
+    settings = Settings(host=HOST, port=port, database_url=database_url, auth="open", workers=workers)
+    command = [sys.executable, "-m", "uvicorn", "ovp.server.worker:app", "--factory", "--host", HOST, "--port",
+               str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+               "--no-server-header", "--no-proxy-headers", "--timeout-keep-alive", f"{settings.idle_timeout:g}",
+               "--timeout-graceful-shutdown", str(settings.shutdown_seconds), "--log-level", "warning"]
+    return command, {**settings.to_environment(), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+
+
 @contextmanager
 def running_server(
-    database_url: str, workers: int, workdir: Path, extra: Sequence[str] = (), *, admin: bool = False
+    database_url: str, workers: int, workdir: Path, extra: Sequence[str] = (), *, admin: bool = False,
+    server: str = "granian",
 ) -> Iterator[RunningServer]:
     """Yields a healthy server (`extra`: more flags of `ovp serve`; `admin`: with an admin listener
-    on a port of its own), and stops it on the way out whatever happened inside."""
+    on a port of its own; `server`: uvicorn instead of `ovp serve`, to compare), and stops it on the
+    way out whatever happened inside."""
     port = free_port()
     admin_port = free_port() if admin else None
     if admin_port is not None:
@@ -125,9 +141,16 @@ def running_server(
         "--workers", str(workers),
         *extra,
     ]  # fmt: skip
+    environment = dict(os.environ)
+    if server == "uvicorn":
+        metrics_dir = workdir / "metrics"
+        metrics_dir.mkdir(exist_ok=True)
+        command, settings = _uvicorn(database_url, workers, port, metrics_dir)
+        environment.update(settings)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=environment,
         )
     try:
         _wait_healthy(process, port, log_path)

@@ -9,6 +9,7 @@ ovp's own figures on the other backend or with another number of workers.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,8 +23,12 @@ from tests.databases import scratch_postgres_database
 from bench.ceilings import database_ceiling, http_ceiling
 from bench.options import Options
 from bench.report import RESULTS_PATH, Outcome, markdown_table
+from bench.scenarios import SCENARIOS
 
 SUITE_SCENARIOS = ("list_alone", "patch", "get", "list", "calls")
+# The HTTP servers compared, on SQLite with one worker: Granian (what `ovp serve` runs) and uvicorn.
+COMPARED_SERVERS = ("granian", "uvicorn")
+COMPARED_SCENARIOS = ("patch", "get", "calls")
 SUITE_RESULTS_PATH = RESULTS_PATH.with_name("suite.json")
 Measure = Callable[[Options, str, "str | None", int, Sequence[str]], list[Outcome]]
 
@@ -132,10 +137,44 @@ def _table(results: dict[str, dict[str, Outcome]], ceiling: float) -> str:
     return "\n".join(rows)
 
 
+@dataclass(frozen=True)
+class ServerFigures:
+    """One HTTP server's figures in the comparison: its own ceiling, and ovp on it."""
+
+    server: str
+    ceiling: float
+    outcomes: dict[str, Outcome]
+
+
+def compare_servers(options: Options, wrk_path: str, measure: Measure,
+                    say: Callable[[str], None]) -> list[ServerFigures]:
+    """Each server's HTTP ceiling and ovp's PATCH, GET and authorize + end on it (SQLite, one worker)."""
+    compared = []
+    for server in COMPARED_SERVERS:
+        say(f"== server comparison: {server}")
+        ceiling = http_ceiling(wrk_path, seconds=options.duration, rounds=options.rounds,
+                               connections=options.connections, threads=options.threads, server_name=server)
+        outcomes = measure(dataclasses.replace(options, server=server), wrk_path, None, 1, COMPARED_SCENARIOS)
+        compared.append(ServerFigures(server, ceiling, {outcome.scenario.key: outcome for outcome in outcomes}))
+    return compared
+
+
+def _comparison_table(compared: list[ServerFigures]) -> str:
+    header = ["server", "HTTP ceiling", *(SCENARIOS[key].label for key in COMPARED_SCENARIOS)]
+    rows = ["| " + " | ".join(header) + " |", "|---|" + "--:|" * (len(header) - 1)]
+    for figures in compared:
+        cells = [figures.server, f"{figures.ceiling:,.0f}"]
+        for key in COMPARED_SCENARIOS:
+            outcome = figures.outcomes.get(key)
+            result = outcome.result if outcome is not None else None
+            cells.append("-" if result is None else f"{result.requests_per_s:,.0f}, p99 {result.p99_ms:.1f} ms")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(["### The HTTP servers (SQLite, 1 worker; requests/s)", "", *rows, ""])
+
+
 def run_suite(options: Options, wrk_path: str, measure: Measure, say: Callable[[str], None]) -> int:
-    say("measuring the HTTP ceiling (a bare ASGI app on the same server)")
-    ceiling = http_ceiling(wrk_path, seconds=options.duration, rounds=options.rounds,
-                           connections=options.connections, threads=options.threads)
+    compared = compare_servers(options, wrk_path, measure, say)
+    ceiling = compared[0].ceiling  # the bare app on Granian, as ovp is served
     postgres_ready = _postgres_answers(options.postgres_url)
     if not postgres_ready:
         say(f"no PostgreSQL answers at {options.postgres_url}: its configurations are not measured")
@@ -154,6 +193,7 @@ def run_suite(options: Options, wrk_path: str, measure: Measure, say: Callable[[
             pgbench_tps = database_ceiling(url, seconds=options.duration, rounds=options.rounds,
                                            connections=options.connections)
     found = ratios(results, pgbench_tps)
+    print(_comparison_table(compared))
     print(_table(results, ceiling))
     if pgbench_tps is not None:
         print(f"database ceiling (pgbench single-row UPDATE, {options.connections} clients): {pgbench_tps:,.0f} tps\n")
@@ -161,17 +201,22 @@ def run_suite(options: Options, wrk_path: str, measure: Measure, say: Callable[[
                 for label, outcomes in results.items() for outcome in outcomes.values()
                 for failure in outcome.failures]
     print("\n".join(failures + [ratio.line() for ratio in found]))
-    _write(options, ceiling, pgbench_tps, results, found)
+    _write(options, compared, pgbench_tps, results, found)
     say(f"results written to {SUITE_RESULTS_PATH}")
     return 1 if failures or (options.check_floor and any(ratio.status == "FAIL" for ratio in found)) else 0
 
 
-def _write(options: Options, ceiling: float, pgbench_tps: float | None, results: dict[str, dict[str, Outcome]],
-           found: list[Ratio]) -> None:
+def _write(options: Options, compared: list[ServerFigures], pgbench_tps: float | None,
+           results: dict[str, dict[str, Outcome]], found: list[Ratio]) -> None:
+    ceiling = compared[0].ceiling
     document: dict[str, Any] = {
         "settings": {"duration_s": options.duration, "rounds": options.rounds, "connections": options.connections,
                      "threads": options.threads},
         "http_ceiling_requests_per_s": ceiling,
+        "servers": {figures.server: {"http_ceiling_requests_per_s": figures.ceiling,
+                                     **{key: outcome.result.requests_per_s if outcome.result else None
+                                        for key, outcome in figures.outcomes.items()}}
+                    for figures in compared},
         "pgbench_single_row_update_tps": pgbench_tps,
         "configurations": {
             label: {key: {"requests_per_s": outcome.result.requests_per_s if outcome.result else None,

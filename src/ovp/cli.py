@@ -20,12 +20,12 @@ import orjson
 from sqlalchemy.engine import make_url
 
 from ovp.config import DISTRIBUTION, Settings
+from ovp.domain.calls.rates import parse_rate_deck
 from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import InvalidInput
 from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
 from ovp.domain.rate_limit import NONE as NO_RATE_LIMIT
 from ovp.domain.rate_limit import RateLimitSyntaxError, parse_rate_limit
-from ovp.domain.rates import parse_rate_deck
 from ovp.flags import database_option, settings_from, settings_options
 from ovp.server.logs import logging_config
 from ovp.server.run import ServeError

@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from ovp.domain.billing import BillingIncrement
+from ovp.domain.calls.billing import BillingIncrement
 from ovp.domain.rate_limit import RateLimitSyntaxError, parse_rate_limit
 
 AuthMode = Literal["keys", "open"]

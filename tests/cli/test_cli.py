@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from ovp.api.app import create_app
 from ovp.config import Settings
-from ovp.domain.authorization import Authorization
+from ovp.domain.calls.authorization import Authorization
 from ovp.store import calls as call_store
 from ovp.store.database import Transaction
 from tests.conftest import PROFILES, bearer

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from ovp.domain.billing import BillingIncrement, cost_micros, money_text
+from ovp.domain.calls.billing import BillingIncrement, cost_micros, money_text
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from ovp.domain.billing import BillingIncrement
-from ovp.domain.call_policy import (
+from ovp.domain.calls.billing import BillingIncrement
+from ovp.domain.calls.policy import (
     RULE_ORDER,
     Allowed,
     CallRequest,
@@ -24,7 +24,7 @@ from ovp.domain.call_policy import (
     window_is_open,
     window_opened_at,
 )
-from ovp.domain.profile import ProfileDocument, apply_changes, new_profile, parse_changes
+from ovp.domain.profiles.profile import ProfileDocument, apply_changes, new_profile, parse_changes
 
 NOON = time(12, 0)
 US_NUMBER = "+14155552671"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ovp.domain.connection import (
+from ovp.domain.connections.credential_connection import (
     MASKED_PASSWORD,
     ConnectionDocument,
     apply_changes,
@@ -16,7 +16,7 @@ from ovp.domain.connection import (
     parse_new,
     wire_view,
 )
-from ovp.domain.connection_listing import ConnectionListQuery, parse_connection_list_query
+from ovp.domain.connections.listing import ConnectionListQuery, parse_connection_list_query
 from ovp.domain.errors import InvalidInput
 from ovp.domain.listing import ListQuery
 

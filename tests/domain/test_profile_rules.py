@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ovp.domain.errors import InvalidInput
-from ovp.domain.profile import apply_changes, new_profile, parse_changes
+from ovp.domain.profiles.profile import apply_changes, new_profile, parse_changes
 
 NOW = "2026-01-02T03:04:05.678Z"
 LATER = "2026-01-02T03:04:06.000Z"

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
+from ovp.domain.calls.rates import parse_rate_deck
 from ovp.domain.errors import InvalidInput
-from ovp.domain.rates import parse_rate_deck
 
 
 def test_a_deck_with_a_header_and_extra_columns() -> None:

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from ovp.domain.authorization import Authorization
-from ovp.domain.call_policy import Rejected
+from ovp.domain.calls.authorization import Authorization
+from ovp.domain.calls.policy import Rejected
 from ovp.domain.ids import IdGenerator
 from ovp.services import calls as service
 from ovp.services import profiles as profile_service
@@ -38,7 +38,8 @@ class ScriptedIds(IdGenerator):
 def _prepare(tx: Transaction) -> str:
     """The account's deck and a profile to call through; answers the profile's id."""
     rate_store.replace_deck(tx, "acme", {"1": Decimal("0.01")})
-    profile_id: str = profile_service.create(tx, "acme", {"name": "office"}, IdGenerator()).value["id"]
+    profile = profile_service.resource
+    profile_id: str = profile.create(tx, "acme", profile.kind.parse_new({"name": "office"}), IdGenerator()).value["id"]
     return profile_id
 
 

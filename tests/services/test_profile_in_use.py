@@ -56,30 +56,37 @@ class Held:
 
 
 def _new_profile(database: BlockingDatabase, ids: IdGenerator) -> str:
-    profile_id: str = database.write(lambda tx: profiles.create(tx, ACCOUNT, {"name": "office"}, ids)).value["id"]
+    changes = profiles.resource.kind.parse_new({"name": "office"})
+    profile_id: str = database.write(lambda tx: profiles.resource.create(tx, ACCOUNT, changes, ids)).value["id"]
     return profile_id
+
+
+def _attach(tx: Transaction, profile_id: str, ids: IdGenerator) -> object:
+    credentials = connections.credential_connections
+    return credentials.create(tx, ACCOUNT, credentials.kind.parse_new(_connection_body(profile_id)), ids)
 
 
 def test_a_delete_waits_for_a_connection_being_attached_and_is_refused(database: BlockingDatabase) -> None:
     ids = IdGenerator()
     profile_id = _new_profile(database, ids)
-    attaching = Held(database.url, lambda tx: connections.create(tx, ACCOUNT, _connection_body(profile_id), ids))
+    attaching = Held(database.url, lambda tx: _attach(tx, profile_id, ids))
     assert attaching.done.wait(WAIT_S)
 
-    deleting = Held(database.url, lambda tx: profiles.delete(tx, ACCOUNT, int(profile_id)))
+    deleting = Held(database.url, lambda tx: profiles.resource.delete(tx, ACCOUNT, int(profile_id)))
     assert not deleting.done.wait(STILL_WAITING_S), "the delete did not wait for the connection's transaction"
     attaching.finish()
     assert isinstance(deleting.finish(), ResourceInUse)
-    assert database.read_one(lambda tx: profiles.retrieve(tx, ACCOUNT, int(profile_id))).value["connections_count"] == 1
+    shown = database.read_one(lambda tx: profiles.resource.retrieve(tx, ACCOUNT, int(profile_id)))
+    assert shown.value["connections_count"] == 1
 
 
 def test_a_connection_waits_for_a_profile_being_deleted_and_is_refused(database: BlockingDatabase) -> None:
     ids = IdGenerator()
     profile_id = _new_profile(database, ids)
-    deleting = Held(database.url, lambda tx: profiles.delete(tx, ACCOUNT, int(profile_id)))
+    deleting = Held(database.url, lambda tx: profiles.resource.delete(tx, ACCOUNT, int(profile_id)))
     assert deleting.done.wait(WAIT_S)
 
-    attaching = Held(database.url, lambda tx: connections.create(tx, ACCOUNT, _connection_body(profile_id), ids))
+    attaching = Held(database.url, lambda tx: _attach(tx, profile_id, ids))
     assert not attaching.done.wait(STILL_WAITING_S), "the connection did not wait for the delete's transaction"
     deleting.finish()
     refused = attaching.finish()

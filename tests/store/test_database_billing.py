@@ -1,6 +1,6 @@
 """On PostgreSQL the database bills a call where its statement stores it (see ovp.store.calls): the
 first increment reserved when the call is recorded, the cost when it ends. Both must come out
-exactly as ovp.domain.billing has them, which SQLite's authorizations and ends use."""
+exactly as ovp.domain.calls.billing has them, which SQLite's authorizations and ends use."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from ovp.domain.authorization import Authorization
-from ovp.domain.billing import BillingIncrement, cost_micros
+from ovp.domain.calls.authorization import Authorization
+from ovp.domain.calls.billing import BillingIncrement, cost_micros
 from ovp.store import calls, rates
 from ovp.store.calls import BILLED_SQL, COST_SQL
 from ovp.store.database import Work

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import text
 
-from ovp.domain.authorization import Authorization
+from ovp.domain.calls.authorization import Authorization
 from ovp.domain.errors import NotFound, ServiceUnavailable
 from ovp.domain.ids import IdGenerator
 from ovp.domain.listing import parse_list_query
@@ -48,11 +48,12 @@ def _run(url: str, scenario: Callable[[Database], Awaitable[T]], *, timeout_s: f
 
 
 def _create(name: str, ids: IdGenerator) -> Callable[[Transaction], Any]:
-    return lambda tx: profiles.create(tx, ACCOUNT, {"name": name}, ids)
+    profile = profiles.resource
+    return lambda tx: profile.create(tx, ACCOUNT, profile.kind.parse_new({"name": name}), ids)
 
 
 def _names(tx: Transaction) -> set[str]:
-    page, _meta = profiles.list_page(tx, ACCOUNT, parse_list_query({"page[size]": "250"}))
+    page, _meta = profiles.resource.list_page(tx, ACCOUNT, parse_list_query({"page[size]": "250"}))
     return {profile["name"] for profile in page}
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from ovp.api.http import Request, Response, json_response
 from ovp.api.resources import path_id
 from ovp.api.routing import Route
-from ovp.domain.connection_listing import parse_connection_list_query
+from ovp.domain.connections.listing import parse_connection_list_query
 from ovp.domain.listing import parse_page_query
 from ovp.services import all_connections as service
 

@@ -10,20 +10,15 @@ import time
 from ovp.api import (
     admin,
     all_connections,
-    billing_groups,
     calls,
-    connections,
     docs,
     documents,
     emulating,
-    fqdn_connections,
-    fqdns,
-    ip_connections,
     ip_sources,
-    ips,
     metrics,
-    profiles,
+    probes,
     rates,
+    resources,
     sip_credentials,
 )
 from ovp.api.asgi import Receive, Scope, Send
@@ -34,7 +29,7 @@ from ovp.api.rate_limits import RateLimiter
 from ovp.api.request_ids import current_request_id, request_id_from
 from ovp.api.routing import Match, Router
 from ovp.config import Settings
-from ovp.domain.billing import BillingIncrement
+from ovp.domain.calls.billing import BillingIncrement
 from ovp.domain.errors import MethodNotAllowed, NotFound, OvpError, ServiceUnavailable, Unexpected, UriTooLong
 from ovp.domain.ids import IdGenerator
 from ovp.emulator.faults import FaultBook
@@ -88,10 +83,8 @@ class OvpApp:
         self._in_flight = 0  # requests being answered, of this process
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
-            *profiles.routes, *connections.routes, *ip_connections.routes, *ips.routes, *fqdn_connections.routes,
-            *fqdns.routes, *all_connections.routes,
-            *billing_groups.routes, *calls.routes, *rates.routes, *sip_credentials.routes, *ip_sources.routes,
-            *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
+            *resources.routes, *all_connections.routes, *calls.routes, *rates.routes, *sip_credentials.routes,
+            *ip_sources.routes, *probes.routes, *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

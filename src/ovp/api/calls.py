@@ -12,9 +12,9 @@ from ovp.api.http import Request, Response, json_response
 from ovp.api.metrics import AUTHORIZATIONS
 from ovp.api.resources import path_id
 from ovp.api.routing import Route
-from ovp.domain.authorization import Authorization
-from ovp.domain.billing import money_text
-from ovp.domain.call_policy import Rejected
+from ovp.domain.calls.authorization import Authorization
+from ovp.domain.calls.billing import money_text
+from ovp.domain.calls.policy import Rejected
 from ovp.domain.clock import timestamp_of_ms
 from ovp.services import calls as service
 

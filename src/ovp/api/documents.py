@@ -1,4 +1,4 @@
-"""Served documents: ovp's OpenAPI document, and health and readiness probes."""
+"""ovp's OpenAPI document, as served at /v2/openapi.json."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from typing import Any
 import orjson
 import yaml
 
-from ovp.api.http import Request, Response, json_response
+from ovp.api.http import Request, Response
 from ovp.api.routing import Route
-from ovp.domain.errors import ServiceUnavailable
-from ovp.store.database import Database
 
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 
@@ -58,41 +56,4 @@ async def openapi(_request: Request) -> Response:
     return Response(200, _openapi_json())
 
 
-# /readyz answers "ready" without a round trip while the database served a request this recently.
-READY_FRESH_S = 1.0
-
-
-async def healthz(_request: Request) -> Response:
-    """The process answers: never touches the database."""
-    return json_response({"status": "ok"})
-
-
-def probe_at_once(database: Database, path: str) -> Response | None:
-    """A probe's answer when it needs no database round trip: /healthz always; /readyz while no
-    outage lasts and the database served within READY_FRESH_S (a busy server is asked only by its
-    requests). The HTTP protocol writes it without a task (see ovp.server.protocol), so the
-    probes answer at once however many requests wait."""
-    if path == "/healthz":
-        return json_response({"status": "ok"})
-    if path == "/readyz" and database.health.outage is None and database.served_within(READY_FRESH_S):
-        return json_response({"status": "ready"})
-    return None
-
-
-async def readyz(request: Request) -> Response:
-    """Whether the database serves now; when it does not, why (see ovp.store.health)."""
-    database = request.app.database
-    try:
-        await database.ping()
-    except ServiceUnavailable as error:
-        outage = database.health.outage
-        cause = outage.cause if outage is not None else "unavailable"
-        return json_response({"status": "unavailable", "cause": cause, "detail": error.problems[0].detail}, 503)
-    return json_response({"status": "ready"})
-
-
-routes = [
-    Route.at("/v2/openapi.json", {"GET": openapi}, public=True),
-    Route.at("/healthz", {"GET": healthz}, public=True),
-    Route.at("/readyz", {"GET": readyz}, public=True),
-]
+routes = [Route.at("/v2/openapi.json", {"GET": openapi}, public=True)]

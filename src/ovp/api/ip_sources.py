@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from ovp.api.http import Request, Response, json_response
 from ovp.api.routing import Route
+from ovp.domain.addresses.ip import canonical_address, source_connection
 from ovp.domain.errors import InvalidInput, NotFound, Problem
-from ovp.domain.ip import canonical_address, source_connection
 from ovp.domain.listing import parse_port
 from ovp.domain.validation import BAD_VALUE, MISSING
 from ovp.store import ips as store

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from ovp.api.http import Request, Response, json_response
 from ovp.api.routing import Route
+from ovp.domain.calls.rates import rate_deck_steps
 from ovp.domain.errors import Problem, ProblemList
 from ovp.domain.fields import MAX_E164_DIGITS
 from ovp.domain.listing import ListQuery, PageMeta, parse_page
-from ovp.domain.rates import rate_deck_steps
 from ovp.domain.validation import BAD_VALUE
 from ovp.store import rates as store
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from ovp.api.http import Request, Response, json_response
 from ovp.api.routing import Route
-from ovp.domain.connection import ConnectionDocument, outbound_profile_id
-from ovp.domain.connection_fields import could_be_user_name
+from ovp.domain.calls.sip_digest import ha1, parse_realm
+from ovp.domain.connections.credential_connection import ConnectionDocument, outbound_profile_id
+from ovp.domain.connections.fields import could_be_user_name
 from ovp.domain.errors import NotFound
-from ovp.domain.sip_digest import ha1, parse_realm
 from ovp.store import connections as store
 
 PREFIX = "/ovp/sip_credentials"

@@ -166,6 +166,9 @@ class ProblemList:
     def add(self, problem: Problem) -> None:
         self.problems.append(problem)
 
+    def extend(self, problems: list[Problem]) -> None:
+        self.problems.extend(problems)
+
     def raise_if_any(self) -> None:
         if self.problems:
             raise InvalidInput(self.problems)

@@ -32,6 +32,11 @@ class ListQuery:
     def offset(self) -> int:
         return (self.page_number - 1) * self.page_size
 
+    @property
+    def page(self) -> ListQuery:
+        """The page a list asks for: this query, as queries with more filters name theirs."""
+        return self
+
 
 @dataclass(frozen=True)
 class PageMeta:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ovp.domain.active_call import ActiveCall
-from ovp.domain.connection_listing import ConnectionListQuery
-from ovp.domain.connection_summary import summary
+from ovp.domain.calls.active_call import ActiveCall
+from ovp.domain.connections.listing import ConnectionListQuery
+from ovp.domain.connections.summary import summary
 from ovp.domain.listing import ListQuery, PageMeta
 from ovp.store import calls as call_store
 from ovp.store import connections as connection_store
@@ -16,7 +16,7 @@ from ovp.store.database import Transaction
 
 def list_page(tx: Transaction, account_id: str, query: ConnectionListQuery) -> tuple[list[dict[str, Any]], PageMeta]:
     page, total = connection_store.list_page(tx, account_id, query, None)
-    return [summary(connection) for connection in page], PageMeta.of(query.page, total)
+    return [summary(connection) for connection, _counted in page], PageMeta.of(query.page, total)
 
 
 def retrieve(tx: Transaction, account_id: str, connection_id: int) -> dict[str, Any]:

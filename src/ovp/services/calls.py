@@ -9,6 +9,7 @@ runs one write transaction at a time anyway.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,13 +18,13 @@ from typing import Annotated
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from ovp.domain import call_policy
-from ovp.domain.authorization import Authorization
-from ovp.domain.billing import BillingIncrement, cost_micros
-from ovp.domain.call_policy import Allowed, CallRequest, Rate, Rejected, Usage
+from ovp.domain.calls import policy as call_policy
+from ovp.domain.calls.authorization import Authorization
+from ovp.domain.calls.billing import BillingIncrement, cost_micros
+from ovp.domain.calls.policy import Allowed, CallRequest, Rate, Rejected, Usage
 from ovp.domain.errors import InvalidInput, NotFound, Problem
 from ovp.domain.ids import IdGenerator, parse_id
-from ovp.domain.profile import ProfileDocument
+from ovp.domain.profiles.profile import ProfileDocument
 from ovp.domain.validation import BAD_VALUE, MISSING, parse_object
 from ovp.services.creating import with_new_id
 from ovp.store import calls as store
@@ -111,7 +112,7 @@ def _profile(tx: Transaction, account_id: str, subject: Subject) -> ProfileDocum
     if subject.profile_id is None:
         return None
     try:
-        return profile_store.get(tx, account_id, subject.profile_id, for_update=True).value
+        return profile_store.table.get(tx, account_id, subject.profile_id, for_update=True).value
     except NotFound:
         raise _no_such("outbound voice profile", subject.profile_id, "/outbound_voice_profile_id") from None
 
@@ -136,24 +137,16 @@ def authorize(
     recorded: Authorization | None = None
     if profile is not None and subject.profile_id is not None and destination is not None:
         query = _counter_query(account_id, profile, subject, now) if call_policy.needs_usage(profile) else None
-        if store.writes_through_with(tx) and call_policy.refused_before_rating(profile, subject.dialled) is None:
-            # Recorded in the statement that reads the rate and the counters, as though allowed:
-            # one round trip instead of two for an allowed call (see ovp.store.calls). Not when
-            # the call is refused whatever the rate and the counters: it would be deleted again.
-            provisional = Allowed(destination.country, "", Decimal(0),
-                                  call_policy.recording_of(profile["call_recording"], subject.caller))
-            draft = _authorization(ids.next_id(), subject, provisional, settings, now)
-            found, counters, was_recorded = store.rate_counters_and_record(
-                tx, account_id, destination.digits, query, draft, settings.billing.initial)
-            if was_recorded:
-                recorded = draft
-            elif found is not None:
-                ids.reseed()  # the draft's id was taken, as with_new_id would have found
-        else:
-            found, counters = store.rate_and_counters(tx, account_id, destination.digits, query)
-        rate = _RateFound(destination.digits, found)
-        if counters is not None:
-            usage = counters.usage()
+        # A call refused whatever its rate and counters is not recorded with them: it would be deleted again.
+        refused_anyway = call_policy.refused_before_rating(profile, subject.dialled) is not None
+        draft = None if refused_anyway else functools.partial(_draft, ids, profile, subject, settings, now)
+        read = store.records(tx).read_rate(tx, account_id, destination.digits, query, draft, settings.billing.initial)
+        recorded = read.recorded
+        if read.id_taken:
+            ids.reseed()  # as with_new_id would, the draft's id being another call's
+        rate = _RateFound(destination.digits, read.rate)
+        if read.counters is not None:
+            usage = read.counters.usage()
     decision = call_policy.decide(
         CallRequest(profile, subject.dialled, subject.caller, now.time(), usage, settings.billing), rate
     )
@@ -164,6 +157,17 @@ def authorize(
     if recorded is not None:
         return Outcome(subject, _authorization(recorded.id, subject, decision, settings, now))
     return Outcome(subject, _record(tx, account_id, subject, decision, ids, settings, now))
+
+
+def _draft(ids: IdGenerator, profile: ProfileDocument, subject: Subject, settings: CallSettings,
+           now: datetime) -> Authorization:
+    """The call as it would be recorded if allowed: where the store records it with the reads the
+    rules need (see ovp.store.calls.CallRecords), it is deleted again if they refuse it."""
+    destination = call_policy.parse_destination(subject.dialled)
+    assert destination is not None
+    provisional = Allowed(destination.country, "", Decimal(0),
+                          call_policy.recording_of(profile["call_recording"], subject.caller))
+    return _authorization(ids.next_id(), subject, provisional, settings, now)
 
 
 def _counter_query(account_id: str, profile: ProfileDocument, subject: Subject, now: datetime) -> store.CounterQuery:
@@ -212,7 +216,7 @@ def _record(tx: Transaction, account_id: str, subject: Subject, allowed: Allowed
 
 def profile_counters(tx: Transaction, account_id: str, profile_id: int, now: datetime) -> store.Counters:
     """The profile's active calls and today's spend, as the call rules see them now."""
-    profile_store.get(tx, account_id, profile_id)  # NotFound unless the account has the profile
+    profile_store.table.get(tx, account_id, profile_id)  # NotFound unless the account has the profile
     return store.counters(tx, store.CounterQuery(account_id, profile_id, now_ms=_ms(now), day=now.date().isoformat()))
 
 
@@ -233,10 +237,9 @@ def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: date
     """Releases the call's slot and books its cost against the profile's spend for today (UTC).
     A call already ended is answered as it was: ending twice books once."""
     day = now.date().isoformat()
-    if store.writes_through_with(tx):
-        ended_at_once = store.end_at_once(tx, account_id, call_id, duration, _ms(now), day)
-        if ended_at_once is not None:
-            return ended_at_once
+    ended_at_once = store.records(tx).end_at_once(tx, account_id, call_id, duration, _ms(now), day)
+    if ended_at_once is not None:
+        return ended_at_once
     current = store.get(tx, account_id, call_id, for_update=True)
     if current is None:
         raise NotFound()

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam
 
-from ovp.domain.billing_group import BillingGroupDocument
+from ovp.domain.billing_groups.billing_group import BillingGroupDocument
 from ovp.domain.listing import ListQuery
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
@@ -26,11 +26,9 @@ table = documents.DocumentTable[BillingGroupDocument](billing_groups, _columns, 
 
 @cache
 def _list_statements() -> tuple[Statement, Statement]:
-    return documents.page_statements(billing_groups, _COLUMNS.account_id == bindparam("owner"),
-                                     _COLUMNS.created_at, descending=True)
+    return table.page_statements(_COLUMNS.account_id == bindparam("owner"), _COLUMNS.created_at, descending=True)
 
 
-def list_page(tx: Transaction, account_id: str, page: ListQuery) -> tuple[list[BillingGroupDocument], int]:
+def list_page(tx: Transaction, account_id: str, page: ListQuery) -> tuple[list[tuple[BillingGroupDocument, int]], int]:
     """One page of the account's groups, newest first, and how many there are."""
-    stored, total = documents.read_page(tx, _list_statements(), {"owner": account_id}, page)
-    return [documents.load(document) for document in stored], total
+    return table.read_page(tx, _list_statements(), {"owner": account_id}, page)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, Integer, Numeric, String, Text, bindparam, cast, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
-from ovp.domain.authorization import Authorization
-from ovp.domain.billing import dollars
-from ovp.domain.call_policy import Rate, Usage
+from ovp.domain.calls.authorization import Authorization
+from ovp.domain.calls.billing import dollars
+from ovp.domain.calls.policy import Rate, Usage
 from ovp.store import rates
 from ovp.store.database import OneStatement, Statement, Transaction, Work
 from ovp.store.documents import DuplicateId
@@ -62,7 +62,7 @@ def _typed(name: str, type_: Any) -> Any:
 # snapshot, which does not hold the row it inserts, so they are those the rules must see; a call
 # the rules refuse is deleted again (see rate_counters_and_record and forget). No row is inserted
 # without a rate, or when the id is taken. The first increment is reserved at the rate found,
-# billed as ovp.domain.billing bills (a test checks it).
+# billed as ovp.domain.calls.billing bills (a test checks it).
 _RECORDED_FIELDS = ["account_id", "id", "profile_id", "connection_id", "dialled", "caller", "country", "prefix",
                     "per_minute", "billing_increment", "reserved_micros", "recording", "authorized_ms", "expires_ms"]
 _BEST = rates.BEST_MATCH
@@ -119,7 +119,7 @@ _BOOK = Statement(text(
 # On PostgreSQL the end of a call is one statement (a data-modifying WITH, which SQLite lacks):
 # the call's profile locked first (as every write touching a profile's counters does; a call whose
 # profile was deleted ends all the same), the call ended and billed by its own rate and increment,
-# and its cost booked, in one round trip. Billed as ovp.domain.billing bills, which a test checks:
+# and its cost booked, in one round trip. Billed as ovp.domain.calls.billing bills, which a test checks:
 # a call that never connected costs nothing, any other pays the first increment, then each started
 # subsequent one; the cost is rounded half up to a micro-dollar.
 _INITIAL = "split_part(billing_increment, '/', 1)::int"
@@ -209,12 +209,6 @@ def rate_and_counters(
     return rates.matched(row[0]), _counters(row[1:])
 
 
-def writes_through_with(tx: Transaction) -> bool:
-    """Whether the database runs a statement that writes through a WITH (PostgreSQL does, SQLite
-    does not): then rate_counters_and_record and end_at_once serve."""
-    return tx.dialect.name == "postgresql"
-
-
 def rate_counters_and_record(
     tx: Transaction, account_id: str, digits: str, query: CounterQuery | None, call: Authorization, initial_secs: int
 ) -> tuple[Rate | None, Counters | None, bool]:
@@ -230,6 +224,69 @@ def rate_counters_and_record(
         return rates.matched(found), None, recorded == 1
     row = tx.rows(_RATE_USAGE_AND_RECORD, params)[0]
     return rates.matched(row[0]), _counters(row[2:]), row[1] == 1
+
+
+@dataclass(frozen=True)
+class RateRead:
+    """What an authorization reads: the rate, the counters when asked for, and the call when it
+    was recorded in the same statement (`id_taken`: it was not, another call having its id)."""
+
+    rate: Rate | None
+    counters: Counters | None
+    recorded: Authorization | None = None
+    id_taken: bool = False
+
+
+class CallRecords(Protocol):
+    """How a backend reads and writes calls where it can do more in one statement than another."""
+
+    def read_rate(self, tx: Transaction, account_id: str, digits: str, query: CounterQuery | None,
+                  draft: Callable[[], Authorization] | None, initial_secs: int) -> RateRead:
+        """The rate and the counters; the call `draft` makes (if any) recorded with them, as though
+        allowed, where the backend can in the same statement."""
+
+    def end_at_once(self, tx: Transaction, account_id: str, call_id: int, duration_secs: int, ended_ms: int,
+                    day: str) -> Authorization | None:
+        """The call ended, billed and booked in one statement where the backend can; None, changing
+        nothing, where it cannot, or has no such call not ended yet."""
+
+
+class _StatementByStatement:
+    """SQLite: a statement a step, each on the event loop's thread, so each costs microseconds."""
+
+    def read_rate(self, tx: Transaction, account_id: str, digits: str, query: CounterQuery | None,
+                  draft: Callable[[], Authorization] | None, initial_secs: int) -> RateRead:
+        return RateRead(*rate_and_counters(tx, account_id, digits, query))
+
+    def end_at_once(self, tx: Transaction, account_id: str, call_id: int, duration_secs: int, ended_ms: int,
+                    day: str) -> Authorization | None:
+        return None
+
+
+class _WritingThroughWith:
+    """PostgreSQL: a round trip a statement, so a statement that writes through a WITH does in one
+    what would take two or three (an allowed call's read and record; a call's end)."""
+
+    def read_rate(self, tx: Transaction, account_id: str, digits: str, query: CounterQuery | None,
+                  draft: Callable[[], Authorization] | None, initial_secs: int) -> RateRead:
+        if draft is None:
+            return RateRead(*rate_and_counters(tx, account_id, digits, query))
+        call = draft()
+        found, counters, recorded = rate_counters_and_record(tx, account_id, digits, query, call, initial_secs)
+        return RateRead(found, counters, call if recorded else None, id_taken=found is not None and not recorded)
+
+    def end_at_once(self, tx: Transaction, account_id: str, call_id: int, duration_secs: int, ended_ms: int,
+                    day: str) -> Authorization | None:
+        found = tx.rows(_END_AT_ONCE, _end_params(account_id, call_id, duration_secs, ended_ms, day))
+        return Authorization(*found[0]) if found else None
+
+
+_BACKENDS: dict[str, CallRecords] = {"sqlite": _StatementByStatement(), "postgresql": _WritingThroughWith()}
+
+
+def records(tx: Transaction) -> CallRecords:
+    """The calls' reads and writes as the transaction's database does them best."""
+    return _BACKENDS[tx.dialect.name]
 
 
 def forget(tx: Transaction, account_id: str, call_id: int) -> None:
@@ -267,15 +324,6 @@ def end(tx: Transaction, account_id: str, ended: Authorization, day: str) -> Non
 
 def _end_params(account_id: str, call_id: int, duration_secs: int, ended_ms: int, day: str) -> dict[str, Any]:
     return {"owner": account_id, "call_id": call_id, "ended_ms": ended_ms, "duration_secs": duration_secs, "day": day}
-
-
-def end_at_once(tx: Transaction, account_id: str, call_id: int, duration_secs: int, ended_ms: int,
-                day: str) -> Authorization | None:
-    """Locks the call's profile, ends the call, bills it and books its cost, in one statement
-    (PostgreSQL only); answers None, changing nothing, when the account has no such call or it
-    had ended already."""
-    found = tx.rows(_END_AT_ONCE, _end_params(account_id, call_id, duration_secs, ended_ms, day))
-    return Authorization(*found[0]) if found else None
 
 
 def ending(work: Work[Authorization], account_id: str, call_id: int, duration_secs: int, ended_ms: int,

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, bindparam, func, select
 
-from ovp.domain.connection import RECORD_TYPE as CREDENTIAL
-from ovp.domain.connection import ConnectionDocument, outbound_profile_id
-from ovp.domain.connection_listing import ConnectionListQuery
+from ovp.domain.connections.credential_connection import RECORD_TYPE as CREDENTIAL
+from ovp.domain.connections.credential_connection import ConnectionDocument, outbound_profile_id
+from ovp.domain.connections.fqdn_connection import RECORD_TYPE as FQDN_CONNECTION
+from ovp.domain.connections.ip_connection import RECORD_TYPE as IP_CONNECTION
+from ovp.domain.connections.listing import ConnectionListQuery
 from ovp.domain.errors import NotFound
-from ovp.domain.fqdn_connection import RECORD_TYPE as FQDN_CONNECTION
-from ovp.domain.ip_connection import RECORD_TYPE as IP_CONNECTION
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import connections, fqdns, profiles
@@ -42,7 +42,7 @@ def _columns(connection: Mapping[str, Any]) -> dict[str, Any]:
 
 # insert, get, replace, delete, delete_account and delete_everything, as for every table of documents:
 # one for each kind of connection, and one that finds a connection of any kind.
-credentials = documents.DocumentTable[ConnectionDocument](connections, _columns, counts_in=profiles.name,
+credential_connections = documents.DocumentTable[ConnectionDocument](connections, _columns, counts_in=profiles.name,
                                                            kind=CREDENTIAL)
 ip_connections = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name,
                                                          kind=IP_CONNECTION)
@@ -126,12 +126,12 @@ def _list_statements(
         documents.folded_order(_COLUMNS.connection_name_folded, dialect) if sort_field == "connection_name"
         else _SORT_COLUMNS[sort_field]
     )
-    return documents.page_statements(connections, condition, sort_column, descending)
+    return any_kind.page_statements(condition, sort_column, descending)
 
 
 def list_page(
     tx: Transaction, account_id: str, query: ConnectionListQuery, kind: str | None
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[tuple[dict[str, Any], int]], int]:
     """One page of the connections of one kind (None: of every kind) and the total that match, read
     in one transaction so they agree. Only an FQDN connection has FQDNs, so a filter by FQDN finds
     no connection of the other kinds."""
@@ -144,5 +144,18 @@ def list_page(
         params["pattern"] = documents.contains_pattern(page.name_contains)
     if query.profile_id is not None:
         params["profile_id"] = query.profile_id
-    stored, total = documents.read_page(tx, statements, params, page)
-    return [documents.load(document) for document in stored], total
+    return any_kind.read_page(tx, statements, params, page)
+
+
+C = TypeVar("C", bound=Mapping[str, Any])
+Found = tuple[list[tuple[C, int]], int]
+
+
+def finder(kind: str, _table: documents.DocumentTable[C]) -> Callable[[Transaction, str, ConnectionListQuery],
+                                                                      Found[C]]:
+    """list_page for the connections of one kind: those of `_table`, typed as its documents."""
+
+    def find(tx: Transaction, account_id: str, query: ConnectionListQuery) -> Found[C]:
+        return cast(Found[C], list_page(tx, account_id, query, kind))
+
+    return find

@@ -43,6 +43,8 @@ class DocumentTable(Generic[D]):
         kind: str | None = None,
     ) -> None:
         self._name = table.name if kind is None else f"{table.name}:{kind}"
+        self._table = table
+        self._counted = counted
         self._columns = columns
         self._counts_in = counts_in
         self._key = key
@@ -63,6 +65,10 @@ class DocumentTable(Generic[D]):
         self._delete = Statement(table.delete().where(owned))
         self._delete_account = Statement(table.delete().where(c.account_id == bindparam("owner")))
         self._delete_everything = Statement(table.delete())
+
+    @property
+    def table(self) -> Table:
+        return self._table
 
     def values(self, document: D) -> dict[str, Any]:
         return {**self._columns(document), "document": orjson.dumps(document).decode()}
@@ -131,6 +137,17 @@ class DocumentTable(Generic[D]):
         tx.locked.clear()
         return tx.execute(self._delete_everything)
 
+    def page_statements(self, condition: ColumnElement[bool], sort_column: ColumnElement[Any],
+                        descending: bool) -> tuple[Statement, Statement]:
+        """The count and page queries of one shape of list request over this table (see page_statements)."""
+        return page_statements(self._table, condition, sort_column, descending, counted=self._counted)
+
+    def read_page(self, tx: Transaction, statements: tuple[Statement, Statement], params: dict[str, Any],
+                  query: ListQuery) -> tuple[list[tuple[D, int]], int]:
+        """One page of documents, each with its counted number, and the total that match."""
+        rows, total = read_page(tx, statements, params, query)
+        return [(load(document), int(counted)) for document, counted in rows], total
+
     def _changed_counts(self, tx: Transaction) -> None:
         """The counted numbers this write may change are read again when next asked for."""
         if self._counts_in is not None:
@@ -164,15 +181,18 @@ def folded_order(column: ColumnElement[Any], dialect: str) -> ColumnElement[Any]
 
 
 def page_statements(
-    table: Table, condition: ColumnElement[bool], sort_column: ColumnElement[Any], descending: bool
+    table: Table, condition: ColumnElement[bool], sort_column: ColumnElement[Any], descending: bool,
+    counted: ColumnElement[Any] | None = None,
 ) -> tuple[Statement, Statement]:
-    """The count and page queries of one shape of list request, over `table`'s documents."""
+    """The count and page queries of one shape of list request, over `table`'s documents, each with
+    its `counted` number (0 without one)."""
     # Ties are broken by id, in the same direction, so that pages never overlap or skip.
     key = table.c.id
     order = (sort_column.desc(), key.desc()) if descending else (sort_column.asc(), key.asc())
     count = select(func.count()).select_from(table).where(condition)
     page = (
-        select(table.c.document).where(condition).order_by(*order)
+        select(table.c.document, counted if counted is not None else literal_column("0")).where(condition)
+        .order_by(*order)
         .limit(bindparam("limit", literal_execute=False)).offset(bindparam("offset", literal_execute=False))
     )
     return Statement(count), Statement(page)
@@ -180,11 +200,11 @@ def page_statements(
 
 def read_page(
     tx: Transaction, statements: tuple[Statement, Statement], params: dict[str, Any], query: ListQuery
-) -> tuple[list[str], int]:
-    """The stored documents of one page, and the total that match."""
+) -> tuple[list[tuple[str, int]], int]:
+    """The stored documents of one page with their counted numbers, and the total that match."""
     count, page = statements
     total = int(tx.scalar(count, params))
     if query.offset >= total:
         return [], total
     rows = tx.rows(page, {**params, "limit": query.page_size, "offset": query.offset})
-    return [row[0] for row in rows], total
+    return [(row[0], row[1]) for row in rows], total

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam
 
-from ovp.domain.fqdn import FqdnDocument, FqdnListQuery
+from ovp.domain.addresses.fqdn import FqdnDocument, FqdnListQuery
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import fqdns
@@ -32,16 +32,15 @@ def _list_statements(filtered: tuple[str, ...]) -> tuple[Statement, Statement]:
     condition = _COLUMNS.account_id == bindparam("owner")
     for name in filtered:
         condition = condition & (_COLUMNS[name] == bindparam(name))
-    return documents.page_statements(fqdns, condition, _COLUMNS.created_at, descending=True)
+    return table.page_statements(condition, _COLUMNS.created_at, descending=True)
 
 
-def list_page(tx: Transaction, account_id: str, query: FqdnListQuery) -> tuple[list[FqdnDocument], int]:
+def list_page(tx: Transaction, account_id: str, query: FqdnListQuery) -> tuple[list[tuple[FqdnDocument, int]], int]:
     """One page of the account's FQDNs that match, newest first, and how many match."""
     values = {name: getattr(query, name) for name in _FILTERS}
     filtered = tuple(name for name, value in values.items() if value is not None)
     params = {"owner": account_id, **{name: values[name] for name in filtered}}
-    stored, total = documents.read_page(tx, _list_statements(filtered), params, query.page)
-    return [documents.load(document) for document in stored], total
+    return table.read_page(tx, _list_statements(filtered), params, query.page)
 
 
 _OF_CONNECTION = Statement(

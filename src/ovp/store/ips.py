@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from ovp.domain.ip import AddressUse, IpDocument, IpListQuery, connection_of
+from ovp.domain.addresses.ip import AddressUse, IpDocument, IpListQuery, connection_of
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import connections, ips
@@ -33,17 +33,16 @@ def _list_statements(by_connection: bool, by_address: bool, by_port: bool) -> tu
         condition = condition & (_COLUMNS.ip_address == bindparam("ip_address"))
     if by_port:
         condition = condition & (_COLUMNS.port == bindparam("port"))
-    return documents.page_statements(ips, condition, _COLUMNS.created_at, descending=True)
+    return table.page_statements(condition, _COLUMNS.created_at, descending=True)
 
 
-def list_page(tx: Transaction, account_id: str, query: IpListQuery) -> tuple[list[IpDocument], int]:
+def list_page(tx: Transaction, account_id: str, query: IpListQuery) -> tuple[list[tuple[IpDocument, int]], int]:
     """One page of the account's IPs that match, newest first, and how many match."""
     statements = _list_statements(query.connection_id is not None, query.ip_address is not None,
                                   query.port is not None)
     params = {"owner": account_id, "connection_id": query.connection_id, "ip_address": query.ip_address,
               "port": query.port}
-    stored, total = documents.read_page(tx, statements, params, query.page)
-    return [documents.load(document) for document in stored], total
+    return table.read_page(tx, statements, params, query.page)
 
 
 _AT_ADDRESS = Statement(

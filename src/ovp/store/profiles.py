@@ -8,17 +8,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, func, select
 
 from ovp.domain.listing import ListQuery
-from ovp.domain.profile import ProfileDocument
+from ovp.domain.profiles.profile import ProfileDocument
 from ovp.store.database import Statement, Transaction
-from ovp.store.documents import (
-    DocumentTable,
-    contains,
-    contains_pattern,
-    folded_order,
-    load,
-    page_statements,
-    read_page,
-)
+from ovp.store.documents import DocumentTable, contains, contains_pattern, folded_order
 from ovp.store.schema import connections, profiles
 
 _COLUMNS = profiles.c
@@ -50,11 +42,7 @@ def _columns(profile: ProfileDocument) -> dict[str, Any]:
 
 # Each read of a profile counts the connections that use it, in the same statement.
 _TABLE = DocumentTable[ProfileDocument](profiles, _columns, counted=_CONNECTIONS_COUNT)
-insert = _TABLE.insert
-get = _TABLE.get
-get_counted = _TABLE.get_counted
-replace = _TABLE.replace
-delete = _TABLE.delete
+table = _TABLE
 delete_account = _TABLE.delete_account
 delete_everything = _TABLE.delete_everything
 
@@ -73,14 +61,14 @@ def _list_statements(dialect: str, filtered: bool, sort_field: str, descending: 
     sort_column: ColumnElement[Any] = (
         folded_order(_COLUMNS.name_folded, dialect) if sort_field == "name" else _COLUMNS[sort_field]
     )
-    return page_statements(profiles, condition, sort_column, descending)
+    return _TABLE.page_statements(condition, sort_column, descending)
 
 
-def list_page(tx: Transaction, account_id: str, query: ListQuery) -> tuple[list[ProfileDocument], int]:
-    """One page of profiles and the total that match, read in one transaction so they agree."""
+def list_page(tx: Transaction, account_id: str, query: ListQuery) -> tuple[list[tuple[ProfileDocument, int]], int]:
+    """One page of profiles, each with its connections count, and the total that match, read in one
+    transaction so they agree."""
     statements = _list_statements(tx.dialect.name, query.name_contains is not None, query.sort_field, query.descending)
     params: dict[str, Any] = {"owner": account_id}
     if query.name_contains is not None:
         params["pattern"] = contains_pattern(query.name_contains)
-    stored, total = read_page(tx, statements, params, query)
-    return [load(document) for document in stored], total
+    return _TABLE.read_page(tx, statements, params, query)

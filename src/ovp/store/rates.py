@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, func, literal_column, select
 
-from ovp.domain.call_policy import Rate
+from ovp.domain.calls.policy import Rate
 from ovp.domain.fields import MAX_E164_DIGITS
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import rates

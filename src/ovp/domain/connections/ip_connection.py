@@ -1,7 +1,7 @@
 """The IP connection: a SIP trunk whose calls are recognised by the addresses they come from (its IPs,
 `/v2/ips`), not by credentials. Shapes and defaults from the official SDKs' types (PyPI `telnyx`
 4.189: `types/ip_connection*.py`, `inbound_ip*.py`, `outbound_ip*.py`; npm `telnyx` 7.24), the
-settings it shares with a credential connection as there (see ovp.domain.connection).
+settings it shares with a credential connection as there (see ovp.domain.connections.credential_connection).
 
 Like every connection, it is kept as its wire document; what ovp reads of it is its outbound profile.
 """
@@ -15,16 +15,17 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
-from ovp.domain.connection import (
+from ovp.domain.connections.credential_connection import (
     SHARED_NESTED,
     InboundBase,
     OutboundChanges,
     SharedChanges,
     check_consistency,
 )
-from ovp.domain.connection_fields import PushCredentialId, ShortText
+from ovp.domain.connections.fields import PushCredentialId, ShortText
 from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.patch import merge_patch
+from ovp.domain.resource import NUMERIC_IDS, Kind
 from ovp.domain.validation import BAD_VALUE, parse_object
 
 RECORD_TYPE = "ip_connection"
@@ -105,3 +106,9 @@ def apply_changes(connection: dict[str, Any], changes: dict[str, Any], now: str)
         raise InvalidInput([Problem(code, title, "encrypted_media SRTP needs transport_protocol TLS.",
                                     pointer="/encrypted_media")])
     return result
+
+
+KIND = Kind[dict[str, Any], int](
+    RECORD_TYPE, NUMERIC_IDS, lambda connection_id, _account, now: new_ip_connection(connection_id, now),
+    parse_changes, parse_changes, apply_changes,
+)

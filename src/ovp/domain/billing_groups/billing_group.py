@@ -14,8 +14,9 @@ from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict
 
-from ovp.domain.connection_fields import ShortText
+from ovp.domain.connections.fields import ShortText
 from ovp.domain.patch import merge_patch
+from ovp.domain.resource import UUID_IDS, Kind
 from ovp.domain.validation import parse_object
 
 RECORD_TYPE = "billing_group"
@@ -58,9 +59,12 @@ def apply_changes(group: BillingGroupDocument, changes: dict[str, Any], now: str
     return result
 
 
-def parse_group_id(text: str) -> str | None:
-    """The billing group id in a path, in its canonical form; None when it is not a UUID."""
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None
+def _deleted_view(group: BillingGroupDocument, now: str) -> dict[str, Any]:
+    """A deleted group is answered once more, with `deleted_at` set."""
+    return {**group, "deleted_at": now}
+
+
+KIND = Kind[BillingGroupDocument, str](
+    RECORD_TYPE, UUID_IDS, new_billing_group, parse_changes, parse_changes, apply_changes,
+    deleted_view=_deleted_view,
+)

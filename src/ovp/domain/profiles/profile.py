@@ -25,6 +25,7 @@ from ovp.domain.fields import (
     TimeOfDay,
 )
 from ovp.domain.patch import merge_patch
+from ovp.domain.resource import NUMERIC_IDS, Kind
 from ovp.domain.validation import MISSING, parse_object
 
 RECORD_TYPE = "outbound_voice_profile"
@@ -197,3 +198,9 @@ def check_consistency(profile: ProfileDocument) -> None:
             )
         )
     problems.raise_if_any()
+
+
+KIND = Kind[ProfileDocument, int](
+    RECORD_TYPE, NUMERIC_IDS, lambda profile_id, _account, now: new_profile(profile_id, now),
+    parse_changes, parse_changes, apply_changes, view=wire_view,
+)

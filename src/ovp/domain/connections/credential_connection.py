@@ -13,7 +13,7 @@ from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ovp.domain.connection_fields import (
+from ovp.domain.connections.fields import (
     AttenuationLimit,
     ChannelLimit,
     Codecs,
@@ -34,6 +34,7 @@ from ovp.domain.connection_fields import (
 from ovp.domain.errors import Problem, ProblemList
 from ovp.domain.fields import CountryCode, Tags
 from ovp.domain.patch import merge_patch
+from ovp.domain.resource import NUMERIC_IDS, Kind
 from ovp.domain.validation import BAD_VALUE, parse_object
 
 RECORD_TYPE = "credential_connection"
@@ -263,3 +264,15 @@ def check_consistency(connection: Mapping[str, Any]) -> None:
         problems.add(Problem(code, title, "jitterbuffer_msec_min must not exceed jitterbuffer_msec_max.",
                              pointer="/jitter_buffer/jitterbuffer_msec_min"))
     problems.raise_if_any()
+
+
+def _written_view(connection: ConnectionDocument, previous: ConnectionDocument | None, _counted: int) -> dict[str, Any]:
+    """The password in full on create, and on an update that changed it."""
+    return wire_view(connection, reveal_password=previous is None or previous["password"] != connection["password"])
+
+
+KIND = Kind[ConnectionDocument, int](
+    RECORD_TYPE, NUMERIC_IDS, lambda connection_id, _account, now: new_connection(connection_id, now),
+    parse_new, parse_changes, apply_changes, view=lambda connection, _counted: wire_view(connection),
+    written_view=_written_view,
+)

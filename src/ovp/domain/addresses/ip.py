@@ -17,10 +17,11 @@ from typing import Annotated, Any, TypedDict
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from ovp.domain.connection_fields import ConnectionReference
+from ovp.domain.connections.fields import ConnectionReference
 from ovp.domain.errors import Problem, ProblemList
 from ovp.domain.listing import ListQuery, parse_connection_filter, parse_page, parse_port_filter
 from ovp.domain.patch import merge_patch
+from ovp.domain.resource import UUID_IDS, Kind
 from ovp.domain.validation import BAD_VALUE, parse_object
 
 RECORD_TYPE = "ip"
@@ -133,3 +134,9 @@ def parse_ip_list_query(params: Mapping[str, str]) -> IpListQuery:
     port = parse_port_filter(params, problems)
     problems.raise_if_any()
     return IpListQuery(ListQuery(page_number, page_size), connection_id, address, port)
+
+
+KIND = Kind[IpDocument, str](
+    RECORD_TYPE, UUID_IDS, lambda ip_id, _account, now: new_ip(ip_id, now), parse_changes, parse_changes,
+    apply_changes,
+)

@@ -29,9 +29,9 @@ from typing import Protocol
 
 import phonenumbers
 
-from ovp.domain.billing import BillingIncrement
+from ovp.domain.calls.billing import BillingIncrement
 from ovp.domain.fields import E164
-from ovp.domain.profile import CallRecordingDocument, ProfileDocument
+from ovp.domain.profiles.profile import CallRecordingDocument, ProfileDocument
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,11 @@ from typing import Annotated, Any, Literal, TypedDict
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from ovp.domain.connection_fields import ConnectionReference
+from ovp.domain.connections.fields import ConnectionReference
 from ovp.domain.errors import InvalidInput, Problem, ProblemList
 from ovp.domain.listing import ListQuery, parse_connection_filter, parse_page, parse_port_filter
 from ovp.domain.patch import merge_patch
+from ovp.domain.resource import NUMERIC_IDS, Kind
 from ovp.domain.validation import BAD_VALUE, parse_object
 
 RECORD_TYPE = "fqdn"
@@ -119,3 +120,9 @@ def parse_fqdn_list_query(params: Mapping[str, str]) -> FqdnListQuery:
     fqdn = params.get("filter[fqdn]") or None
     problems.raise_if_any()
     return FqdnListQuery(ListQuery(page_number, page_size), connection_id, fqdn, port, record_type)
+
+
+KIND = Kind[FqdnDocument, int](
+    RECORD_TYPE, NUMERIC_IDS, lambda fqdn_id, _account, now: new_fqdn(fqdn_id, now), parse_new, parse_changes,
+    apply_changes,
+)

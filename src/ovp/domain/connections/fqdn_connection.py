@@ -1,7 +1,7 @@
 """The FQDN connection: a SIP trunk that Telnyx reaches, and recognises, by the domain names its
 FQDNs (`/v2/fqdns`) give. Shapes and defaults from the official SDKs' types (PyPI `telnyx` 4.189:
 `types/fqdn_connection*.py`, `inbound_fqdn*.py`, `outbound_fqdn*.py`; npm `telnyx` 7.24), the
-settings it shares with the other kinds as there (see ovp.domain.connection).
+settings it shares with the other kinds as there (see ovp.domain.connections.credential_connection).
 
 The SDKs answer some fields that no request sets (`adjust_dtmf_timestamp`, `txt_name`, ...): ovp
 answers them with fixed values, and ignores them in a request, as any read-only field.
@@ -14,16 +14,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from ovp.domain.connection import (
+from ovp.domain.connections.credential_connection import (
     SHARED_NESTED,
     InboundBase,
     OutboundChanges,
     SharedChanges,
     check_consistency,
 )
-from ovp.domain.connection_fields import ConnectionName, ShortText, Timeout1xx, Timeout2xx
+from ovp.domain.connections.fields import ConnectionName, ShortText, Timeout1xx, Timeout2xx
 from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.patch import merge_patch
+from ovp.domain.resource import NUMERIC_IDS, Kind
 from ovp.domain.validation import BAD_VALUE, parse_object
 
 RECORD_TYPE = "fqdn_connection"
@@ -107,3 +108,9 @@ def apply_changes(connection: dict[str, Any], changes: dict[str, Any], now: str)
             raise InvalidInput([Problem(code, title, f"{pointer[1:]} SRTP needs transport_protocol TLS.",
                                         pointer=pointer)])
     return result
+
+
+KIND = Kind[dict[str, Any], int](
+    RECORD_TYPE, NUMERIC_IDS, lambda connection_id, _account, now: new_fqdn_connection(connection_id, now),
+    parse_new, parse_changes, apply_changes,
+)
