@@ -14,7 +14,8 @@ SORTABLE = ("enabled", "created_at", "name", "service_plan", "traffic_type", "us
 MAX_PAGE_SIZE = 250
 DEFAULT_PAGE_SIZE = 20
 DEFAULT_SORT = "-created_at"
-MAX_PAGE_NUMBER = 1_000_000_000
+# As many pages as an int64 counts: a page past the end is answered empty, whichever it is.
+MAX_PAGE_NUMBER = 2**63 - 1
 NAME_FILTER = "filter[name][contains]"
 MAX_FILTER_LENGTH = 255  # a name is at most this long, so a longer filter could never match
 _INTEGER = re.compile(r"-?[0-9]+")

@@ -72,12 +72,25 @@ def body_problems(error: ValidationError) -> list[Problem]:
     return problems
 
 
+def integral_numbers_as_integers(value: object) -> object:
+    """`value` with every integral number written as a float (5.0) made an int: in JSON, and in the
+    JSON Schema of ovp's document, 5.0 is the integer 5, which the strict models take only as an int
+    (a float field takes an int as it is)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: integral_numbers_as_integers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [integral_numbers_as_integers(item) for item in value]
+    return value
+
+
 def parse_object(model: type[Model], body: object) -> Model:
     """A JSON object body validated by `model`; raises InvalidInput listing every problem."""
     if not isinstance(body, dict):
         code, title = WRONG_TYPE
         raise InvalidInput([Problem(code, title, "The request body must be a JSON object.", pointer="")])
     try:
-        return model.model_validate(body)
+        return model.model_validate(integral_numbers_as_integers(body))
     except ValidationError as error:
         raise InvalidInput(body_problems(error)) from None

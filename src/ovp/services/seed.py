@@ -124,6 +124,9 @@ def _documents(items: list[tuple[str, object]], kind: Kind[Any, Any], account_id
         if not isinstance(item, dict):
             problems.add(_problem(WRONG_TYPE, "Each seeded resource must be a JSON object.", at))
             continue
+        if item.get("record_type", kind.record_type) != kind.record_type:  # read-only, but it says what it is
+            problems.add(_problem(BAD_VALUE, f"record_type must be {kind.record_type!r} here.", f"{at}/record_type"))
+            continue
         resource_id = kind.ids.parse(str(item.get("id", "")))
         if resource_id is None:
             problems.add(_problem(BAD_VALUE, f"id must be {kind.ids.described}.", f"{at}/id"))

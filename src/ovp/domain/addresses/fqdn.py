@@ -112,7 +112,7 @@ def parse_fqdn_list_query(params: Mapping[str, str]) -> FqdnListQuery:
     page_number, page_size = parse_page(params, problems)
     connection_id = parse_connection_filter(params, problems)
     port = parse_port_filter(params, problems)
-    record_type = params.get("filter[dns_record_type]") or None
+    record_type = params.get("filter[dns_record_type]")
     if record_type is not None and record_type not in ("a", "srv"):
         code, title = BAD_VALUE
         problems.add(Problem(code, title, "filter[dns_record_type] must be a or srv.",

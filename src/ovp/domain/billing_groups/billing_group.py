@@ -37,7 +37,8 @@ class BillingGroupChanges(BaseModel):
     # Strict, and unknown or read-only fields ignored, as for profiles. No field is required.
     model_config = ConfigDict(extra="ignore", strict=True)
 
-    name: ShortText | None = None
+    # A name, or none sent: the document gives it no null (a new group's name is null until one is).
+    name: ShortText = ""
 
 
 def organization_id(account_id: str) -> str:
