@@ -112,7 +112,7 @@ def _uvicorn(database_url: str, workers: int, port: int, metrics_dir: Path) -> t
     subprocess.run([str(ovp_executable()), "db", "upgrade", "--database", database_url], check=True,
                    capture_output=True)
     settings = Settings(host=HOST, port=port, database_url=database_url, auth="open", workers=workers)
-    command = [sys.executable, "-m", "uvicorn", "ovp.server.worker:app", "--factory", "--host", HOST, "--port",
+    command = [sys.executable, "-m", "uvicorn", "bench.uvicorn_app:app", "--factory", "--host", HOST, "--port",
                str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
                "--no-server-header", "--no-proxy-headers", "--timeout-keep-alive", f"{settings.idle_timeout:g}",
                "--timeout-graceful-shutdown", str(settings.shutdown_seconds), "--log-level", "warning"]

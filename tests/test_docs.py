@@ -5,7 +5,9 @@ token: shell with bash, Python with this environment's interpreter (which has th
 JavaScript with node beside the telnyx package that `make install` puts in tests/node. A block
 marked `<!-- runnable: needs kamailio sipp -->` is a walk-through that starts servers of its own: it
 runs from the repository's root with OVP_PORT, SIP_PORT and CARRIER_PORT free, and is skipped (not
-root) or fails (root) as the switch tests are when those commands are missing."""
+root) or fails (root) as the switch tests are when those commands are missing. A block marked
+`<!-- runnable: in the repository -->` runs from the repository's root, as its reader would, for
+the files it names there."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from tests.e2e.switch import free_udp_port, required
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUNNABLE = "<!-- runnable -->"
-RUNNABLE_MARK = re.compile(r"<!-- runnable(?:: needs ([a-z ]+))? -->")
+RUNNABLE_MARK = re.compile(r"<!-- runnable(?:: needs ([a-z ]+)|: (in the repository))? -->")
 FENCE = re.compile(r"\s*(```|~~~)")
 HEADING = re.compile(r"#{1,6}\s+(.*)")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
@@ -94,6 +96,7 @@ class Block:
     language: str
     code: str
     needs: tuple[str, ...]  # commands it runs beyond ovp's own: `<!-- runnable: needs kamailio sipp -->`
+    in_repository: bool = False  # `<!-- runnable: in the repository -->`: from the repository's root
 
 
 def runnable_blocks() -> dict[str, Block]:
@@ -109,7 +112,8 @@ def runnable_blocks() -> dict[str, Block]:
                 fenced = language in LANGUAGES and "```" in lines[number + 1:]
                 end = lines.index("```", number + 1) if fenced else number
                 needs = tuple((mark.group(1) or "").split())
-                blocks[f"{page.relative_to(ROOT)}:{number}"] = Block(language, "\n".join(lines[number + 1:end]), needs)
+                blocks[f"{page.relative_to(ROOT)}:{number}"] = Block(language, "\n".join(lines[number + 1:end]), needs,
+                                                                     mark.group(2) is not None)
     return blocks
 
 
@@ -142,7 +146,7 @@ def test_runnable_block(place: str, server: OvpServer, tmp_path: Path) -> None:
         "TOKEN": f"docs-{secrets.token_hex(8)}",
     }
     block = BLOCKS[place]
-    cwd, code = tmp_path, block.code
+    cwd, code = (ROOT if block.in_repository else tmp_path), block.code
     if block.needs:  # a walk-through of its own (the switch's): from the repository's root, on free ports
         for needed in block.needs:
             required(needed)
@@ -164,3 +168,12 @@ def test_runnable_block(place: str, server: OvpServer, tmp_path: Path) -> None:
     done = subprocess.run(command, cwd=cwd, env=environment,
                           capture_output=True, text=True, timeout=BLOCK_TIMEOUT_S, check=False)
     assert done.returncode == 0, f"{place} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+
+
+def test_the_readme_names_every_package_make_install_installs() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    declared = re.search(r"^DEBIAN_PACKAGES := (.*)$", makefile, re.MULTILINE)
+    assert declared is not None, "the Makefile no longer declares DEBIAN_PACKAGES"
+    readme = (ROOT / "README.md").read_text()
+    missing = [package for package in declared.group(1).split() if f"`{package}`" not in readme]
+    assert missing == [], f"README.md does not say that make install installs {missing}"

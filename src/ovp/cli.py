@@ -28,7 +28,7 @@ from ovp.domain.rate_limit import NONE as NO_RATE_LIMIT
 from ovp.domain.rate_limit import RateLimitSyntaxError, parse_rate_limit
 from ovp.flags import database_option, settings_from, settings_options
 from ovp.server.logs import logging_config
-from ovp.server.run import ServeError
+from ovp.server.run import ServeError, check_addresses
 from ovp.server.run import serve as run_server
 from ovp.services import seed as seeding
 from ovp.store import calls as call_store
@@ -57,8 +57,15 @@ class RateLimitType(click.ParamType):  # type: ignore[type-arg]
 RATE_LIMIT = RateLimitType()
 
 
-def with_database(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
-    """Opens the database at `url`, brings it up to date, runs `use` on it, and closes it."""
+def with_database(url: str, use: Callable[[Database], Awaitable[T]], *, existing: bool = False) -> T:
+    """Opens the database at `url`, brings it up to date, runs `use` on it, and closes it.
+    `existing`: for a command that has nothing to do in a new database, an SQLite file must be there
+    already (opening a path that holds none would make a new, empty one)."""
+    file = _sqlite_file(url)
+    if existing and file is not None and not file.exists():
+        raise click.ClickException(
+            f"there is no database at {shown(url)}: give --database (or OVP_DATABASE_URL) the one your server "
+            "uses, which `ovp serve` names as it starts")
 
     async def run() -> T:
         try:
@@ -79,9 +86,22 @@ def with_database(url: str, use: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL, resolved from the working directory; None for memory or PostgreSQL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or is_memory_sqlite(url):
+        return None
+    return Path(str(parsed.database)).resolve()
+
+
 def shown(url: str) -> str:
-    """A database URL fit to print: never with its password."""
-    return make_url(url).render_as_string(hide_password=True)
+    """A database URL fit to print: an SQLite file's path made absolute (a relative one is the working
+    directory's, which differs from one shell to another), never with its password."""
+    parsed = make_url(url)
+    file = _sqlite_file(url)
+    if file is not None:
+        parsed = parsed.set(database=str(file))
+    return parsed.render_as_string(hide_password=True)
 
 
 def _is_loopback(host: str) -> bool:
@@ -151,6 +171,10 @@ def _serve(ctx: click.Context, settings: Settings, seed_file: Path | None, seed_
     if seed_file is not None and is_memory_sqlite(database_url):
         raise click.BadParameter("a seed in an in-memory database would not reach the server", param_hint="--seed")
     seed = _read_seed(seed_file) if seed_file is not None else None
+    try:
+        check_addresses(settings)
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
     logging.config.dictConfig(logging_config(settings.log_format, access_log=settings.access_log))
 
     async def prepare(database: Database) -> int:
@@ -232,7 +256,7 @@ def db_upgrade(database_url: str) -> None:
         return None
 
     with_database(database_url, nothing_more)
-    click.echo("ovp: the database is up to date.", err=True)
+    click.echo(f"ovp: the database {shown(database_url)} is up to date.", err=True)
 
 
 @cli.group()
@@ -259,14 +283,16 @@ def keys_create(account: str, rate_limit: str | None, database_url: str) -> None
         lambda tx: key_store.insert(tx, account, key, now_timestamp(), rate_limit)
     ))
     click.echo(key.secret)
-    click.echo(f"ovp: key {key.id} for account {account!r}. Keep it now: it cannot be shown again.", err=True)
+    click.echo(f"ovp: key {key.id} for account {account!r}, in {shown(database_url)}. Keep it now: it cannot be "
+               "shown again.", err=True)
 
 
 @keys.command("list")
 @database_option
 def keys_list(database_url: str) -> None:
     """List keys (never the keys themselves)."""
-    records = with_database(database_url, lambda database: database.read_one(key_store.all_keys))
+    records = with_database(database_url, lambda database: database.read_one(key_store.all_keys), existing=True)
+    click.echo(f"ovp: the keys of {shown(database_url)}", err=True)
     click.echo(f"{'ID':<22} {'ACCOUNT':<24} {'PREFIX':<12} {'CREATED':<25} {'REVOKED':<25} RATE LIMIT")
     for record in records:
         click.echo(f"{record.id:<22} {record.account_id:<24} {record.shown_prefix + '…':<12} "
@@ -280,10 +306,10 @@ def keys_revoke(key_id: str, database_url: str) -> None:
     """Revoke a key by its id; it stops working at once."""
     revoked = with_database(database_url, lambda database: database.write_long(
         lambda tx: key_store.revoke(tx, key_id, now_timestamp())
-    ))
+    ), existing=True)
     if not revoked:
-        raise click.ClickException(f"no active key with id {key_id!r}")
-    click.echo(f"ovp: key {key_id} revoked.", err=True)
+        raise click.ClickException(f"no active key with id {key_id!r} in {shown(database_url)}")
+    click.echo(f"ovp: key {key_id} revoked in {shown(database_url)}.", err=True)
 
 
 @cli.group()
@@ -309,15 +335,22 @@ def rates_import(csv_file: Path, account: str | None, token: str | None, databas
         problems = "; ".join(problem.detail for problem in error.problems)
         raise click.BadParameter(f"{csv_file}: {problems}", param_hint="FILE") from error
 
+    def no_key() -> click.BadParameter:
+        return click.BadParameter(f"no API key belongs to the account {account!r} in {shown(database_url)}, so no "
+                                  f"request could use its deck: create one first (ovp keys create --account "
+                                  f"{account} --database {shown(database_url)})", param_hint="--account")
+
     async def load(database: Database) -> int:
         if account is not None and account not in await database.read_one(key_store.accounts):
-            raise click.BadParameter(f"no API key belongs to the account {account!r}, so no request could use "
-                                     f"its deck: create one first (ovp keys create --account {account})",
-                                     param_hint="--account")
+            raise no_key()
         return await database.write_long(lambda tx: rate_store.replace_deck(tx, owner, deck))
 
+    file = _sqlite_file(database_url)
+    if account is not None and file is not None and not file.exists():
+        raise no_key()  # and no database is made where there is none: the key's would be elsewhere
     loaded = with_database(database_url, load)
-    click.echo(f"ovp: {loaded} rates loaded for the account {account or 'of that token'}.", err=True)
+    click.echo(f"ovp: {loaded} rates loaded for the account {account or 'of that token'}, in {shown(database_url)}.",
+               err=True)
 
 
 @cli.group()
@@ -336,8 +369,9 @@ def calls_purge(days: int, database_url: str) -> None:
     purged_calls, purged_days = with_database(database_url, lambda database: database.write_long(
         lambda tx: call_store.purge(tx, before_ms=int(cutoff.timestamp() * 1000),
                                     before_day=cutoff.date().isoformat(), now_ms=int(now.timestamp() * 1000))
-    ))
-    click.echo(f"ovp: purged {purged_calls} call authorizations and {purged_days} days of spend.", err=True)
+    ), existing=True)
+    click.echo(f"ovp: purged {purged_calls} call authorizations and {purged_days} days of spend from "
+               f"{shown(database_url)}.", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -230,3 +231,49 @@ def test_rates_import_refuses_an_account_no_key_belongs_to(tmp_path: Path) -> No
     assert "no API key belongs to the account 'nobody'" in refused.stderr
     assert ovp("keys", "create", "--account", "nobody", "--database", url).returncode == 0
     assert ovp("rates", "import", str(deck), "--account", "nobody", "--database", url).returncode == 0
+
+
+def test_every_command_names_its_database_as_an_absolute_url(tmp_path: Path) -> None:
+    """A relative path is the working directory's: the command says which file it was."""
+    created = subprocess.run([OVP, "keys", "create", "--account", "me"], capture_output=True, text=True, timeout=60,
+                             check=False, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert created.returncode == 0, created.stderr
+    assert f"in sqlite:///{tmp_path / 'ovp.db'}." in created.stderr
+    listed = subprocess.run([OVP, "keys", "list"], capture_output=True, text=True, timeout=60, check=False,
+                            cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert f"the keys of sqlite:///{tmp_path / 'ovp.db'}" in listed.stderr
+    upgraded = ovp("db", "upgrade", "--database", f"sqlite:///{tmp_path / 'ovp.db'}")
+    assert f"the database sqlite:///{tmp_path / 'ovp.db'} is up to date" in upgraded.stderr
+
+
+@pytest.mark.parametrize("command", [["keys", "list"], ["keys", "revoke", "key_x"],
+                                     ["calls", "purge", "--older-than", "30"]])
+def test_a_command_that_only_reads_makes_no_database_where_there_is_none(tmp_path: Path, command: list[str]) -> None:
+    result = subprocess.run([OVP, *command], capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+                            env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 1
+    assert result.stderr == (f"ovp: error: there is no database at sqlite:///{tmp_path / 'ovp.db'}: give --database "
+                             "(or OVP_DATABASE_URL) the one your server uses, which `ovp serve` names as it starts\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rates_import_into_an_account_makes_no_database_where_there_is_none(tmp_path: Path) -> None:
+    deck = tmp_path / "deck.csv"
+    deck.write_text("1,0.01\n", encoding="utf-8")
+    result = subprocess.run([OVP, "rates", "import", "deck.csv", "--account", "me"], capture_output=True, text=True,
+                            timeout=60, check=False, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2
+    assert f"no API key belongs to the account 'me' in sqlite:///{tmp_path / 'ovp.db'}" in result.stderr
+    assert [path.name for path in tmp_path.iterdir()] == ["deck.csv"]
+
+
+def test_a_port_in_use_is_one_line_and_nothing_says_the_server_serves(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = ovp("serve", "--auth", "open", "--port", str(port))
+    assert result.returncode == 1
+    assert result.stderr == (f"ovp: error: cannot listen on 127.0.0.1:{port} for the API (address already in use): "
+                             f"another process listens there (`ss -ltnp 'sport = :{port}'` names it): stop it, or give "
+                             "--port another port\n")

@@ -244,3 +244,35 @@ def test_a_failure_at_start_up_stops_the_server_with_one_clear_line(tmp_path: Pa
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0
     assert "start-up failed" in done.stderr or "Application startup failed" in done.stderr, done.stderr
+
+
+def test_a_rate_limit_is_told_as_it_was_given(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ovp.db'}"
+    key = _key(url, "acme", "--rate-limit", "2/second")
+    server = launch(tmp_path, url, auth="keys")
+    try:
+        with server.http(key) as client:
+            answers = [client.get(PROFILES) for _ in range(6)]
+    finally:
+        server.stop()
+    limited = [answer for answer in answers if answer.status_code == 429]
+    assert limited, [answer.status_code for answer in answers]
+    assert limited[0].json()["errors"][0]["detail"] == "Rate limit exceeded: at most 2 requests a second for this key."
+
+
+def test_an_ignored_field_is_named_to_the_sdk_and_in_the_access_log(tmp_path: Path) -> None:
+    server = launch(tmp_path, f"sqlite:///{tmp_path / 'ovp.db'}", auth="open", extra=("--log-format", "json"))
+    try:
+        with server.client("ignored") as client:
+            raw = client.outbound_voice_profiles.with_raw_response.create(
+                name="office", extra_body={"concurrent_calls": 5})
+            profile = raw.parse().data
+        lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    finally:
+        server.stop()
+    assert profile is not None
+    assert profile.name == "office"  # the SDK reads the answer as ever
+    assert raw.headers["ovp-ignored-fields"] == "concurrent_calls"
+    created = [line for line in lines if line["logger"] == "ovp.access" and line["method"] == "POST"]
+    assert created[0]["ignored_fields"] == ["concurrent_calls"]
+    assert created[0]["message"].endswith(" ignored=concurrent_calls")

@@ -1,6 +1,6 @@
-"""The probes on raw sockets against a real `ovp serve`, answered as their connections are taken
-(see ovp.server.accept): each answer whole and correct, a connection that asked for its close
-closed, and a connection that began with probes serving any request after them, in order."""
+"""The probes on raw sockets against a real `ovp serve`, on the API port: each answer whole and
+correct, a connection that asked for its close closed, and a connection that began with probes
+serving any request after them, in order."""
 
 from __future__ import annotations
 

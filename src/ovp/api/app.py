@@ -25,6 +25,8 @@ from ovp.api.asgi import Receive, Scope, Send
 from ovp.api.auth import AccountResolver, authenticate, keys_resolver, open_resolver
 from ovp.api.context import AppContext, Emulator
 from ovp.api.http import ClientGone, Request, Response, error_response, send_response
+from ovp.api.ignored import HEADER as IGNORED_HEADER
+from ovp.api.ignored import ignored_fields
 from ovp.api.rate_limits import RateLimiter
 from ovp.api.request_ids import current_request_id, request_id_from
 from ovp.api.routing import Match, Router
@@ -117,11 +119,15 @@ class OvpApp:
                 self._in_flight -= 1
             response.headers.update(request.response_headers)
             response.headers["x-request-id"] = request_id
+            ignored = _ignored_by(request, route, response.status)
+            if ignored:
+                response.headers[IGNORED_HEADER] = ",".join(ignored)
             if self.context.emulator is not None and emulating.journaled(request):
-                self.context.emulator.journal.record(request.account_id, emulating.entry(request, response.status))
+                self.context.emulator.journal.record(request.account_id,
+                                                     emulating.entry(request, response.status, ignored))
             await send_response(send, response, include_body=scope["method"] != "HEAD")
             self._finished(request.method, scope["path"], scope["query_string"], request.account_id, route,
-                           response.status, started)
+                           response.status, started, ignored)
         finally:
             current_request_id.reset(token)
 
@@ -145,7 +151,7 @@ class OvpApp:
         if target_bytes > URL_BYTES:
             raise UriTooLong(URL_BYTES)
         if match is None:
-            raise NotFound()
+            raise NotFound(self._not_found(request.scope["path"]))
         method = "GET" if request.method == "HEAD" else request.method
         handler = match.route.handlers.get(method)
         if handler is None:
@@ -165,18 +171,35 @@ class OvpApp:
             await emulating.inject_fault(self.context.emulator, request)
         return await handler(request)
 
+    def _not_found(self, path: str) -> str:
+        """What a 404 for `path` says: where the route probably is, when a usual slip explains it (an
+        SDK's base URL without /v2, one of ovp's own routes asked under /v2, or the reverse)."""
+        candidates = [] if path.startswith(("/v2/", "/ovp/")) else ["/v2" + path, "/ovp" + path]
+        for wrong, right in (("/v2/v2/", "/v2/"), ("/v2/", "/ovp/"), ("/ovp/", "/v2/")):
+            if path.startswith(wrong):
+                candidates.append(right + path.removeprefix(wrong))
+        for candidate in candidates:
+            found = self.router.match(candidate)
+            if found is not None and not found.route.public:
+                hint = " (an SDK's base URL ends in /v2)" if candidate == "/v2" + path else ""
+                return f"No route at {path}: did you mean {candidate}?{hint}"
+        return NotFound.DEFAULT_DETAIL
+
     def _finished(self, method: str, path: str, query_string: bytes, account_id: str, route: str, status: int,
-                  started: float) -> None:
+                  started: float, ignored: list[str] | None = None) -> None:
         """The request's access log line and metrics."""
         seconds = time.perf_counter() - started
         metrics.REQUESTS.labels(route, method, str(status)).inc()
         metrics.REQUEST_SECONDS.labels(route, method).observe(seconds)
         if access_log.isEnabledFor(logging.INFO):
             target = path + ("?" + query_string.decode("latin-1") if query_string else "")
+            fields: dict[str, object] = {"method": method, "path": target, "status": status,
+                                         "duration_ms": round(seconds * 1000, 3), "account": account_id or None}
+            if ignored:
+                fields["ignored_fields"] = ignored
             access_log.info(
-                "%s %s %d %.1fms account=%s", method, target, status, seconds * 1000, account_id or "-",
-                extra={"fields": {"method": method, "path": target, "status": status,
-                                  "duration_ms": round(seconds * 1000, 3), "account": account_id or None}},
+                "%s %s %d %.1fms account=%s%s", method, target, status, seconds * 1000, account_id or "-",
+                f" ignored={','.join(ignored)}" if ignored else "", extra={"fields": fields},
             )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -198,6 +221,16 @@ class OvpApp:
                 await database.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+WRITES = frozenset({"POST", "PATCH", "PUT"})
+
+
+def _ignored_by(request: Request, route: str, status: int) -> list[str]:
+    """What a write that succeeded ignored of its body: the fields ovp's document does not know."""
+    if status >= 300 or request.method not in WRITES or not isinstance(request.body, dict):
+        return []
+    return ignored_fields(request.method, route, request.body)
 
 
 # Allocations between young-generation collections: CPython's default (700) runs one every few

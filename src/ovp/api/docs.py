@@ -110,8 +110,8 @@ async def to_docs(_request: Request) -> Response:
 
 
 routes = [
-    Route.at("/", {"GET": to_docs}, public=True),
-    Route.at("/docs/", {"GET": to_docs}, public=True),
-    Route.at("/docs", {"GET": page}, public=True),
-    Route.at("/docs/static/{name}", {"GET": static}, public=True),
+    Route.at("/", {"GET": to_docs}, public=True, in_api=False),
+    Route.at("/docs/", {"GET": to_docs}, public=True, in_api=False),
+    Route.at("/docs", {"GET": page}, public=True, in_api=False),
+    Route.at("/docs/static/{name}", {"GET": static}, public=True, in_api=False),
 ]

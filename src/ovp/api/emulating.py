@@ -17,10 +17,10 @@ def journaled(request: Request) -> bool:
     return bool(request.account_id) and not request.scope["path"].startswith(admin.PREFIX)
 
 
-def entry(request: Request, status: int) -> JournalEntry:
+def entry(request: Request, status: int, ignored_fields: list[str]) -> JournalEntry:
     scope = request.scope
     return JournalEntry.of(scope["method"], scope["path"], scope["query_string"], request.raw_body, status,
-                           time.time_ns())
+                           time.time_ns(), tuple(ignored_fields))
 
 
 async def inject_fault(emulator: Emulator, request: Request) -> None:

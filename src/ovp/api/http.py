@@ -1,7 +1,7 @@
 """The little HTTP vocabulary ovp's handlers speak: a request, a response, and reading a JSON body.
 
 ovp answers on a plain ASGI callable rather than a framework: on this 2-core machine a Starlette
-"hello" answers about 7,800 requests/s under uvicorn and a bare ASGI app about 17,000, and the
+"hello" answered about 7,800 requests/s under uvicorn and a bare ASGI app about 17,000, and the
 difference (some 70 µs a request) is a third of a PATCH's budget at 5,000 requests/s.
 """
 

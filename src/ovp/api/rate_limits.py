@@ -19,7 +19,7 @@ from limits.aio.strategies import FixedWindowRateLimiter
 from limits.storage import storage_from_string
 
 from ovp.domain.errors import Problem, TooManyRequests
-from ovp.domain.rate_limit import parse_rate_limit
+from ovp.domain.rate_limit import described, parse_rate_limit
 
 log = logging.getLogger("ovp")
 
@@ -35,9 +35,10 @@ def storage_uri(given: str | None) -> str:
 class Verdict:
     allowed: bool
     headers: dict[str, str]
+    limit: str  # in words, as it was given
 
     def refusal(self) -> TooManyRequests:
-        detail = f"Rate limit exceeded: at most {self.headers['x-ratelimit-limit']} requests a window for this key."
+        detail = f"Rate limit exceeded: at most {self.limit} for this key."
         return TooManyRequests([Problem(code="10011", title="Too many requests", detail=detail)],
                                {**self.headers, "Retry-After": self.headers["x-ratelimit-reset"]})
 
@@ -70,4 +71,4 @@ class RateLimiter:
             self._unreachable = False
         reset = max(0, math.ceil(stats.reset_time - time.time()))
         return Verdict(allowed, {"x-ratelimit-limit": str(item.amount), "x-ratelimit-remaining": str(stats.remaining),
-                                 "x-ratelimit-reset": str(reset)})
+                                 "x-ratelimit-reset": str(reset)}, described(item))

@@ -17,12 +17,14 @@ class Route:
     pattern: re.Pattern[str]
     handlers: dict[str, Handler]
     public: bool = False
+    in_api: bool = True
 
     @classmethod
-    def at(cls, template: str, handlers: dict[str, Handler], *, public: bool = False) -> Route:
-        """`public` routes need no API key (health probes, the OpenAPI document)."""
+    def at(cls, template: str, handlers: dict[str, Handler], *, public: bool = False, in_api: bool = True) -> Route:
+        """`public` routes need no API key (health probes, the OpenAPI document); routes not `in_api`
+        serve people rather than programs (the docs page), and the OpenAPI document leaves them out."""
         regex = re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template))
-        return cls(template, re.compile(regex), handlers, public)
+        return cls(template, re.compile(regex), handlers, public, in_api)
 
     @property
     def allowed(self) -> str:

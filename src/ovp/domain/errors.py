@@ -47,8 +47,9 @@ class AuthenticationFailed(OvpError):
 
 class NotFound(OvpError):
     status = 404
+    DEFAULT_DETAIL = "The requested resource or URL could not be found."
 
-    def __init__(self, detail: str = "The requested resource or URL could not be found.") -> None:
+    def __init__(self, detail: str = DEFAULT_DETAIL) -> None:
         super().__init__([Problem(code="10005", title="Resource not found", detail=detail)])
 
 

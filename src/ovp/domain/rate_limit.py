@@ -22,3 +22,10 @@ def parse_rate_limit(text: str) -> RateLimitItem | None:
         return parse(text)
     except ValueError as error:
         raise RateLimitSyntaxError(f"{text!r} is not a rate limit such as 100/second, or 0 for none") from error
+
+
+def described(item: RateLimitItem) -> str:
+    """The limit in words, as it was given: '2 requests a second', '10 requests per 5 seconds'."""
+    requests = f"{item.amount} request{'s' if item.amount != 1 else ''}"
+    unit = item.GRANULARITY.name
+    return f"{requests} a {unit}" if item.multiples == 1 else f"{requests} per {item.multiples} {unit}s"

@@ -36,12 +36,14 @@ class JournalEntry:
     body_truncated: bool
     status: int
     time_ns: int
+    ignored_fields: tuple[str, ...] = ()  # what of the body ovp's document does not know
 
     @classmethod
     def of(cls, method: str, path: str, query_string: bytes, body: bytes | None, status: int,
-           time_ns: int) -> JournalEntry:
+           time_ns: int, ignored_fields: tuple[str, ...] = ()) -> JournalEntry:
         cut = body is not None and len(body) > MAX_BODY_BYTES
-        return cls(method, path, query_string, body[:MAX_BODY_BYTES] if cut and body else body, cut, status, time_ns)
+        return cls(method, path, query_string, body[:MAX_BODY_BYTES] if cut and body else body, cut, status, time_ns,
+                   ignored_fields)
 
     @property
     def size(self) -> int:
@@ -54,6 +56,7 @@ class JournalEntry:
             "query": dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)),
             "body": self._shown_body(),
             "body_truncated": self.body_truncated,
+            "ignored_fields": list(self.ignored_fields),
             "status": self.status,
             "time": timestamp(datetime.fromtimestamp(self.time_ns / 1e9, UTC)),
         }

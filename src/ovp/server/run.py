@@ -15,10 +15,12 @@ What ovp's settings ask of the server, and who holds it:
 
 from __future__ import annotations
 
+import errno
 import logging
 import multiprocessing
 import os
 import resource
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -106,7 +108,35 @@ def serve(settings: Settings) -> int:
             server.serve()
         except SystemExit as stopped:
             return int(stopped.code or 0)
+        except RuntimeError as error:  # Granian's bind, when another process took the port since the check
+            raise ServeError(f"cannot listen on {settings.host}:{settings.port} for the API ({error}): give --port "
+                             "another port") from None
         return 0
+
+
+def check_addresses(settings: Settings) -> None:
+    """Raises ServeError, in one line, unless the API port and the admin port can be listened on
+    (the moment between this check and the server's own bind is the only room left for a race)."""
+    ports = [("the API", settings.port, "--port")]
+    if settings.admin_port is not None:
+        if settings.admin_port == settings.port:
+            raise ServeError(f"--admin-port {settings.admin_port} is --port too: give the admin listener another port")
+        ports.append(("the admin listener", settings.admin_port, "--admin-port"))
+    for what, port, flag in ports:
+        family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((settings.host, port))
+        except OSError as error:
+            raise ServeError(_cannot_listen(settings.host, port, what, flag, error)) from None
+
+
+def _cannot_listen(host: str, port: int, what: str, flag: str, error: OSError) -> str:
+    reason = error.strerror or str(error)
+    hint = (f"another process listens there (`ss -ltnp 'sport = :{port}'` names it): stop it, or give {flag} "
+            "another port") if error.errno == errno.EADDRINUSE else f"check --host and {flag}"
+    return f"cannot listen on {host}:{port} for {what} ({reason.lower()}): {hint}"
 
 
 def _admin_listener(settings: Settings, worker_states: Path, metrics: Path) -> AdminListener:
@@ -114,5 +144,5 @@ def _admin_listener(settings: Settings, worker_states: Path, metrics: Path) -> A
     try:
         return AdminListener(settings.host, settings.admin_port, settings.workers, worker_states, metrics)
     except OSError as error:
-        raise ServeError(f"cannot listen on {settings.host}:{settings.admin_port} for the admin listener "
-                         f"({error.strerror or error}): give --admin-port another port") from error
+        raise ServeError(_cannot_listen(settings.host, settings.admin_port, "the admin listener", "--admin-port",
+                                        error)) from None

@@ -22,7 +22,7 @@ from ovp.domain.calls import policy as call_policy
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.billing import BillingIncrement, cost_micros
 from ovp.domain.calls.policy import Allowed, CallRequest, Rate, Rejected, Usage
-from ovp.domain.errors import InvalidInput, NotFound, Problem
+from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.ids import IdGenerator, parse_id
 from ovp.domain.profiles.profile import ProfileDocument
 from ovp.domain.validation import BAD_VALUE, MISSING, parse_object
@@ -92,12 +92,7 @@ def _reference(value: str | None, pointer: str, what: str) -> int:
 
 def _subject(tx: Transaction, account_id: str, body: AuthorizeBody) -> Subject:
     """Resolves the connection (when the call is asked for by connection) to its profile."""
-    by_connection, by_profile = body.connection_id is not None, body.outbound_voice_profile_id is not None
-    if by_connection == by_profile:
-        code, title = MISSING
-        raise InvalidInput([Problem(code, title, "Send exactly one of connection_id and outbound_voice_profile_id.",
-                                    pointer="/connection_id")])
-    if by_profile:
+    if body.outbound_voice_profile_id is not None:  # exactly one of the two (see parse_authorize)
         named = _reference(body.outbound_voice_profile_id, "/outbound_voice_profile_id", "outbound voice profile")
         return Subject(named, None, body.to, body.caller)
     connection_id = _reference(body.connection_id, "/connection_id", "connection")
@@ -118,8 +113,23 @@ def _profile(tx: Transaction, account_id: str, subject: Subject) -> ProfileDocum
 
 
 def parse_authorize(body: object) -> AuthorizeBody:
-    """Checked before the work joins a group commit, so that a bad request fails alone."""
-    return parse_object(AuthorizeBody, body)
+    """Checked before the work joins a group commit, so that a bad request fails alone; every problem
+    at once, the fields' and which of the two ids it names."""
+    problems = ProblemList()
+    parsed: AuthorizeBody | None = None
+    try:
+        parsed = parse_object(AuthorizeBody, body)
+    except InvalidInput as error:
+        problems.extend(error.problems)
+    if isinstance(body, dict):
+        named = [name for name in ("connection_id", "outbound_voice_profile_id") if body.get(name) is not None]
+        if len(named) != 1:
+            code, title = MISSING
+            problems.add(Problem(code, title, "Send exactly one of connection_id and outbound_voice_profile_id.",
+                                 pointer="/connection_id"))
+    problems.raise_if_any()
+    assert parsed is not None
+    return parsed
 
 
 def parse_end(body: object) -> int:
