@@ -1,5 +1,5 @@
 """The probes on the API port: /healthz (the worker answers) and /readyz (its database serves). The
-server's admin listener answers them for every worker at once (see ovp.server.admin)."""
+server's admin listener answers them for every worker at once (see ovp.admin)."""
 
 from __future__ import annotations
 

@@ -1,17 +1,16 @@
 """`ovp serve`: Granian, a Rust HTTP server, runs ovp's ASGI app in worker processes, through its
 public options only; this process supervises them (a worker that dies is started again) and, with
-`--admin-port`, answers the admin listener's probes (see ovp.server.admin).
+`--admin-port`, answers the admin listener's probes (see ovp.admin).
 
 What ovp's settings ask of the server, and who holds it:
 - Granian: a request's head must arrive whole within `--idle-timeout` of the connection's opening or
-  its last answer (so idle keep-alive connections and slow heads close alike); a head over
-  HEAD_BYTES is a 431 and the connection closes; on SIGTERM, workers finish their requests and are
-  killed past `--shutdown-timeout`.
+  its last answer (idle keep-alive connections and slow heads close alike); a head over HEAD_BYTES
+  is a 431; `--max-connections` a worker serves at once; on SIGTERM, workers finish their requests
+  and are killed past `--shutdown-timeout`.
 - the app (ovp.api.app): a URL over 8 KiB (414), a method no route knows (405), a body too slow
   (408), requests in progress past `--max-in-flight` (503), each in Telnyx's envelope.
-- the reverse proxy in front, with the nginx configuration the docs give: a cap on connections, and
-  Telnyx's envelope on a 431.
-"""
+- the nginx configuration the docs give: the idlest connections closed to make room, and a 431 in
+  Telnyx's envelope."""
 
 from __future__ import annotations
 
@@ -30,8 +29,8 @@ from granian.constants import HTTPModes, Interfaces, Loops, RuntimeModes
 from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
+from ovp.admin.listener import AdminListener
 from ovp.config import Settings
-from ovp.server.admin import AdminListener
 from ovp.server.logs import logging_config
 from ovp.server.worker import SERVER_VARIABLE, STATES_VARIABLE
 
@@ -43,7 +42,6 @@ HEAD_BYTES = 64 * 1024
 # File descriptors kept for what is not a client's connection: database connections, the
 # listening socket, log and SQLite files.
 RESERVED_DESCRIPTORS = 64
-STARTUP_FAILURE = 3
 
 
 class ServeError(Exception):

@@ -3,7 +3,7 @@ thread of the server's main process, which serves no API request: no load on the
 a probe waiting (Python's threading HTTP server, a thread a connection).
 
 - `/healthz` is 200 while every worker's event loop turns (each writes its state every half second,
-  see ovp.server.states), 503 once one has stalled or none runs.
+  see ovp.admin.states), 503 once one has stalled or none runs.
 - `/readyz` is 200 while every worker runs and its database serves, 503 otherwise, with the cause.
 - `/metrics` is every worker's samples, summed (prometheus-client's multiprocess mode).
 Each answer lists the workers: their process id, how long ago their loop turned, and readiness.
@@ -21,7 +21,7 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from ovp.server import states
+from ovp.admin import states
 
 log = logging.getLogger("ovp")
 
