@@ -56,8 +56,8 @@ lint: $(STAMP)
 # PostgreSQL for the benchmark: the harness makes a database of its own there and drops it after.
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-# The ceilings, then SQLite and PostgreSQL with 1 and 2 workers, in one run; every figure is stated
-# as a ratio to figures of the same run (see bench/suite.py).
+# The HTTP servers compared (Granian and uvicorn), the ceilings, then SQLite and PostgreSQL with 1 and
+# 2 workers, in one run; every figure is stated as a ratio to figures of the same run (see bench/suite.py).
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client)
