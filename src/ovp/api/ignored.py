@@ -41,9 +41,20 @@ def _resolved(schema: Schema) -> Schema:
     return schema
 
 
+# The document is read once and never changes: what each of its schemas allows is worked out once.
+_PROPERTIES: dict[int, dict[str, Schema] | None] = {}
+
+
 def _properties(schema: Schema) -> dict[str, Schema] | None:
     """The properties an object may have, gathered through allOf, anyOf and oneOf; None when it may
     have any (a free-form object)."""
+    key = id(schema)
+    if key not in _PROPERTIES:
+        _PROPERTIES[key] = _gathered(schema)
+    return _PROPERTIES[key]
+
+
+def _gathered(schema: Schema) -> dict[str, Schema] | None:
     schema = _resolved(schema)
     extra = schema.get("additionalProperties", False)
     if extra is True or isinstance(extra, Mapping):
