@@ -48,11 +48,23 @@ def test_every_contract_operation_is_served_as_the_contract_says() -> None:
                     assert served["responses"][status]["content"] == response["content"]
 
 
-def test_contract_components_are_unchanged() -> None:
+def _untitled(schema: Any) -> Any:
+    return {key: value for key, value in schema.items() if key != "title"} if isinstance(schema, dict) else schema
+
+
+def test_contract_components_are_unchanged_but_for_their_titles() -> None:
+    """The contract gives its create and update requests the profile's own title; ovp's document
+    gives each schema a title of its own (a reader of /docs tells them apart by it), and nothing
+    else differs."""
     ours = openapi_document()["components"]
     for kind, entries in contract()["components"].items():
         for name, entry in entries.items():
-            assert ours[kind][name] == entry, f"{kind}/{name} differs from the contract"
+            assert _untitled(ours[kind][name]) == _untitled(entry), f"{kind}/{name} differs from the contract"
+
+
+def test_every_schema_has_a_title_of_its_own() -> None:
+    titles = [schema["title"] for schema in openapi_document()["components"]["schemas"].values() if "title" in schema]
+    assert sorted(title for title in set(titles) if titles.count(title) > 1) == []
 
 
 def test_every_route_is_documented_and_every_documented_operation_is_routed(client: TestClient) -> None:
