@@ -71,12 +71,19 @@ def parse_rate_deck(text: str) -> dict[str, Decimal]:
     """The deck's rates by prefix (E.164 digits without "+"); raises InvalidInput listing every
     bad line."""
     steps = rate_deck_steps(text)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            deck: dict[str, Decimal] = done.value
-            return deck
+    while (deck := advance(steps)) is None:
+        pass
+    return deck
+
+
+def advance(steps: Generator[None, None, dict[str, Decimal]]) -> dict[str, Decimal] | None:
+    """One step of a deck's check (see rate_deck_steps): the deck once the last step is done, else None."""
+    try:
+        next(steps)
+    except StopIteration as done:
+        deck: dict[str, Decimal] = done.value
+        return deck
+    return None
 
 
 def rate_deck_steps(text: str, lines_a_step: int = 1000) -> Generator[None, None, dict[str, Decimal]]:
