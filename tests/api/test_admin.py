@@ -110,7 +110,7 @@ def test_reset_clears_the_accounts_rates_and_calls(api: Api, other_api: Api) -> 
         each.request("PUT", "/ovp/rates", content="1,0.01\n", headers={"Content-Type": "text/csv"})
     profile = api.create()
     call = api.request("POST", "/ovp/call_authorizations",
-                       json={"outbound_voice_profile_id": profile["id"], "to": "+14155552671", "from": "x"})
+                       json={"outbound_voice_profile_id": profile["id"], "to": "+14155552671", "from": "+12025550100"})
     assert call.json()["data"]["decision"] == "allowed"
     api.request("POST", f"{ADMIN}/reset")
     assert api.request("GET", "/ovp/rates").json()["meta"]["total_results"] == 0

@@ -22,6 +22,7 @@ US_OTHER = "+12125550100"
 UK = "+442071838750"
 BR = "+5511912345678"
 AU = "+61291234567"
+CALLER = "+12025550100"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
@@ -85,7 +86,7 @@ def test_an_allowed_call_carries_its_destination_rate_and_recording(ready: Api) 
     ("fields", "to", "sip", "code", "reason"),
     [
         ({"enabled": False}, US, 403, "D15", "Outbound Profile is disabled"),
-        ({}, "+1415555", 484, "OVP1", "Dialed number +1415555 is not a valid E.164 number"),
+        ({}, "+1415555", 403, "D11", "Destination Number +1415555 is invalid"),
         ({}, BR, 403, "D13", "Dialed number +5511912345678 is not included in whitelisted countries: US, CA"),
         ({"whitelisted_destinations": ["FR"]}, "+33142685300", 403, "OVP2", "No rate for dialed number +33142685300"),
         ({"whitelisted_destinations": ["AU"], "max_destination_rate": 0.1}, AU, 403, "D24",
@@ -168,14 +169,26 @@ def test_calls_per_number_counts_calls_to_each_number_in_the_window(ready: Api) 
     assert ask(ready, profile, US_OTHER)["decision"] == "allowed"
 
 
-def connection(api: Api, profile: dict[str, Any] | None, name: str) -> str:
-    body: dict[str, Any] = {"connection_name": name, "user_name": f"user{name}", "password": "secret-pass-1"}
+def connection(api: Api, profile: dict[str, Any] | None, name: str, **fields: Any) -> str:
+    """A credential connection; `fields` are its own (`active`) and, under `outbound_`, its outbound's."""
+    outbound = {key.removeprefix("outbound_"): value for key, value in fields.items() if key.startswith("outbound_")}
+    body: dict[str, Any] = {"connection_name": name, "user_name": f"user{name}", "password": "secret-pass-1",
+                            **{key: value for key, value in fields.items() if not key.startswith("outbound_")}}
     if profile is not None:
-        body["outbound"] = {"outbound_voice_profile_id": profile["id"]}
+        outbound["outbound_voice_profile_id"] = profile["id"]
+    if outbound:
+        body["outbound"] = outbound
     response = api.request("POST", "/v2/credential_connections", json=body)
     assert response.status_code in (200, 201), response.text
     connection_id: str = response.json()["data"]["id"]
     return connection_id
+
+
+def through(api: Api, connection_id: str, to: str = US, caller: str = CALLER) -> dict[str, Any]:
+    response = api.request("POST", CALLS, json={"connection_id": connection_id, "to": to, "from": caller})
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
 
 
 def test_a_call_through_a_connection_takes_the_connections_profile(ready: Api) -> None:
@@ -191,7 +204,7 @@ def test_a_call_through_a_connection_takes_the_connections_profile(ready: Api) -
 
 def test_a_connection_without_a_profile_is_rejected_with_d38(ready: Api) -> None:
     bare = connection(ready, None, "trunk2")
-    rejected = ready.request("POST", CALLS, json={"connection_id": bare, "to": US, "from": "x"}).json()["data"]
+    rejected = through(ready, bare)
     assert (rejected["decision"], rejected["sip_code"], rejected["code"], rejected["reason"]) == (
         "rejected", 403, "D38", "Connection has no Outbound Profile assigned")
     assert rejected["outbound_voice_profile_id"] is None
@@ -222,13 +235,13 @@ def test_the_recording_instruction_follows_call_recording(
 @pytest.mark.parametrize(
     ("body", "pointers"),
     [
-        ({"to": US, "from": "x"}, ["/connection_id"]),
-        ({"connection_id": "1", "outbound_voice_profile_id": "2", "to": US, "from": "x"}, ["/connection_id"]),
+        ({"to": US, "from": "+12025550100"}, ["/connection_id"]),
+        ({"connection_id": "1", "outbound_voice_profile_id": "2", "to": US, "from": CALLER}, ["/connection_id"]),
         ({"outbound_voice_profile_id": "1"}, ["/to", "/from"]),
-        ({"outbound_voice_profile_id": 1, "to": 14155552671, "from": "x"}, ["/outbound_voice_profile_id", "/to"]),
-        ({"outbound_voice_profile_id": "123", "to": US, "from": "x"}, ["/outbound_voice_profile_id"]),
-        ({"outbound_voice_profile_id": "abc", "to": US, "from": "x"}, ["/outbound_voice_profile_id"]),
-        ({"connection_id": "123", "to": US, "from": "x"}, ["/connection_id"]),
+        ({"outbound_voice_profile_id": 1, "to": 14155552671, "from": CALLER}, ["/outbound_voice_profile_id", "/to"]),
+        ({"outbound_voice_profile_id": "123", "to": US, "from": "+12025550100"}, ["/outbound_voice_profile_id"]),
+        ({"outbound_voice_profile_id": "abc", "to": US, "from": "+12025550100"}, ["/outbound_voice_profile_id"]),
+        ({"connection_id": "123", "to": US, "from": "+12025550100"}, ["/connection_id"]),
         ({"outbound_voice_profile_id": "1", "to": "+1415\u0000", "from": "a\u0000b"}, ["/to", "/from"]),
     ],
 )
@@ -241,7 +254,7 @@ def test_bad_requests_list_every_problem(ready: Api, body: dict[str, Any], point
 def test_another_accounts_profile_and_calls_are_not_found(ready: Api, other_api: Api) -> None:
     profile = ready.create()
     call = ask(ready, profile)
-    body = {"outbound_voice_profile_id": profile["id"], "to": US, "from": "x"}
+    body = {"outbound_voice_profile_id": profile["id"], "to": US, "from": "+12025550100"}
     response = other_api.request("POST", CALLS, json=body)
     assert response.status_code == 422
     assert other_api.request("GET", f"{CALLS}/{call['id']}").status_code == 404
@@ -291,3 +304,107 @@ def test_an_authorization_never_ended_expires_and_frees_its_slot(short_calls: Ap
     assert ask(short_calls, profile)["decision"] == "allowed"
     late = end(short_calls, call["id"], 7)  # a switch that reports late still books the call, by the second
     assert (late["status"], late["billed_secs"], late["cost"]) == ("ended", 7, "0.000583")
+
+
+def test_an_inactive_connection_places_no_call_d18(ready: Api) -> None:
+    inactive = connection(ready, ready.create(), "trunk3", active=False)
+    rejected = through(ready, inactive)
+    assert (rejected["decision"], rejected["sip_code"], rejected["code"], rejected["reason"]) == (
+        "rejected", 404, "D18", "SIP connection is inactive")
+
+
+def test_the_connections_channel_limit_is_enforced_d3(ready: Api) -> None:
+    profile = ready.create(concurrent_call_limit=10)
+    limited = connection(ready, profile, "trunk4", outbound_channel_limit=2)
+    other = connection(ready, profile, "trunk5")
+    first, second = through(ready, limited), through(ready, limited)
+    assert [first["decision"], second["decision"]] == ["allowed", "allowed"]
+    refused = through(ready, limited)
+    assert (refused["sip_code"], refused["code"], refused["reason"]) == (403, "D3", "Connection channel limit exceeded")
+    assert through(ready, other)["decision"] == "allowed"  # the limit is the connection's, not the profile's
+    assert ask(ready, profile)["decision"] == "allowed"
+    end(ready, first["id"], 0)
+    assert through(ready, limited)["decision"] == "allowed"
+
+
+def test_the_accounts_channel_limit_counts_every_profile_d1(ready: Api) -> None:
+    assert ready.request("GET", "/ovp/account").json()["data"] == {"record_type": "account", "channel_limit": None}
+    changed = ready.request("PATCH", "/ovp/account", json={"channel_limit": 2})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["data"] == {"record_type": "account", "channel_limit": 2}
+    one, two = ready.create(name="one"), ready.create(name="two")
+    trunk = connection(ready, two, "trunk6")
+    first = ask(ready, one)
+    assert through(ready, trunk)["decision"] == "allowed"
+    for refused in (ask(ready, two), through(ready, trunk)):
+        assert (refused["sip_code"], refused["code"], refused["reason"]) == (403, "D1", "User channel limit exceeded")
+    end(ready, first["id"], 10)
+    assert ask(ready, two)["decision"] == "allowed"
+    assert ready.request("PATCH", "/ovp/account", json={"channel_limit": None}).json()["data"]["channel_limit"] is None
+    assert ask(ready, one)["decision"] == "allowed"
+
+
+def test_the_accounts_channel_limit_is_the_accounts_own(ready: Api, other_api: Api) -> None:
+    ready.request("PATCH", "/ovp/account", json={"channel_limit": 0})
+    assert ask(ready, ready.create())["code"] == "D1"
+    assert other_api.request("GET", "/ovp/account").json()["data"]["channel_limit"] is None
+    load_deck(other_api)
+    assert ask(other_api, other_api.create())["decision"] == "allowed"
+
+
+def test_a_patch_of_the_account_lists_every_problem(api: Api) -> None:
+    for body, pointer in (({"channel_limit": -1}, "/channel_limit"), ({"channel_limit": "5"}, "/channel_limit"),
+                          ({"channel_limit": 2**31}, "/channel_limit")):
+        refused = api.request("PATCH", "/ovp/account", json=body)
+        assert refused.status_code == 422, refused.text
+        assert [error["source"]["pointer"] for error in refused.json()["errors"]] == [pointer]
+    assert api.request("PATCH", "/ovp/account", json={}).json()["data"]["channel_limit"] is None  # nothing changed
+    assert api.request("PATCH", "/ovp/account", json=[]).status_code == 422
+
+
+@pytest.mark.parametrize("caller", ["", "pbxtrunk1", "12025550100", "+1 202 555 0100"])
+def test_a_caller_id_that_is_not_e164_is_refused_d35(ready: Api, caller: str) -> None:
+    refused = ask(ready, ready.create(), caller=caller)
+    assert (refused["sip_code"], refused["code"], refused["reason"]) == (
+        403, "D35", "Caller Origination Number is Invalid")
+    assert refused["from"] == caller
+
+
+def test_the_caller_id_override_is_the_caller_id_the_switch_presents(ready: Api) -> None:
+    profile = ready.create()
+    overridden = connection(ready, profile, "trunk7", outbound_ani_override="+13125550100")
+    allowed = through(ready, overridden, caller="pbxtrunk7")  # a user name, which Telnyx would refuse D35
+    assert (allowed["decision"], allowed["from"]) == ("allowed", "+13125550100")
+    retrieved = ready.request("GET", f"{CALLS}/{allowed['id']}").json()["data"]
+    assert retrieved["from"] == "+13125550100"
+    normal = connection(ready, profile, "trunk8", outbound_ani_override="+13125550100",
+                        outbound_ani_override_type="emergency")
+    refused = through(ready, normal, caller="pbxtrunk8")  # not an emergency call: not overridden
+    assert (refused["code"], refused["from"]) == ("D35", "pbxtrunk8")
+
+
+def test_a_number_dialled_without_its_plus_is_read_by_the_connections_country(ready: Api) -> None:
+    profile = ready.create(whitelisted_destinations=["US", "GB"])
+    american = connection(ready, profile, "trunk9")  # localization: US, Telnyx's default
+    british = connection(ready, profile, "trunk10", outbound_localization="GB")
+    allowed = through(ready, american, to="4155552671")
+    assert (allowed["decision"], allowed["to"], allowed["country_code"], allowed["rate"]) == (
+        "allowed", US, "US", "0.0050")
+    abroad = through(ready, american, to="011442071838750")
+    assert (abroad["decision"], abroad["to"], abroad["rate"]) == ("allowed", "+442071838750", "0.0600")
+    assert through(ready, british, to="02071838750")["to"] == "+442071838750"
+    refused = through(ready, british, to="4155552671")  # not a British number
+    assert (refused["code"], refused["reason"], refused["to"]) == (
+        "D11", "Destination Number 4155552671 is invalid", "4155552671")
+    assert ask(ready, profile, to="4155552671")["code"] == "D11"  # asked by profile: E.164 only
+
+
+def test_a_seed_sets_the_accounts_channel_limit_and_a_reset_clears_it(api: Api) -> None:
+    seeded = api.request("POST", "/_ovp/admin/seed", json={"account": {"channel_limit": 7}})
+    assert seeded.status_code == 200, seeded.text
+    assert api.request("GET", "/ovp/account").json()["data"]["channel_limit"] == 7
+    bad = api.request("POST", "/_ovp/admin/seed", json={"account": {"channel_limit": "7"}, "data": []})
+    assert bad.status_code == 422
+    assert [error["source"]["pointer"] for error in bad.json()["errors"]] == ["/account/channel_limit"]
+    assert api.request("POST", "/_ovp/admin/reset").status_code == 200
+    assert api.request("GET", "/ovp/account").json()["data"]["channel_limit"] is None

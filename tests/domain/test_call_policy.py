@@ -9,17 +9,18 @@ from typing import Any
 import pytest
 
 from ovp.domain.calls.billing import BillingIncrement
+from ovp.domain.calls.numbers import parse_destination
 from ovp.domain.calls.policy import (
     RULE_ORDER,
     Allowed,
     CallRequest,
+    Connection,
     RateDeck,
     Recording,
     Rejected,
     Usage,
     decide,
     needs_usage,
-    parse_destination,
     reservation,
     window_is_open,
     window_opened_at,
@@ -39,9 +40,11 @@ def profile(**fields: Any) -> ProfileDocument:
 
 def ask(
     subject: ProfileDocument | None, dialled: str = US_NUMBER, *, caller: str = "+12025550100",
-    now: time = NOON, usage: Usage | None = None,
+    now: time = NOON, usage: Usage | None = None, connection: Connection | None = None,
+    account_limit: int | None = None,
 ) -> Allowed | Rejected:
-    return decide(CallRequest(subject, dialled, caller, now, usage or Usage()), RATES)
+    return decide(CallRequest(subject, dialled, caller, now, usage or Usage(), connection=connection,
+                              account_channel_limit=account_limit), RATES)
 
 
 @pytest.mark.parametrize(
@@ -98,7 +101,7 @@ def test_calling_windows(start: str | None, end: str | None, now: time, open_: b
     [
         (None, US_NUMBER, Usage(), NOON, "D38", 403),
         (profile(enabled=False), US_NUMBER, Usage(), NOON, "D15", 403),
-        (profile(), "+1415555", Usage(), NOON, "OVP1", 484),
+        (profile(), "+1415555", Usage(), NOON, "D11", 403),
         (profile(), BR_NUMBER, Usage(), NOON, "D13", 403),
         (profile(whitelisted_destinations=["GB"]), "+442071838750", Usage(), NOON, "OVP2", 403),
         (profile(max_destination_rate=0.004), US_NUMBER, Usage(), NOON, "D24", 403),
@@ -115,6 +118,33 @@ def test_each_rule_refuses_with_its_code(
     decision = ask(subject, dialled, usage=usage, now=now)
     assert isinstance(decision, Rejected)
     assert (decision.code, decision.sip_status) == (code, sip)
+
+
+@pytest.mark.parametrize(
+    ("connection", "caller", "usage", "account_limit", "code", "sip", "reason"),
+    [
+        (Connection(active=False), "+12025550100", Usage(), None, "D18", 404, "SIP connection is inactive"),
+        (Connection(), "pbxtrunk1", Usage(), None, "D35", 403, "Caller Origination Number is Invalid"),
+        (Connection(), "", Usage(), None, "D35", 403, "Caller Origination Number is Invalid"),
+        (Connection(), "+12025550100", Usage(account_active_calls=4), 4, "D1", 403, "User channel limit exceeded"),
+        (Connection(channel_limit=2), "+12025550100", Usage(connection_active_calls=2), None, "D3", 403,
+         "Connection channel limit exceeded"),
+    ],
+)
+def test_the_connection_and_the_account_refuse_in_telnyx_words(
+    connection: Connection, caller: str, usage: Usage, account_limit: int | None, code: str, sip: int, reason: str
+) -> None:
+    decision = ask(profile(), caller=caller, usage=usage, connection=connection, account_limit=account_limit)
+    assert decision == Rejected(sip, code, reason)
+
+
+def test_a_channel_limit_applies_only_once_reached() -> None:
+    below = Usage(account_active_calls=3, connection_active_calls=1)
+    assert isinstance(ask(profile(), usage=below, connection=Connection(channel_limit=2), account_limit=4), Allowed)
+
+
+def test_d11_names_the_number_as_telnyx_does() -> None:
+    assert ask(profile(), "+1415555") == Rejected(403, "D11", "Destination Number +1415555 is invalid")
 
 
 def test_the_telnyx_wording_of_d13_names_the_number_and_the_countries() -> None:
@@ -147,10 +177,14 @@ def test_when_every_rule_applies_they_answer_in_the_documented_order() -> None:
         "daily_spend_limit_enabled": True,
         "concurrent_call_limit": 1,
     }
-    busy = Usage(active_calls=5, calls_to_number=5, spend_today=Decimal(1))
+    busy = Usage(active_calls=5, calls_to_number=5, spend_today=Decimal(1), account_active_calls=5,
+                 connection_active_calls=5)
+    full, inactive = Connection(channel_limit=1), Connection(active=False, channel_limit=1)
     answers = [
-        ask(None, "+1415555", usage=busy),
-        ask(profile(**everything_wrong, enabled=False), "+1415555", usage=busy),
+        ask(None, "+1415555", caller="x", usage=busy, connection=inactive, account_limit=1),
+        ask(None, "+1415555", caller="x", usage=busy, connection=full, account_limit=1),
+        ask(profile(**everything_wrong, enabled=False), "+1415555", caller="x", usage=busy),
+        ask(profile(**everything_wrong), "+1415555", caller="x", usage=busy),
         ask(profile(**everything_wrong), "+1415555", usage=busy),
         ask(profile(**everything_wrong), US_NUMBER, usage=busy),
         ask(profile(**{**everything_wrong, "whitelisted_destinations": ["GB"]}), "+442071838750", usage=busy),
@@ -165,9 +199,13 @@ def test_when_every_rule_applies_they_answer_in_the_documented_order() -> None:
         {**everything_wrong, "whitelisted_destinations": ["US"], "max_destination_rate": None,
          "calling_window": {}, "daily_spend_limit_enabled": False},
     ]
-    answers += [ask(profile(**fields), usage=busy) for fields in relaxed]
+    answers += [ask(profile(**fields), usage=busy, connection=full, account_limit=1) for fields in relaxed]
+    unlimited = relaxed[-1]
+    answers += [ask(profile(**unlimited), usage=busy, connection=full),
+                ask(profile(**unlimited), usage=busy, connection=Connection())]
     codes = [answer.code for answer in answers if isinstance(answer, Rejected)]
-    assert codes == ["D38", "D15", "OVP1", "D13", "OVP2", "D24", "OVP3", "OVP4", "OVP5", "D2"]
+    assert codes == ["D18", "D38", "D15", "D35", "D11", "D13", "OVP2", "D24", "OVP3", "OVP4", "OVP5", "D1", "D3",
+                     "D2"]
     assert tuple(codes) == RULE_ORDER
 
 

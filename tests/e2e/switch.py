@@ -182,6 +182,14 @@ class Carrier:
             return []
         return [line.split()[1] for line in self.log_file.read_text().splitlines() if line.startswith(event + " ")]
 
+    def numbers(self, call_id: str) -> tuple[str, str]:
+        """The caller id (the From user) and the number (the request URI's user) a call reached it with."""
+        for line in self.log_file.read_text().splitlines() if self.log_file.exists() else []:
+            event, found, *numbers = line.split()
+            if event == "invite" and found == call_id and len(numbers) == 2:
+                return numbers[0], numbers[1]
+        raise AssertionError(f"no INVITE of {call_id} reached the carrier")
+
     def calls_by_then(self, event: str, expected: list[str], within_s: float = 5.0) -> list[str]:
         """calls(event), once it holds the `expected` Call-IDs (in any order) or `within_s` passed."""
         deadline = time.monotonic() + within_s

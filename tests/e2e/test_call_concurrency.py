@@ -78,6 +78,35 @@ def codes(decisions: list[dict[str, Any]]) -> dict[str, int]:
     return counted
 
 
+def test_two_servers_never_let_an_account_pass_its_channel_limit(start_server: StartServer, account: str) -> None:
+    """D1: the calls are spread over three profiles and two servers; the account's limit holds."""
+    servers = (start_server(), start_server())
+    profiles = [prepare(servers[0], account) for _ in range(3)]
+    with servers[0].http(account) as client:
+        assert client.patch("/ovp/account", json={"channel_limit": 7}).status_code == 200
+    decisions = on_both(servers, account, CALLS, lambda n: {
+        "outbound_voice_profile_id": profiles[n % 3], "to": UK, "from": "+12025550100"})
+    assert codes(decisions) == {"allowed": 7, "D1": REQUESTS - 7}
+
+
+def test_two_servers_never_let_a_connection_pass_its_channel_limit(start_server: StartServer, account: str) -> None:
+    """D3: two connections share one profile; the limited one holds its limit, the other is not held."""
+    servers = (start_server(), start_server())
+    profile_id = prepare(servers[0], account)
+    with servers[0].http(account) as client:
+        made = [client.post("/v2/credential_connections", json={
+            "connection_name": f"trunk {n}", "user_name": f"trunk{n}", "password": "secret-pass-1",
+            "outbound": {"outbound_voice_profile_id": profile_id, **limit}}) for n, limit in enumerate(
+                ({"channel_limit": 4}, {}))]
+    limited, free = (response.json()["data"]["id"] for response in made)
+    decisions = on_both(servers, account, CALLS, lambda n: {
+        "connection_id": (limited, free)[n % 4 == 3], "to": UK, "from": "+12025550100"})
+    through_limited = [decision for decision in decisions if decision["connection_id"] == limited]
+    assert codes(through_limited) == {"allowed": 4, "D3": len(through_limited) - 4}
+    assert codes([decision for decision in decisions if decision["connection_id"] == free]) == {
+        "allowed": REQUESTS // 4}
+
+
 @pytest.mark.parametrize(
     ("limits", "allowed", "refusal"),
     [
@@ -107,7 +136,8 @@ def test_a_call_ended_many_times_at_once_books_once(start_server: StartServer, a
     servers = (start_server(), start_server())
     profile_id = prepare(servers[0], account)
     with servers[0].http(account) as client:
-        call = client.post(CALLS, json={"outbound_voice_profile_id": profile_id, "to": UK, "from": "x"}).json()["data"]
+        asked = {"outbound_voice_profile_id": profile_id, "to": UK, "from": "+12025550100"}
+        call = client.post(CALLS, json=asked).json()["data"]
 
     answers = on_both(servers, account, f"{CALLS}/{call['id']}/actions/end", lambda n: {"duration_secs": 61 + n})
     assert len({answer["duration_secs"] for answer in answers}) == 1  # one end won; the others saw it
@@ -136,7 +166,8 @@ def test_crossing_calls_of_several_profiles_through_two_servers_all_succeed_and_
                 for round_number in range(8):
                     profile = profiles[(n + round_number) % len(profiles)]
                     first, second = (one, two) if (n + round_number) % 2 else (two, one)
-                    asked = await first.post(CALLS, json={"outbound_voice_profile_id": profile, "to": UK, "from": "x"})
+                    asked = await first.post(CALLS, json={"outbound_voice_profile_id": profile, "to": UK,
+                                                          "from": "+12025550100"})
                     assert asked.status_code == 200, asked.text
                     call = asked.json()["data"]
                     assert call["decision"] == "allowed", call

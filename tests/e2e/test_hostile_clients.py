@@ -89,7 +89,8 @@ def test_a_body_shorter_than_its_length_is_never_applied(quick: OvpServer) -> No
         whole = json.dumps({"name": "half sent"}).encode()
         with _connect(quick) as sock:  # a complete JSON object, but fewer bytes than announced; then gone
             sock.sendall(_request("PATCH", f"{PROFILES}/{profile['id']}", whole, length=len(whole) + 50))
-        call = json.dumps({"outbound_voice_profile_id": profile["id"], "to": "+14155552671", "from": "x"}).encode()
+        call = json.dumps({"outbound_voice_profile_id": profile["id"], "to": "+14155552671",
+                           "from": "+12025550100"}).encode()
         for _ in range(2):
             with _connect(quick) as sock:
                 sock.sendall(_request("POST", CALLS, call, length=len(call) + 10))

@@ -56,11 +56,13 @@ class Operator:
         profile_id: str = response.json()["data"]["id"]
         return profile_id
 
-    def connection(self, user_name: str, profile_id: str, password: str = PASSWORD) -> str:
+    def connection(self, user_name: str, profile_id: str, password: str = PASSWORD, *, active: bool = True,
+                   **outbound: Any) -> str:
+        """A credential connection; `outbound` are its outbound settings beside its profile."""
         with self.http() as client:
             response = client.post("/v2/credential_connections", json={
                 "connection_name": f"trunk {user_name}", "user_name": user_name, "password": password,
-                "outbound": {"outbound_voice_profile_id": profile_id}})
+                "active": active, "outbound": {"outbound_voice_profile_id": profile_id, **outbound}})
         assert response.status_code == 201, response.text
         connection_id: str = response.json()["data"]["id"]
         return connection_id
@@ -76,6 +78,12 @@ class Operator:
             ip = client.post("/v2/ips", json={"ip_address": address, "port": port, "connection_id": connection_id})
             assert ip.status_code == 201, ip.text
         return connection_id
+
+    def channel_limit(self, limit: int | None) -> None:
+        """Sets the account's channel limit."""
+        with self.http() as client:
+            response = client.patch("/ovp/account", json={"channel_limit": limit})
+        assert response.status_code == 200, response.text
 
     def usage(self, profile_id: str) -> dict[str, Any]:
         with self.http() as client:
@@ -189,10 +197,11 @@ def test_a_call_from_an_ip_connection_s_address_goes_through_it_without_credenti
     # The IP connection's profile still rules its calls: a country outside its whitelist is D13.
     refused = switch.call(UK, "", scenario=CALLER_FROM_ADDRESS, port=port)
     assert [(refusal.status, refusal.phrase.rsplit(" ", 1)[-1]) for refusal in refused.refused] == [(403, "D13")]
-    # An inactive IP connection's address is refused; an address no IP connection has is challenged
+    # An inactive IP connection's call is refused by ovp; an address no IP connection has is challenged
     # for credentials, which this caller does not answer.
     inactive = switch.call(US, "", scenario=CALLER_FROM_ADDRESS, port=inactive_port)
-    assert [(refusal.status, refusal.phrase) for refusal in inactive.refused] == [(403, "Connection is not active")]
+    assert [(refusal.status, refusal.phrase) for refusal in inactive.refused] == [
+        (404, "SIP connection is inactive D18")]
     unknown = switch.call(US, "", scenario=CALLER_FROM_ADDRESS, port=unknown_port)
     assert [refusal.status for refusal in unknown.refused] == [407]
     assert switch.carrier.calls("invite") == seen.answered  # only the allowed call reached the carrier
@@ -212,6 +221,43 @@ def test_a_country_outside_the_whitelist_is_refused_with_d13_and_never_reaches_t
         (403, reason, f'SIP;cause=403;text="{reason}"')]
     assert switch.carrier.calls("invite") == []
     assert switch.operator.decisions()["D13"] == 1
+
+
+def test_each_new_refusal_reaches_the_caller_in_telnyx_words(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for()
+    profile = switch.operator.profile(whitelisted_destinations=["US"])
+    switch.operator.connection("inactive1", profile, active=False)
+    switch.operator.connection("pbxtrunk1", profile, channel_limit=1)
+    switch.operator.connection("pbxtrunk2", profile, ani_override="pbx")  # still no +E.164 caller id
+    expected = {
+        "inactive1": (404, "SIP connection is inactive D18"),
+        "pbxtrunk2": (403, "Caller Origination Number is Invalid D35"),
+    }
+    for user_name, answer in expected.items():
+        seen = switch.call(US, user_name)
+        assert [(refusal.status, refusal.phrase) for refusal in seen.refused] == [answer], seen.output
+    invalid = switch.call("+1415555", "pbxtrunk1")
+    assert [(refusal.status, refusal.phrase) for refusal in invalid.refused] == [
+        (403, "Destination Number +1415555 is invalid D11")]
+    two = switch.call(US, "pbxtrunk1", calls=2, rate=50, duration_ms=2000)
+    assert len(two.answered) == 1, two.output
+    assert [(refusal.status, refusal.phrase) for refusal in two.refused] == [
+        (403, "Connection channel limit exceeded D3")]
+    switch.operator.channel_limit(0)
+    account = switch.call(US, "pbxtrunk1")
+    assert [(refusal.status, refusal.phrase) for refusal in account.refused] == [
+        (403, "User channel limit exceeded D1")]
+    assert switch.carrier.calls("invite") == two.answered  # only the one allowed call reached the carrier
+
+
+def test_the_carrier_gets_the_numbers_ovp_made_of_the_call(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for()
+    profile = switch.operator.profile(whitelisted_destinations=["US"])
+    switch.operator.connection("pbxtrunk1", profile, ani_override="+13125550100", localization="US")
+    seen = switch.call("4155552671", "pbxtrunk1")  # dialled as in the US, from the caller's own number
+    assert (len(seen.answered), seen.refused) == (1, []), seen.output
+    assert switch.carrier.numbers(seen.answered[0]) == ("+13125550100", US)
+    assert switch.carrier.calls_by_then("bye", seen.answered) == seen.answered  # the From restored for the BYE
 
 
 def test_with_a_limit_of_three_concurrent_calls_three_of_five_connect(switch_for: Callable[..., Switch]) -> None:

@@ -180,7 +180,7 @@ def test_metrics_add_up_across_workers(tmp_path: Path) -> None:
             profile = client.post(PROFILES, json={"name": "calls", "whitelisted_destinations": ["US"]}).json()["data"]
             for number in ("+14155552671", "+442071838750"):
                 client.post("/ovp/call_authorizations",
-                            json={"outbound_voice_profile_id": profile["id"], "to": number, "from": "x"})
+                            json={"outbound_voice_profile_id": profile["id"], "to": number, "from": "+12025550100"})
         samples = _samples(server.origin)
     finally:
         server.stop()

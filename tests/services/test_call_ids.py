@@ -44,7 +44,8 @@ def _prepare(tx: Transaction) -> str:
 
 
 def _ask(tx: Transaction, profile_id: str, ids: IdGenerator) -> service.Outcome:
-    request = service.parse_authorize({"to": "+14155552671", "from": "x", "outbound_voice_profile_id": profile_id})
+    request = service.parse_authorize({"to": "+14155552671", "from": "+12025550100",
+                                       "outbound_voice_profile_id": profile_id})
     return service.authorize(tx, "acme", request, ids, service.CallSettings(), datetime.now(UTC))
 
 

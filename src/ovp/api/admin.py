@@ -13,6 +13,7 @@ from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.validation import NOT_IN_ENUM
 from ovp.emulator.faults import parse_fault
 from ovp.services import seed
+from ovp.store import accounts as account_store
 from ovp.store import billing_groups as billing_group_store
 from ovp.store import calls as call_store
 from ovp.store import connections as connection_store
@@ -40,7 +41,8 @@ async def reset(request: Request) -> Response:
     everything = scope == "all"
 
     def wipe(tx: Transaction) -> int:
-        # Connections first: they name profiles. Then the account's calls, rates and billing groups.
+        # Connections first: they name profiles. Then the account's calls, rates, billing groups,
+        # addresses and settings.
         if everything:
             connection_store.any_kind.delete_everything(tx)
             call_store.delete_everything(tx)
@@ -48,6 +50,7 @@ async def reset(request: Request) -> Response:
             billing_group_store.table.delete_everything(tx)
             ip_store.table.delete_everything(tx)
             fqdn_store.table.delete_everything(tx)
+            account_store.delete_everything(tx)
             return store.delete_everything(tx)
         connection_store.any_kind.delete_account(tx, account_id)
         call_store.delete_account(tx, account_id)
@@ -55,6 +58,7 @@ async def reset(request: Request) -> Response:
         billing_group_store.table.delete_account(tx, account_id)
         ip_store.table.delete_account(tx, account_id)
         fqdn_store.table.delete_account(tx, account_id)
+        account_store.delete_account(tx, account_id)
         return store.delete_account(tx, account_id)
 
     deleted = await request.app.database.write_long(wipe)

@@ -8,6 +8,7 @@ import logging
 import time
 
 from ovp.api import (
+    account,
     admin,
     all_connections,
     calls,
@@ -85,7 +86,8 @@ class OvpApp:
         self._in_flight = 0  # requests being answered, of this process
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
-            *resources.routes, *all_connections.routes, *calls.routes, *rates.routes, *sip_credentials.routes,
+            *resources.routes, *all_connections.routes, *calls.routes, *account.routes, *rates.routes,
+            *sip_credentials.routes,
             *ip_sources.routes, *probes.routes, *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
 

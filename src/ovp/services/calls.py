@@ -13,7 +13,7 @@ import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, cast
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,12 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from ovp.domain.calls import policy as call_policy
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.billing import BillingIncrement, cost_micros
-from ovp.domain.calls.policy import Allowed, CallRequest, Rate, Rejected, Usage
+from ovp.domain.calls.numbers import AniOverrideType, Outbound, parse_destination
+from ovp.domain.calls.policy import Allowed, CallRequest, Connection, Rate, Rejected, Usage
 from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.ids import IdGenerator, parse_id
 from ovp.domain.profiles.profile import ProfileDocument
 from ovp.domain.validation import BAD_VALUE, MISSING, parse_object
 from ovp.services.creating import with_new_id
+from ovp.store import accounts as account_store
 from ovp.store import calls as store
 from ovp.store import connections as connection_store
 from ovp.store import profiles as profile_store
@@ -64,12 +66,14 @@ class EndBody(_Body):
 
 @dataclass(frozen=True)
 class Subject:
-    """What the switch asked about."""
+    """What the switch asked about, its numbers as the connection's outbound settings make them."""
 
     profile_id: int | None
     connection_id: int | None
-    dialled: str
-    caller: str
+    dialled: str  # the number to dial: E.164 when it is a valid number
+    caller: str  # the caller id to present
+    connection: Connection | None = None  # None: asked for by profile
+    account_channel_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,16 +95,22 @@ def _reference(value: str | None, pointer: str, what: str) -> int:
 
 
 def _subject(tx: Transaction, account_id: str, body: AuthorizeBody) -> Subject:
-    """Resolves the connection (when the call is asked for by connection) to its profile."""
+    """Resolves the connection (when the call is asked for by connection) to its profile, its
+    limits and what its outbound settings make of the call's numbers."""
     if body.outbound_voice_profile_id is not None:  # exactly one of the two (see parse_authorize)
         named = _reference(body.outbound_voice_profile_id, "/outbound_voice_profile_id", "outbound voice profile")
-        return Subject(named, None, body.to, body.caller)
+        return Subject(named, None, Outbound().to(body.to), body.caller,
+                       account_channel_limit=account_store.channel_limit(tx, account_id))
     connection_id = _reference(body.connection_id, "/connection_id", "connection")
     try:
-        attached = connection_store.outbound_profile_of(tx, account_id, connection_id)
+        calling = connection_store.calling_through(tx, account_id, connection_id)
     except NotFound:
         raise _no_such("connection", connection_id, "/connection_id") from None
-    return Subject(attached, connection_id, body.to, body.caller)
+    settings = calling.outbound
+    outbound = Outbound(settings["ani_override"], cast(AniOverrideType, settings["ani_override_type"]),
+                        settings["localization"] or None)
+    return Subject(calling.profile_id, connection_id, outbound.to(body.to), outbound.caller_id(body.caller, body.to),
+                   Connection(calling.active, settings["channel_limit"]), calling.account_channel_limit)
 
 
 def _profile(tx: Transaction, account_id: str, subject: Subject) -> ProfileDocument | None:
@@ -142,23 +152,32 @@ def authorize(
 ) -> Outcome:
     subject = _subject(tx, account_id, request)
     profile = _profile(tx, account_id, subject)
-    destination = call_policy.parse_destination(subject.dialled)
+    destination = parse_destination(subject.dialled)
     usage, rate = Usage(), _RateFound("", None)
     recorded: Authorization | None = None
+    account_limit = subject.account_channel_limit
     if profile is not None and subject.profile_id is not None and destination is not None:
-        query = _counter_query(account_id, profile, subject, now) if call_policy.needs_usage(profile) else None
         # A call refused whatever its rate and counters is not recorded with them: it would be deleted again.
-        refused_anyway = call_policy.refused_before_rating(profile, subject.dialled) is not None
+        refused_anyway = call_policy.refused_before_rating(
+            profile, subject.dialled, subject.caller, subject.connection) is not None
+        if account_limit is not None and not refused_anyway:
+            # Locked after the profile, as every authorization locks them: the account's calls, on
+            # any server, are counted against its limit one after another.
+            account_limit = account_store.channel_limit(tx, account_id, for_update=True)
+        channels = Usage() if refused_anyway else _channels(tx, account_id, subject, account_limit, now)
+        query = _counter_query(account_id, profile, subject, now) if call_policy.needs_usage(profile) else None
         draft = None if refused_anyway else functools.partial(_draft, ids, profile, subject, settings, now)
         read = store.records(tx).read_rate(tx, account_id, destination.digits, query, draft, settings.billing.initial)
         recorded = read.recorded
         if read.id_taken:
             ids.reseed()  # as with_new_id would, the draft's id being another call's
         rate = _RateFound(destination.digits, read.rate)
-        if read.counters is not None:
-            usage = read.counters.usage()
+        counted = read.counters.usage() if read.counters is not None else Usage()
+        usage = dataclasses.replace(counted, account_active_calls=channels.account_active_calls,
+                                    connection_active_calls=channels.connection_active_calls)
     decision = call_policy.decide(
-        CallRequest(profile, subject.dialled, subject.caller, now.time(), usage, settings.billing), rate
+        CallRequest(profile, subject.dialled, subject.caller, now.time(), usage, settings.billing,
+                    subject.connection, account_limit), rate
     )
     if isinstance(decision, Rejected):
         if recorded is not None:
@@ -169,11 +188,24 @@ def authorize(
     return Outcome(subject, _record(tx, account_id, subject, decision, ids, settings, now))
 
 
+def _channels(tx: Transaction, account_id: str, subject: Subject, account_limit: int | None,
+              now: datetime) -> Usage:
+    """The calls that hold a slot of the account and of the connection, counted where each has a
+    limit (and only up to it), before the call is recorded."""
+    connection_limit = subject.connection.channel_limit if subject.connection is not None else None
+    now_ms = _ms(now)
+    account = store.account_active(tx, account_id, now_ms, account_limit) if account_limit is not None else 0
+    connection = 0
+    if connection_limit is not None and subject.connection_id is not None:
+        connection = store.connection_active(tx, account_id, subject.connection_id, now_ms, connection_limit)
+    return Usage(account_active_calls=account, connection_active_calls=connection)
+
+
 def _draft(ids: IdGenerator, profile: ProfileDocument, subject: Subject, settings: CallSettings,
            now: datetime) -> Authorization:
     """The call as it would be recorded if allowed: where the store records it with the reads the
     rules need (see ovp.store.calls.CallRecords), it is deleted again if they refuse it."""
-    destination = call_policy.parse_destination(subject.dialled)
+    destination = parse_destination(subject.dialled)
     assert destination is not None
     provisional = Allowed(destination.country, "", Decimal(0),
                           call_policy.recording_of(profile["call_recording"], subject.caller))

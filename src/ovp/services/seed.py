@@ -6,7 +6,8 @@ API checks them.
 `data` (or `outbound_voice_profiles`) holds profiles, `credential_connections` credential connections
 (with their `password`), `ip_connections` IP connections (a connection of either kind naming in
 `outbound.outbound_voice_profile_id` a profile of the seed or of the account; an id once across
-both lists), `billing_groups` billing groups (their ids UUIDs). Timestamps must be real ones; an
+both lists), `billing_groups` billing groups (their ids UUIDs), and `account` the account's own
+settings as `PATCH /ovp/account` takes them (`{"channel_limit": 10}`). Timestamps must be real ones; an
 id given twice is refused at each place. A seed stores all of itself or nothing: a problem anywhere
 is a 422 that lists every problem with its pointer. A resource of the account with a seeded id is
 replaced; a connection's user_name must not be another of the account's connections' (in any case).
@@ -21,11 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ovp.domain.accounts.account import AccountChanges, parse_account_changes
 from ovp.domain.clock import now_timestamp
 from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.resource import Kind
 from ovp.domain.validation import BAD_VALUE, WRONG_TYPE
-from ovp.services import addresses, billing_groups, connections, profiles
+from ovp.services import accounts, addresses, billing_groups, connections, profiles
 from ovp.services.resources import Resource
 from ovp.store import connections as connection_store
 from ovp.store.database import Transaction
@@ -63,6 +65,7 @@ SEEDED = (
     Seeded(("fqdns",), addresses.fqdns, "fqdns"),
 )
 SEEDED_LISTS = tuple(name for seeded in SEEDED for name in seeded.lists)
+ACCOUNT = "account"  # the account's own settings, as PATCH /ovp/account takes them
 
 
 @dataclass(frozen=True)
@@ -156,10 +159,12 @@ def _ids_once_a_table(ids: list[tuple[Seeded, list[tuple[str, str]]]], problems:
 
 def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     """Stores every resource of the seed, or none: raises InvalidInput listing every problem."""
-    if not isinstance(seed, dict) or not any(isinstance(seed.get(key), list) for key in SEEDED_LISTS):
+    if not isinstance(seed, dict) or not (any(isinstance(seed.get(key), list) for key in SEEDED_LISTS)
+                                          or ACCOUNT in seed):
         raise InvalidInput([_problem(WRONG_TYPE, 'A seed is {"data": [profile, ...], "credential_connections": '
                                                  '[connection, ...], "billing_groups": [group, ...]}.', "/data")])
     problems = ProblemList()
+    account = _account_changes(seed, problems)
     ids: list[tuple[Seeded, list[tuple[str, str]]]] = [(seeded, []) for seeded in SEEDED]
     staged = [(seeded, _documents([item for name in seeded.lists for item in _items(seed, name, problems)],
                                   seeded.resource.kind, account_id, read, problems)) for seeded, read in ids]
@@ -178,10 +183,23 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
                 continue
             seeded.resource.table.insert(tx, account_id, document)
         problems.raise_if_any()  # the transaction is rolled back: nothing of the seed is stored
+    if account is not None:
+        accounts.update(tx, account_id, account)
     counts = {name: 0 for name in ("profiles", "connections", "billing_groups", "ips", "fqdns")}
     for seeded, placed in staged:
         counts[seeded.counted_as] += len(placed)
     return Loaded(**counts)
+
+
+def _account_changes(seed: dict[str, Any], problems: ProblemList) -> AccountChanges | None:
+    """The account's settings the seed gives (`"account": {"channel_limit": 10}`), if any."""
+    if ACCOUNT not in seed:
+        return None
+    try:
+        return parse_account_changes(seed[ACCOUNT])
+    except InvalidInput as error:
+        problems.extend(_placed_problems(error, f"/{ACCOUNT}"))
+        return None
 
 
 def _remove(tx: Transaction, account_id: str, seeded: Seeded, document: Mapping[str, Any]) -> None:

@@ -6,7 +6,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import Any, Protocol
 
-from sqlalchemy import BigInteger, Integer, Numeric, String, Text, bindparam, cast, func, literal_column, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
 from ovp.domain.calls.authorization import Authorization
@@ -140,6 +153,33 @@ _END_AT_ONCE = Statement(text(
     f"SELECT profile_id, :day, :owner, cost_micros FROM ended {_ADD_TO_SPEND}) "
     f"SELECT {', '.join(_FIELDS)} FROM ended"
 ))
+# How many calls hold a slot now, of the account or of one of its connections, counted only up to
+# the limit they are compared with, so that a limit of ten costs ten rows whatever else holds one.
+_HOLDING = _CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms"))
+
+
+def _capped_count(where: ColumnElement[bool]) -> Statement:
+    return Statement(select(func.count()).select_from(
+        select(literal_column("1")).where(where).limit(bindparam("cap", literal_execute=False))
+        .offset(literal_column("0")).subquery()))  # an offset of its own: SQLite's LIMIT would bind another
+
+
+_ACCOUNT_HOLDING = _capped_count((_CALLS.account_id == bindparam("owner")) & _HOLDING)
+_CONNECTION_HOLDING = _capped_count(
+    (_CALLS.account_id == bindparam("owner")) & (_CALLS.connection_id == bindparam("connection_id")) & _HOLDING)
+
+
+def account_active(tx: Transaction, account_id: str, now_ms: int, cap: int) -> int:
+    """The account's calls that hold a slot at `now_ms`, counted up to `cap`."""
+    return int(tx.scalar(_ACCOUNT_HOLDING, {"owner": account_id, "now_ms": now_ms, "cap": cap}))
+
+
+def connection_active(tx: Transaction, account_id: str, connection_id: int, now_ms: int, cap: int) -> int:
+    """The connection's calls that hold a slot at `now_ms`, counted up to `cap`."""
+    return int(tx.scalar(_CONNECTION_HOLDING,
+                         {"owner": account_id, "connection_id": connection_id, "now_ms": now_ms, "cap": cap}))
+
+
 # Every account's calls holding a slot now, for the server's metrics.
 _COUNT_ACTIVE = Statement(
     select(func.count()).select_from(call_authorizations)

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, bindparam, func, select
 
 from ovp.domain.connections.credential_connection import RECORD_TYPE as CREDENTIAL
-from ovp.domain.connections.credential_connection import ConnectionDocument, outbound_profile_id
+from ovp.domain.connections.credential_connection import ConnectionDocument, OutboundDocument, outbound_profile_id
 from ovp.domain.connections.fqdn_connection import RECORD_TYPE as FQDN_CONNECTION
 from ovp.domain.connections.ip_connection import RECORD_TYPE as IP_CONNECTION
 from ovp.domain.connections.listing import ConnectionListQuery
 from ovp.domain.errors import NotFound
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
-from ovp.store.schema import connections, fqdns, profiles
+from ovp.store.schema import accounts, connections, fqdns, profiles
 
 _COLUMNS = connections.c
 
@@ -72,20 +73,32 @@ def count_by_profile(tx: Transaction, account_id: str, profile_ids: Sequence[int
     return {int(profile_id): int(count) for profile_id, count in rows}
 
 
-_OUTBOUND_PROFILE = Statement(
-    select(_COLUMNS.outbound_voice_profile_id)
+_CALLING = Statement(
+    select(_COLUMNS.outbound_voice_profile_id, _COLUMNS.active, _COLUMNS.document,
+           select(accounts.c.channel_limit).where(accounts.c.account_id == bindparam("owner")).scalar_subquery())
     .where((_COLUMNS.account_id == bindparam("owner")) & (_COLUMNS.id == bindparam("connection_id")))
 )
 
 
-def outbound_profile_of(tx: Transaction, account_id: str, connection_id: int) -> int | None:
-    """The profile of the account's connection, None when it has none; NotFound without the
-    connection. A read of one column: a call's authorization needs no more of the connection."""
-    found = tx.rows(_OUTBOUND_PROFILE, {"owner": account_id, "connection_id": connection_id})
+@dataclass(frozen=True)
+class Calling:
+    """What a call through a connection needs of it, and of its account, read in one statement."""
+
+    profile_id: int | None
+    active: bool
+    outbound: OutboundDocument
+    account_channel_limit: int | None
+
+
+def calling_through(tx: Transaction, account_id: str, connection_id: int) -> Calling:
+    """The account's connection as a call through it needs it; NotFound without the connection."""
+    found = tx.rows(_CALLING, {"owner": account_id, "connection_id": connection_id})
     if not found:
         raise NotFound()
-    profile_id: int | None = found[0][0]
-    return profile_id
+    profile_id, active, document, account_limit = found[0]
+    outbound: OutboundDocument = documents.load(document)["outbound"]
+    return Calling(None if profile_id is None else int(profile_id), bool(active), outbound,
+                   None if account_limit is None else int(account_limit))
 
 
 _BY_USER_NAME = Statement(

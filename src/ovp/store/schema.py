@@ -170,6 +170,19 @@ Index("ix_call_authorizations_active", call_authorizations.c.profile_id, call_au
 Index("ix_call_authorizations_connection_active", call_authorizations.c.connection_id,
       call_authorizations.c.account_id, call_authorizations.c.expires_ms,
       sqlite_where=call_authorizations.c.ended_ms.is_(None), postgresql_where=call_authorizations.c.ended_ms.is_(None))
+# An account's active calls, for its channel limit (D1): led by the expiry, not the account (see
+# above), it holds only the calls that hold a slot now or held one not long ago.
+Index("ix_call_authorizations_active_by_expiry", call_authorizations.c.expires_ms, call_authorizations.c.account_id,
+      sqlite_where=call_authorizations.c.ended_ms.is_(None), postgresql_where=call_authorizations.c.ended_ms.is_(None))
+
+# An account's own settings: a row only for an account that changed one from its default.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(64), primary_key=True),
+    # Telnyx's account-wide limit of concurrent outbound calls (D1); null: none.
+    Column("channel_limit", Integer, nullable=True),
+)
 
 # What the ended calls of each profile cost, per UTC day.
 daily_spend = Table(

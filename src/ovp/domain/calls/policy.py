@@ -1,18 +1,25 @@
 """Whether a profile allows an outbound call: pure rules over plain data, no I/O.
 
 The rules run in a fixed order, and the first that refuses the call gives the answer, so that
-the reason a switch hears is the same whatever else is also wrong:
+the reason a switch hears is the same whatever else is also wrong. Telnyx publishes no order; this
+one follows a call through its network: the connection it comes in on, that connection's profile,
+the numbers, the destination's price, the time, and last the counters, from the widest limit to
+the narrowest (the most transient last):
 
-1. D38  the connection has no outbound profile             (configuration first)
-2. D15  the profile is disabled
-3. OVP1 the dialled number is not a valid E.164 number     (then the destination itself)
-4. D13  the number's country is not whitelisted
-5. OVP2 no rate matches the number
-6. D24  the rate is above max_destination_rate
-7. OVP3 the calling window is closed                       (then the time of the call)
-8. OVP4 calls_per_cld: this number was called often enough (then the counters, most transient last)
-9. OVP5 the daily spend limit is reached, or this call's first billing increment would pass it
-10. D2  the concurrent call limit is reached
+1.  D18 (404) the connection is not active                 (the connection and its profile first)
+2.  D38 the connection has no outbound profile
+3.  D15 the profile is disabled
+4.  D35 the caller id (after any override) is not +E.164   (then the numbers)
+5.  D11 the dialled number is not a valid number
+6.  D13 the number's country is not whitelisted
+7.  OVP2 no rate matches the number                        (then the price)
+8.  D24 the rate is above max_destination_rate
+9.  OVP3 the calling window is closed                      (then the time of the call)
+10. OVP4 calls_per_cld: this number was called often enough (then the counters)
+11. OVP5 the daily spend limit is reached, or this call's first billing increment would pass it
+12. D1  the account's channel limit is reached
+13. D3  the connection's outbound channel limit is reached
+14. D2  the profile's concurrent call limit is reached
 
 The D-codes and their wording are Telnyx's; the OVP codes are ovp's own, for the limits Telnyx
 enforces without a published code.
@@ -24,41 +31,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Protocol
 
-import phonenumbers
-
 from ovp.domain.calls.billing import BillingIncrement
-from ovp.domain.fields import E164
+from ovp.domain.calls.numbers import is_valid_caller_id, parse_destination
 from ovp.domain.profiles.profile import CallRecordingDocument, ProfileDocument
-
-
-@dataclass(frozen=True)
-class Destination:
-    number: str  # E.164, as dialled
-    country: str  # ISO 3166-1 alpha-2, from the number itself
-
-    @property
-    def digits(self) -> str:
-        return self.number.removeprefix("+")
-
-
-@lru_cache(maxsize=256)
-def parse_destination(number: str) -> Destination | None:
-    """The destination of a dialled number; None unless it is a valid E.164 number. Remembered
-    for the last numbers: a request asks twice (for its rate, then in the rules), and libphonenumber
-    takes some 15 µs a number."""
-    if not E164.fullmatch(number):  # phonenumbers alone would forgive spaces and stray letters
-        return None
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return None
-    country = phonenumbers.region_code_for_number(parsed)
-    if not phonenumbers.is_valid_number(parsed) or country is None:
-        return None
-    return Destination(number, country)
 
 
 @dataclass(frozen=True)
@@ -91,20 +68,32 @@ class RateDeck:
 class Usage:
     """The counters the decision needs, as the store holds them when the call is asked for."""
 
-    active_calls: int = 0
+    active_calls: int = 0  # the profile's
     calls_to_number: int = 0  # calls to this dialled number in the current calling window
     # USD booked against the profile for this UTC day, plus what its active calls have reserved
     spend_today: Decimal = Decimal(0)
+    account_active_calls: int = 0  # counted only when the account has a channel limit
+    connection_active_calls: int = 0  # counted only when the connection has one
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What the rules need of the connection a call comes in on."""
+
+    active: bool = True
+    channel_limit: int | None = None
 
 
 @dataclass(frozen=True)
 class CallRequest:
     profile: ProfileDocument | None
-    dialled: str
-    caller: str
+    dialled: str  # E.164 when it is a valid number (see ovp.domain.calls.numbers.Outbound.to)
+    caller: str  # the caller id the switch presents, after any override
     now: time  # UTC time of day
     usage: Usage
     billing: BillingIncrement = field(default_factory=BillingIncrement)
+    connection: Connection | None = None  # None: asked for by profile
+    account_channel_limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -196,21 +185,32 @@ def _time_and_counters(request: CallRequest, profile: ProfileDocument, rate: Dec
         # Reached, or this call's first increment would go beyond it.
         if usage.spend_today >= budget or usage.spend_today + reservation(rate, request.billing) > budget:
             return _forbidden("OVP5", "Daily spend limit reached")
+    account_limit = request.account_channel_limit
+    if account_limit is not None and usage.account_active_calls >= account_limit:
+        return _forbidden("D1", "User channel limit exceeded")
+    connection_limit = request.connection.channel_limit if request.connection is not None else None
+    if connection_limit is not None and usage.connection_active_calls >= connection_limit:
+        return _forbidden("D3", "Connection channel limit exceeded")
     concurrent = profile["concurrent_call_limit"]
     if concurrent is not None and usage.active_calls >= concurrent:
         return _forbidden("D2", "OB profile channel limit exceeded")
     return None
 
 
-def refused_before_rating(profile: ProfileDocument | None, dialled: str) -> Rejected | None:
+def refused_before_rating(profile: ProfileDocument | None, dialled: str, caller: str,
+                          connection: Connection | None = None) -> Rejected | None:
     """The refusal of the rules that need neither a rate nor a counter, which come first."""
+    if connection is not None and not connection.active:
+        return Rejected(404, "D18", "SIP connection is inactive")
     if profile is None:
         return _forbidden("D38", "Connection has no Outbound Profile assigned")
     if not profile["enabled"]:
         return _forbidden("D15", "Outbound Profile is disabled")
+    if not is_valid_caller_id(caller):
+        return _forbidden("D35", "Caller Origination Number is Invalid")
     destination = parse_destination(dialled)
     if destination is None:
-        return Rejected(484, "OVP1", f"Dialed number {dialled} is not a valid E.164 number")
+        return _forbidden("D11", f"Destination Number {dialled} is invalid")
     whitelist = profile["whitelisted_destinations"]
     if destination.country not in whitelist:
         return _forbidden(
@@ -222,7 +222,7 @@ def refused_before_rating(profile: ProfileDocument | None, dialled: str) -> Reje
 
 def decide(request: CallRequest, rates: RateLookup) -> Decision:
     profile, destination = request.profile, parse_destination(request.dialled)
-    refused = refused_before_rating(profile, request.dialled)
+    refused = refused_before_rating(profile, request.dialled, request.caller, request.connection)
     if refused is not None:
         return refused
     # refused_before_rating refuses a call without either
@@ -242,4 +242,4 @@ def decide(request: CallRequest, rates: RateLookup) -> Decision:
 
 
 # The order above, as data: the first code in it that applies is the answer.
-RULE_ORDER = ("D38", "D15", "OVP1", "D13", "OVP2", "D24", "OVP3", "OVP4", "OVP5", "D2")
+RULE_ORDER = ("D18", "D38", "D15", "D35", "D11", "D13", "OVP2", "D24", "OVP3", "OVP4", "OVP5", "D1", "D3", "D2")

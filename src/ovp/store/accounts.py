@@ -1,0 +1,41 @@
+"""Queries on an account's own settings: its channel limit. An account without a row has the
+defaults (no limit)."""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, select, text
+
+from ovp.store.database import Statement, Transaction
+from ovp.store.schema import accounts
+
+_COLUMNS = accounts.c
+_OWNED = _COLUMNS.account_id == bindparam("owner")
+_LIMIT = Statement(select(_COLUMNS.channel_limit).where(_OWNED))
+_LOCKED_LIMIT = Statement(select(_COLUMNS.channel_limit).where(_OWNED).with_for_update())
+# The same upsert is valid on SQLite (3.24+) and PostgreSQL.
+_SET_LIMIT = Statement(text(
+    "INSERT INTO accounts (account_id, channel_limit) VALUES (:owner, :channel_limit) "
+    "ON CONFLICT (account_id) DO UPDATE SET channel_limit = excluded.channel_limit"
+))
+_DELETE_ACCOUNT = Statement(accounts.delete().where(_OWNED))
+_DELETE_EVERYTHING = Statement(accounts.delete())
+
+
+def channel_limit(tx: Transaction, account_id: str, *, for_update: bool = False) -> int | None:
+    """The account's channel limit; `for_update` locks the account's row until the transaction
+    ends, so that the authorizations that count against the limit, on any server, run one after
+    another."""
+    found = tx.rows(_LOCKED_LIMIT if for_update else _LIMIT, {"owner": account_id})
+    return None if not found or found[0][0] is None else int(found[0][0])
+
+
+def set_channel_limit(tx: Transaction, account_id: str, limit: int | None) -> None:
+    tx.execute(_SET_LIMIT, {"owner": account_id, "channel_limit": limit})
+
+
+def delete_account(tx: Transaction, account_id: str) -> int:
+    return tx.execute(_DELETE_ACCOUNT, {"owner": account_id})
+
+
+def delete_everything(tx: Transaction) -> int:
+    return tx.execute(_DELETE_EVERYTHING)
