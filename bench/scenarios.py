@@ -63,7 +63,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("get", "GET one", "GET", COLLECTION + "/{id}"),
         Scenario("get_new", "GET one, a new connection each", "GET", COLLECTION + "/{id}", new_connections=True),
         Scenario("list", "GET list (20)", "GET", COLLECTION + "?" + LIST_QUERY),
-        Scenario("calls", "authorize + end", "POST", CALLS, AUTHORIZE_BODY, call_pairs=True),
+        Scenario("calls", "authorize + answer + end", "POST", CALLS, AUTHORIZE_BODY, call_pairs=True),
     )
 }
 SCENARIO_KEYS: tuple[str, ...] = tuple(SCENARIOS)
@@ -108,24 +108,30 @@ def call_counts(output: str) -> tuple[int, int]:
 
 def call_pairs_lua(request: Request, profile_id: str) -> str:
     """A stateful wrk script: each wrk thread authorizes calls to numbers that vary (+1 415 555
-    0000 to 9999) and, whenever one of its authorizations has answered, ends that call next with
-    a duration of up to five minutes. So about half the requests authorize and half end, each
-    connection's pair runs back to back, and at most one call per connection is left active.
-    done() prints how many calls were authorized and rejected, summed over the threads."""
+    0000 to 9999) and, whenever one of its authorizations has answered, confirms that call's answer
+    next, then ends it with a duration of up to five minutes, as a switch does. So about a third of
+    the requests authorize, a third answer and a third end, and at most one call per connection is
+    left in progress. done() prints how many calls were authorized and rejected, summed over the
+    threads."""
     base = lua_script(Request("POST", request.path, request.headers))
     return base + f"""
 local profile = {lua_string(profile_id)}
 local calls = {lua_string(CALLS)}
-local pending = {{}}
+local ringing = {{}}
+local answered = {{}}
 local sequence = 0
 authorized = 0
 rejected = 0
 
 function request()
-  local id = table.remove(pending)
+  local id = table.remove(answered)
   if id then
     return wrk.format(nil, calls .. "/" .. id .. "/actions/end", nil,
                       '{{"duration_secs":' .. (sequence % 300) .. '}}')
+  end
+  id = table.remove(ringing)
+  if id then
+    return wrk.format(nil, calls .. "/" .. id .. "/actions/answer", nil, "{{}}")
   end
   sequence = sequence + 1
   local number = string.format("+1415555%04d", sequence % 10000)
@@ -134,9 +140,11 @@ function request()
 end
 
 function response(status, headers, body)
-  if body:find('"status":"active"', 1, true) then
+  if body:find('"status":"ringing"', 1, true) then
     authorized = authorized + 1
-    table.insert(pending, body:match('"id":"(%d+)"'))
+    table.insert(ringing, body:match('"id":"(%d+)"'))
+  elseif body:find('"status":"active"', 1, true) then
+    table.insert(answered, body:match('"id":"(%d+)"'))
   elseif body:find('"decision":"rejected"', 1, true) then
     rejected = rejected + 1
   end

@@ -121,6 +121,8 @@ class Load:
                     elif answer is None or UNKNOWN in answer.text:
                         self.ledger.unknown_calls += 1
                 else:
+                    # The switch confirms the answer, then ends the call (a call never answered costs nothing).
+                    await self._timed(client, "POST", f"{CALLS}/{call}/actions/answer")
                     answer = await self._timed(client, "POST", f"{CALLS}/{call}/actions/end",
                                                json={"duration_secs": rng.randint(0, 300)})
                     if answer is not None and answer.status_code == 200:

@@ -100,7 +100,7 @@ def ratios(results: dict[str, dict[str, Outcome]], pgbench_tps: float | None) ->
               _over(_rate(results, postgres, "patch"), pgbench_tps), 1.5),
         Ratio("PostgreSQL 1 worker PATCH / SQLite 1 worker PATCH",
               _over(_rate(results, postgres, "patch"), _rate(results, sqlite, "patch")), 0.6),
-        Ratio("PostgreSQL 1 worker authorize + end / SQLite 1 worker (with p99 < 20 ms)",
+        Ratio("PostgreSQL 1 worker authorize + answer + end / SQLite 1 worker (with p99 < 20 ms)",
               _over(_rate(results, postgres, "calls"), _rate(results, sqlite, "calls")) if calls_p99_ok else 0.0,
               0.6),
         Ratio("PostgreSQL GET one, 2 workers / 1 worker",
@@ -148,7 +148,7 @@ class ServerFigures:
 
 def compare_servers(options: Options, wrk_path: str, measure: Measure,
                     say: Callable[[str], None]) -> list[ServerFigures]:
-    """Each server's HTTP ceiling and ovp's PATCH, GET and authorize + end on it (SQLite, one worker)."""
+    """Each server's HTTP ceiling and ovp's PATCH, GET and authorize + answer + end on it (SQLite, one worker)."""
     compared = []
     for server in COMPARED_SERVERS:
         say(f"== server comparison: {server}")

@@ -68,8 +68,10 @@ class Settings(BaseSettings):
         "NORMAL", "SQLite durability: FULL also survives a power loss; NORMAL survives a crash of ovp.")
     billing_increment: str = setting("60/60", "How ended calls are billed: initial/subsequent seconds (60/60 whole "
                                               "minutes, 1/1 by the second).")
-    max_call_duration: int = setting(4 * 3600, "Seconds after which an authorized call never ended releases its "
-                                               "slot.", ge=1, le=7 * 24 * 3600)
+    max_call_duration: int = setting(4 * 3600, "Seconds an answered call may last: past them, a call never ended "
+                                               "releases its slot.", ge=1, le=7 * 24 * 3600)
+    setup_timeout: int = setting(120, "Seconds an allowed call may ring: a call whose answer the switch has not "
+                                      "confirmed by then releases its slot.", ge=1, le=3600)
     db_timeout: float = setting(5.0, "Seconds any one database operation may take; past it, the request gets a "
                                      "503.", ge=0.1, le=300)
     rate_limit: str = setting("100/second", "Keys mode: requests each API key may make (100/second, 6000/minute; "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,18 @@ def ask(api: Api, profile: dict[str, Any], to: str = US, caller: str = "+1202555
     return data
 
 
-def end(api: Api, call_id: str, duration: int) -> dict[str, Any]:
+def answer(api: Api, call_id: str) -> dict[str, Any]:
+    response = api.request("POST", f"{CALLS}/{call_id}/actions/answer")
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def end(api: Api, call_id: str, duration: int, *, answered: bool = True) -> dict[str, Any]:
+    """Ends the call, answered first (as a switch confirms the answer of a call that was) unless
+    `answered` is False."""
+    if answered:
+        answer(api, call_id)
     response = api.request("POST", f"{CALLS}/{call_id}/actions/end", json={"duration_secs": duration})
     assert response.status_code == 200, response.text
     data: dict[str, Any] = response.json()["data"]
@@ -64,7 +76,7 @@ def test_an_allowed_call_carries_its_destination_rate_and_recording(ready: Api) 
     assert allowed["decision"] == "allowed"
     assert allowed["record_type"] == "call_authorization"
     assert allowed["id"].isdigit()
-    assert allowed["status"] == "active"
+    assert allowed["status"] == "ringing"  # until the switch confirms the answer
     assert (allowed["country_code"], allowed["prefix"], allowed["rate"], allowed["currency"]) == (
         "US", "1415", "0.0050", "USD")
     assert allowed["recording"] == {"record": False, "format": "wav", "channels": "single"}
@@ -73,8 +85,9 @@ def test_an_allowed_call_carries_its_destination_rate_and_recording(ready: Api) 
     assert (allowed["to"], allowed["from"]) == (US, "+12025550100")
     assert TIMESTAMP.fullmatch(allowed["authorized_at"])
     authorized = datetime.fromisoformat(allowed["authorized_at"])
-    assert datetime.fromisoformat(allowed["expires_at"]) - authorized == timedelta(hours=4)
+    assert datetime.fromisoformat(allowed["expires_at"]) - authorized == timedelta(seconds=120)  # the set-up timeout
     assert allowed["max_duration_secs"] == 4 * 3600  # what a switch sets its call timer to
+    assert allowed["answered_at"] is None
     assert allowed["ended_at"] is None
     assert allowed["cost"] is None
     retrieved = ready.request("GET", f"{CALLS}/{allowed['id']}")
@@ -271,7 +284,7 @@ def test_an_end_needs_a_duration(ready: Api, body: dict[str, Any]) -> None:
     response = ready.request("POST", f"{CALLS}/{call['id']}/actions/end", json=body)
     assert response.status_code == 422
     assert response.json()["errors"][0]["source"]["pointer"] == "/duration_secs"
-    assert ready.request("GET", f"{CALLS}/{call['id']}").json()["data"]["status"] == "active"
+    assert ready.request("GET", f"{CALLS}/{call['id']}").json()["data"]["status"] == "ringing"
 
 
 def test_the_longest_call_allowed_is_billed(ready: Api) -> None:
@@ -285,12 +298,18 @@ def test_unknown_authorizations_are_not_found(ready: Api, path: str) -> None:
     assert ready.request("GET", path).status_code == 404
 
 
-@pytest.fixture
-def short_calls(database_url: str) -> Iterator[Api]:
-    app = create_app(Settings(database_url=database_url, auth="open", max_call_duration=1, billing_increment="1/1"))
-    with TestClient(app) as client:
+@contextmanager
+def served_with(database_url: str, **settings: Any) -> Iterator[Api]:
+    """An account's client of an app with these settings, its deck loaded."""
+    with TestClient(create_app(Settings(database_url=database_url, auth="open", **settings))) as client:
         api = Api(client, "account-a")
         load_deck(api)
+        yield api
+
+
+@pytest.fixture
+def short_calls(database_url: str) -> Iterator[Api]:
+    with served_with(database_url, max_call_duration=1, billing_increment="1/1") as api:
         yield api
 
 
@@ -298,6 +317,7 @@ def test_an_authorization_never_ended_expires_and_frees_its_slot(short_calls: Ap
     profile = short_calls.create(concurrent_call_limit=1)
     call = ask(short_calls, profile)
     assert call["billing_increment"] == "1/1"
+    assert answer(short_calls, call["id"])["status"] == "active"
     assert ask(short_calls, profile)["code"] == "D2"
     time.sleep(1.1)
     assert short_calls.request("GET", f"{CALLS}/{call['id']}").json()["data"]["status"] == "expired"
@@ -408,3 +428,44 @@ def test_a_seed_sets_the_accounts_channel_limit_and_a_reset_clears_it(api: Api) 
     assert [error["source"]["pointer"] for error in bad.json()["errors"]] == ["/account/channel_limit"]
     assert api.request("POST", "/_ovp/admin/reset").status_code == 200
     assert api.request("GET", "/ovp/account").json()["data"]["channel_limit"] is None
+
+
+def test_an_answered_call_holds_its_slot_for_its_maximum_duration_from_the_answer(ready: Api) -> None:
+    profile = ready.create(concurrent_call_limit=1)
+    call = ask(ready, profile)
+    answered = answer(ready, call["id"])
+    assert answered["status"] == "active"
+    at = datetime.fromisoformat(answered["answered_at"])
+    assert datetime.fromisoformat(answered["expires_at"]) - at == timedelta(hours=4)
+    assert answer(ready, call["id"]) == ready.request("GET", f"{CALLS}/{call['id']}").json()["data"]  # once
+    assert ask(ready, profile)["code"] == "D2"
+    assert ready.request("POST", f"{CALLS}/0/actions/answer").status_code == 404
+
+
+def test_a_call_ended_before_it_was_answered_is_billed_nothing(ready: Api) -> None:
+    profile = ready.create(concurrent_call_limit=1)
+    call = ask(ready, profile)
+    ended = end(ready, call["id"], 30, answered=False)  # a switch that gives a duration all the same
+    assert (ended["status"], ended["answered_at"], ended["billed_secs"], ended["cost"]) == (
+        "ended", None, 0, "0.000000")
+    assert usage(ready, profile)["spent"] == "0.000000"
+    assert ask(ready, profile)["decision"] == "allowed"  # its slot is free
+    assert answer(ready, call["id"])["status"] == "ended"  # an answer after the end changes nothing
+
+
+@pytest.fixture
+def quick_setup(database_url: str) -> Iterator[Api]:
+    with served_with(database_url, setup_timeout=1) as api:
+        yield api
+
+
+def test_a_call_never_answered_lets_go_of_its_slot_after_the_setup_timeout(quick_setup: Api) -> None:
+    profile = quick_setup.create(concurrent_call_limit=1)
+    ringing = ask(quick_setup, profile)
+    assert ask(quick_setup, profile)["code"] == "D2"
+    time.sleep(1.1)
+    assert quick_setup.request("GET", f"{CALLS}/{ringing['id']}").json()["data"]["status"] == "expired"
+    assert ask(quick_setup, profile)["decision"] == "allowed"
+    late = quick_setup.request("POST", f"{CALLS}/{ringing['id']}/actions/answer")
+    assert late.status_code == 422, late.text
+    assert "set-up timed out" in late.json()["errors"][0]["detail"]

@@ -173,7 +173,8 @@ def test_calls_purge_deletes_only_old_calls_that_hold_no_slot(tmp_path: Path) ->
     now_ms = int(time.time() * 1000)
     day_ms = 24 * 3600 * 1000
     old = Authorization(1, 7, None, "+14155552671", "x", "US", "1", "0.01", "60/60", 0, "{}",
-                        authorized_ms=now_ms - 3 * day_ms, expires_ms=now_ms - 3 * day_ms + 60_000)
+                        authorized_ms=now_ms - 3 * day_ms, expires_ms=now_ms - 3 * day_ms + 60_000,
+                        max_duration_secs=60)
     rows = [
         old,  # expired long ago: purged
         replace(old, id=2, ended_ms=old.authorized_ms + 1000, duration_secs=1, billed_secs=60, cost_micros=1),

@@ -138,6 +138,7 @@ def test_a_call_ended_many_times_at_once_books_once(start_server: StartServer, a
     with servers[0].http(account) as client:
         asked = {"outbound_voice_profile_id": profile_id, "to": UK, "from": "+12025550100"}
         call = client.post(CALLS, json=asked).json()["data"]
+        assert client.post(f"{CALLS}/{call['id']}/actions/answer").status_code == 200
 
     answers = on_both(servers, account, f"{CALLS}/{call['id']}/actions/end", lambda n: {"duration_secs": 61 + n})
     assert len({answer["duration_secs"] for answer in answers}) == 1  # one end won; the others saw it
@@ -171,6 +172,8 @@ def test_crossing_calls_of_several_profiles_through_two_servers_all_succeed_and_
                     assert asked.status_code == 200, asked.text
                     call = asked.json()["data"]
                     assert call["decision"] == "allowed", call
+                    answered = await first.post(f"{CALLS}/{call['id']}/actions/answer")
+                    assert answered.status_code == 200, answered.text
                     ended = await second.post(f"{CALLS}/{call['id']}/actions/end",
                                               json={"duration_secs": 1 + (n * 7 + round_number) % 200})
                     assert ended.status_code == 200, ended.text

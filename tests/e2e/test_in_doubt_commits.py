@@ -169,7 +169,7 @@ def _check(server: OvpServer, ledger: Ledger, call_profiles: list[str], terminat
             assert client.get(f"{PROFILES}/{profile_id}").json()["data"]["name"] == last_acknowledged
         for call_id in ledger.allowed:
             status = client.get(f"{CALLS}/{call_id}").json()["data"]["status"]
-            assert status == ("ended" if ledger.ended.get(call_id) == 200 else "active"), call_id
+            assert status == ("ended" if ledger.ended.get(call_id) == 200 else "ringing"), call_id
         for profile_id in call_profiles:
             usage: dict[str, Any] = client.get(f"/ovp/outbound_voice_profiles/{profile_id}/usage").json()["data"]
             open_calls = [call for call, profile in ledger.allowed.items()

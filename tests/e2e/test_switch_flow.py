@@ -44,6 +44,8 @@ def test_an_operator_sets_up_and_a_switch_asks(start_server: StartServer, databa
         call = allowed.json()["data"]
         assert (call["decision"], call["country_code"], call["prefix"], call["rate"]) == ("allowed", "GB", "4420",
                                                                                           "0.0120")
+        answered = switch.post(f"{CALLS}/{call['id']}/actions/answer").json()["data"]
+        assert answered["status"] == "active"
         ended = switch.post(f"{CALLS}/{call['id']}/actions/end", json={"duration_secs": 150}).json()["data"]
         assert (ended["billed_secs"], ended["cost"]) == (180, "0.036000")
         usage = switch.get(f"/ovp/outbound_voice_profiles/{profile.id}/usage").json()["data"]

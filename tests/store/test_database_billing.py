@@ -77,7 +77,7 @@ def test_the_database_reserves_a_recorded_calls_first_increment_as_ovp_does(url:
             call = Authorization(
                 id=len(recorded) + 1, profile_id=1, connection_id=None, dialled=DIALLED, caller="+15550101",
                 country="US", prefix="", per_minute="0", billing_increment=f"{initial}/60", reserved_micros=0,
-                recording="{}", authorized_ms=0, expires_ms=1)
+                recording="{}", authorized_ms=0, expires_ms=1, max_duration_secs=60)
             assert database.write(_record(f"rate-{index}", call, initial)), (rate, initial)
             stored = database.read(_stored(f"rate-{index}", call.id))
             assert stored is not None

@@ -210,7 +210,7 @@ def _call(call_id: int, profile_id: int) -> Authorization:
     return Authorization(
         id=call_id, profile_id=profile_id, connection_id=None, dialled="+15550100", caller="+15550101",
         country="US", prefix="1", per_minute="0.6", billing_increment="60/60", reserved_micros=600_000,
-        recording="{}", authorized_ms=0, expires_ms=2**62)
+        recording="{}", authorized_ms=0, expires_ms=2**62, max_duration_secs=14400, answered_ms=0)
 
 
 def _inserting(call: Authorization) -> Callable[[Transaction], None]:

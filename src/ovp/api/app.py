@@ -269,7 +269,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
                              rehearse_writes=settings.rehearse_writes)
     database.observer = metrics.DatabaseMetrics(database.backend)
     emulator = Emulator(Journal(), FaultBook()) if settings.auth == "open" else None
-    calls = CallSettings(BillingIncrement.parse(settings.billing_increment), settings.max_call_duration)
+    calls = CallSettings(BillingIncrement.parse(settings.billing_increment), settings.max_call_duration,
+                         settings.setup_timeout)
     context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator, calls=calls)
     # Rate limits are for keys: an open-mode account is a test's, which injects its own 429s.
     rate_limiter = (RateLimiter(settings.rate_limit, settings.rate_limit_storage)

@@ -58,9 +58,12 @@ def _allowed(authorization: Authorization, now_ms: int) -> dict[str, Any]:
         "billing_increment": authorization.billing_increment,
         "recording": orjson.Fragment(authorization.recording),
         "authorized_at": timestamp_of_ms(authorization.authorized_ms),
+        "answered_at": _optional_timestamp(authorization.answered_ms),
+        # Until when the call holds its slot: the set-up timeout while it rings, then its maximum
+        # duration after the answer.
         "expires_at": timestamp_of_ms(authorization.expires_ms),
-        # What a switch sets its call timer to: the call must end by expires_at.
-        "max_duration_secs": (authorization.expires_ms - authorization.authorized_ms) // 1000,
+        # What a switch sets its call timer to, from the answer.
+        "max_duration_secs": authorization.max_duration_secs,
         "ended_at": _optional_timestamp(authorization.ended_ms),
         "duration_secs": authorization.duration_secs,
         "billed_secs": authorization.billed_secs,
@@ -89,6 +92,12 @@ async def retrieve(request: Request) -> Response:
     return _answer(authorization, datetime.now(UTC))
 
 
+async def answer(request: Request) -> Response:
+    call_id, account_id, now = path_id(request), request.account_id, datetime.now(UTC)
+    answered = await request.app.database.write(lambda tx: service.answer(tx, account_id, call_id, now))
+    return _answer(answered, now)
+
+
 async def end(request: Request) -> Response:
     call_id = path_id(request)
     duration = service.parse_end(await request.json())
@@ -114,6 +123,7 @@ async def profile_usage(request: Request) -> Response:
 routes = [
     Route.at(PREFIX, {"POST": authorize}),
     Route.at(PREFIX + "/{id}", {"GET": retrieve}),
+    Route.at(PREFIX + "/{id}/actions/answer", {"POST": answer}),
     Route.at(PREFIX + "/{id}/actions/end", {"POST": end}),
     Route.at("/ovp/outbound_voice_profiles/{id}/usage", {"GET": profile_usage}),
 ]

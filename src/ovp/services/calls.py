@@ -38,7 +38,8 @@ from ovp.store.database import Transaction, Work
 @dataclass(frozen=True)
 class CallSettings:
     billing: BillingIncrement = field(default_factory=BillingIncrement)
-    max_call_secs: int = 4 * 3600
+    max_call_secs: int = 4 * 3600  # once answered
+    setup_secs: int = 120  # while ringing
 
 
 class _Body(BaseModel):
@@ -242,7 +243,8 @@ def _authorization(call_id: int, subject: Subject, allowed: Allowed, settings: C
         per_minute=str(allowed.rate), billing_increment=str(settings.billing),
         reserved_micros=cost_micros(allowed.rate, settings.billing.initial),
         recording=orjson.dumps(dataclasses.asdict(allowed.recording)).decode(),
-        authorized_ms=authorized_ms, expires_ms=authorized_ms + settings.max_call_secs * 1000,
+        authorized_ms=authorized_ms, expires_ms=authorized_ms + settings.setup_secs * 1000,
+        max_duration_secs=settings.max_call_secs,
     )
 
 
@@ -269,6 +271,21 @@ def retrieve(tx: Transaction, account_id: str, call_id: int) -> Authorization:
     return found
 
 
+def answer(tx: Transaction, account_id: str, call_id: int, now: datetime) -> Authorization:
+    """The switch confirms the call was answered: ringing, it then holds its slot for its maximum
+    duration from now. Answered again, or ended, it is answered as it is; a call whose set-up timed
+    out holds no slot any more, and is refused."""
+    answered = store.answer(tx, account_id, call_id, _ms(now))
+    if answered is not None:
+        return answered
+    current = retrieve(tx, account_id, call_id)
+    if current.status(_ms(now)) == "expired" and current.answered_ms is None:
+        code, title = BAD_VALUE
+        raise InvalidInput([Problem(code, title, "The call's set-up timed out: it holds no slot any more, and the "
+                                                 "switch should hang it up.")])
+    return current
+
+
 def ending(account_id: str, call_id: int, duration: int, now: datetime) -> Work[Authorization]:
     """The end of a call as a work: on PostgreSQL the ends of a group go in one round trip."""
     return store.ending(lambda tx: end(tx, account_id, call_id, duration, now), account_id, call_id, duration,
@@ -287,7 +304,9 @@ def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: date
         raise NotFound()
     if current.ended_ms is not None:
         return current
-    billed = BillingIncrement.parse(current.billing_increment).billed_seconds(duration)
+    # A call ended before it was answered is billed nothing, whatever duration the switch gives.
+    answered_secs = duration if current.answered_ms is not None else 0
+    billed = BillingIncrement.parse(current.billing_increment).billed_seconds(answered_secs)
     ended = dataclasses.replace(
         current, ended_ms=_ms(now), duration_secs=duration, billed_secs=billed,
         cost_micros=cost_micros(Decimal(current.per_minute), billed),

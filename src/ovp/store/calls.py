@@ -77,7 +77,8 @@ def _typed(name: str, type_: Any) -> Any:
 # without a rate, or when the id is taken. The first increment is reserved at the rate found,
 # billed as ovp.domain.calls.billing bills (a test checks it).
 _RECORDED_FIELDS = ["account_id", "id", "profile_id", "connection_id", "dialled", "caller", "country", "prefix",
-                    "per_minute", "billing_increment", "reserved_micros", "recording", "authorized_ms", "expires_ms"]
+                    "per_minute", "billing_increment", "reserved_micros", "recording", "authorized_ms", "expires_ms",
+                    "max_duration_secs"]
 _BEST = rates.BEST_MATCH
 _RESERVED = cast(func.round(cast(_BEST.c.per_minute, Numeric) * _typed("initial_secs", Integer)
                            * literal_column("1000000") / literal_column("60")), BigInteger)
@@ -88,6 +89,7 @@ _RECORDED = (
         _typed("connection_id", BigInteger), _typed("dialled", String), _typed("caller", String),
         _typed("country", String), _BEST.c.prefix, _BEST.c.per_minute, _typed("billing_increment", String),
         _RESERVED, _typed("recording", Text), _typed("authorized_ms", BigInteger), _typed("expires_ms", BigInteger),
+        _typed("max_duration_secs", Integer),
     ))
     .on_conflict_do_nothing(index_elements=["account_id", "id"])
     .returning(_CALLS.id)
@@ -137,14 +139,26 @@ _BOOK = Statement(text(
 # subsequent one; the cost is rounded half up to a micro-dollar.
 _INITIAL = "split_part(billing_increment, '/', 1)::int"
 _SUBSEQUENT = "split_part(billing_increment, '/', 2)::int"
-BILLED_SQL = (f"CASE WHEN :duration_secs <= 0 THEN 0 ELSE {_INITIAL} + "
-              f"ceil(greatest(:duration_secs - {_INITIAL}, 0)::numeric / {_SUBSEQUENT})::int * {_SUBSEQUENT} END")
-COST_SQL = f"round(per_minute::numeric * ({BILLED_SQL}) * 1000000 / 60)::bigint"
+
+
+def _billed_sql(duration: str) -> str:
+    return (f"CASE WHEN {duration} <= 0 THEN 0 ELSE {_INITIAL} + "
+            f"ceil(greatest({duration} - {_INITIAL}, 0)::numeric / {_SUBSEQUENT})::int * {_SUBSEQUENT} END")
+
+
+def _cost_sql(billed: str) -> str:
+    return f"round(per_minute::numeric * ({billed}) * 1000000 / 60)::bigint"
+
+
+BILLED_SQL = _billed_sql(":duration_secs")
+COST_SQL = _cost_sql(BILLED_SQL)
+# A call ended before it was answered is billed nothing, whatever duration the switch gives.
+_ANSWERED_BILLED_SQL = _billed_sql("(CASE WHEN answered_ms IS NULL THEN 0 ELSE :duration_secs END)")
 _END_AT_ONCE = Statement(text(
     "WITH profile AS (SELECT id FROM outbound_voice_profiles WHERE account_id = :owner AND id = "  # noqa: S608
     "(SELECT profile_id FROM call_authorizations WHERE account_id = :owner AND id = :call_id) FOR UPDATE), "
     "ended AS (UPDATE call_authorizations SET ended_ms = :ended_ms, duration_secs = :duration_secs, "
-    f"billed_secs = {BILLED_SQL}, cost_micros = {COST_SQL} "
+    f"billed_secs = {_ANSWERED_BILLED_SQL}, cost_micros = {_cost_sql(_ANSWERED_BILLED_SQL)} "
     # Always true: a one-time filter, which PostgreSQL runs before it looks for the call's row, so
     # the profile's lock comes first.
     "WHERE account_id = :owner AND id = :call_id AND ended_ms IS NULL AND (SELECT count(*) FROM profile) >= 0 "
@@ -178,6 +192,25 @@ def connection_active(tx: Transaction, account_id: str, connection_id: int, now_
     """The connection's calls that hold a slot at `now_ms`, counted up to `cap`."""
     return int(tx.scalar(_CONNECTION_HOLDING,
                          {"owner": account_id, "connection_id": connection_id, "now_ms": now_ms, "cap": cap}))
+
+
+# The answer of a ringing call, in one statement that answers the call as it now is (RETURNING:
+# SQLite 3.35 or later): it holds its slot for its maximum duration from now. A call ended,
+# answered already or whose set-up timed out is left as it is.
+_ANSWER = Statement(
+    call_authorizations.update()
+    .where(_OWNED & _CALLS.ended_ms.is_(None) & _CALLS.answered_ms.is_(None)
+           & (_CALLS.expires_ms > bindparam("now_ms")))
+    .values(answered_ms=bindparam("now_ms"),
+            expires_ms=bindparam("now_ms") + _CALLS.max_duration_secs * literal_column("1000"))
+    .returning(*_ROW)
+)
+
+
+def answer(tx: Transaction, account_id: str, call_id: int, now_ms: int) -> Authorization | None:
+    """The account's ringing call, answered at `now_ms`; None, changing nothing, unless it was ringing."""
+    found = tx.rows(_ANSWER, {"owner": account_id, "call_id": call_id, "now_ms": now_ms})
+    return Authorization(*found[0]) if found else None
 
 
 # Every account's calls holding a slot now, for the server's metrics.
@@ -381,7 +414,7 @@ _OF_CONNECTION_ACTIVE = (
 _COUNT_OF_CONNECTION = Statement(select(func.count()).select_from(call_authorizations).where(_OF_CONNECTION_ACTIVE))
 # Oldest first, ties by id: pages never overlap or skip while calls come and go between them.
 _PAGE_OF_CONNECTION = Statement(
-    select(_CALLS.id, _CALLS.authorized_ms).where(_OF_CONNECTION_ACTIVE)
+    select(_CALLS.id, func.coalesce(_CALLS.answered_ms, _CALLS.authorized_ms)).where(_OF_CONNECTION_ACTIVE)
     .order_by(_CALLS.authorized_ms, _CALLS.id)
     .limit(bindparam("limit", literal_execute=False)).offset(bindparam("offset", literal_execute=False))
 )
@@ -389,8 +422,8 @@ _PAGE_OF_CONNECTION = Statement(
 
 def active_of_connection(tx: Transaction, account_id: str, connection_id: int, now_ms: int, *,
                          limit: int, offset: int) -> tuple[list[tuple[int, int]], int]:
-    """One page of the connection's calls that hold a slot at `now_ms`, oldest first, as (id,
-    authorized_ms); and how many there are."""
+    """One page of the connection's calls that hold a slot at `now_ms`, oldest first, as (id, when
+    it was answered, or allowed while it rings); and how many there are."""
     params = {"owner": account_id, "connection_id": connection_id, "now_ms": now_ms}
     total = int(tx.scalar(_COUNT_OF_CONNECTION, params))
     if offset >= total:

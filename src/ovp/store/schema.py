@@ -152,11 +152,15 @@ call_authorizations = Table(
     Column("reserved_micros", BigInteger, nullable=False),
     Column("recording", Text, nullable=False),
     Column("authorized_ms", BigInteger, nullable=False),
+    # Until when the call holds its slot: while ringing, the set-up timeout after it was allowed;
+    # once answered, its maximum duration after the answer.
     Column("expires_ms", BigInteger, nullable=False),
     Column("ended_ms", BigInteger, nullable=True),
     Column("duration_secs", Integer, nullable=True),
     Column("billed_secs", Integer, nullable=True),
     Column("cost_micros", BigInteger, nullable=True),
+    Column("max_duration_secs", Integer, nullable=False, server_default="0"),
+    Column("answered_ms", BigInteger, nullable=True),
     PrimaryKeyConstraint("account_id", "id", name="call_authorizations_pkey"),
 )
 # Each led by the profile or the connection, not the account: an index led by the account would

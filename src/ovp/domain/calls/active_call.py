@@ -6,8 +6,8 @@ authorizations that holds its slot.
   (`POST /ovp/call_authorizations/{id}/actions/end`).
 - `call_leg_id` and `call_session_id` are UUIDs that Telnyx draws per call; ovp derives them from
   the authorization's id, so each call keeps its own from one answer to the next.
-- `call_duration` counts the whole seconds since the call was authorized (ovp is not told when the
-  far end answers).
+- `call_duration` counts the whole seconds since the call was answered (since it was authorized,
+  while it rings).
 - `client_state` is empty: ovp is given none.
 """
 
@@ -23,7 +23,7 @@ _IDS = uuid.UUID("6f1b8e52-3c1a-4c8e-9a51-0b7f4f0d2a11")  # ovp's namespace for 
 @dataclass(frozen=True)
 class ActiveCall:
     call_id: int
-    authorized_ms: int
+    since_ms: int  # answered, or authorized while it rings
 
     def view(self, now_ms: int) -> dict[str, Any]:
         return {
@@ -32,5 +32,5 @@ class ActiveCall:
             "call_leg_id": str(uuid.uuid5(_IDS, f"leg {self.call_id}")),
             "call_session_id": str(uuid.uuid5(_IDS, f"session {self.call_id}")),
             "client_state": "",
-            "call_duration": max(now_ms - self.authorized_ms, 0) // 1000,
+            "call_duration": max(now_ms - self.since_ms, 0) // 1000,
         }

@@ -1,11 +1,11 @@
-"""A call authorization: what ovp allowed, and, once the call ends, what it cost."""
+"""A call authorization: what ovp allowed, when the call was answered, and, once it ends, what it cost."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
-Status = Literal["active", "ended", "expired"]
+Status = Literal["ringing", "active", "ended", "expired"]
 
 
 @dataclass(frozen=True)
@@ -22,14 +22,21 @@ class Authorization:
     reserved_micros: int
     recording: str  # JSON of the recording instruction
     authorized_ms: int
+    # Until when the call holds its slot: while ringing, the set-up timeout after it was allowed;
+    # once answered, max_duration_secs after the answer.
     expires_ms: int
+    max_duration_secs: int  # how long the call may last once answered
+    answered_ms: int | None = None
     ended_ms: int | None = None
     duration_secs: int | None = None
     billed_secs: int | None = None
     cost_micros: int | None = None
 
     def status(self, now_ms: int) -> Status:
-        """An authorization never ended stops holding its slot once it expires."""
+        """Ringing until answered, then active; a call never ended stops holding its slot once it
+        expires (its set-up timed out, or it reached its maximum duration)."""
         if self.ended_ms is not None:
             return "ended"
-        return "active" if now_ms < self.expires_ms else "expired"
+        if now_ms >= self.expires_ms:
+            return "expired"
+        return "ringing" if self.answered_ms is None else "active"
