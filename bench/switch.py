@@ -4,13 +4,19 @@ on SQLite and on PostgreSQL. `make bench-switch` runs it; it is not part of `mak
 
 For each backend: ovp (one worker, open mode, no rate limit), a SIPp carrier, and Kamailio between
 them with -A 'OVP_LOG_WAITS=1'. SIPp then calls at rising rates, each for `--seconds`: every call
-authenticates, is authorized, answered, hung up after a second and ended in ovp, four requests to
-ovp a call (its source address, its credentials, its authorization, its end). A rate is sustained
+authenticates, is authorized, answered (and the answer confirmed to ovp), hung up after a second
+and ended in ovp, five requests to ovp a call (its source address, its credentials, its
+authorization, its answer, its end). A rate is sustained
 when every call was answered, SIPp saw no failure, and ovp's counters agree (no call left active).
 The set-up time ovp adds is how long Kamailio waited for ovp's answers to the authenticated INVITE
 (credentials, then the authorization), as Kamailio logs it; the first INVITE's address lookup,
 answered by the 407 challenge, is not in it. Beside it, SIPp's whole set-up time (authenticated
 INVITE to 200 OK). Rates stop rising at the first that is not sustained. Floor: 100 calls/s.
+
+ovp runs with `--setup-timeout` of the bench's own (10 s by default): once the rates stop, the
+bench waits that long (and two seconds more) and counts the calls still holding a slot. A call the
+switch confirmed the answer of is ended; one whose set-up failed in the switch (the overload of the
+last rate) holds its slot no longer than the set-up timeout: the count must be 0.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -134,8 +141,9 @@ def _database(backend: str, directory: Path, postgres_admin: str | None) -> Iter
 
 
 def run_backend(backend: str, rates: Sequence[int], seconds: int, postgres_admin: str | None,
-                keep: Path | None = None) -> list[Step]:
-    """`keep`: a directory to leave every process's output and SIPp's traces in (else a temporary one)."""
+                keep: Path | None = None, setup_timeout: int = 10) -> tuple[list[Step], int]:
+    """`keep`: a directory to leave every process's output and SIPp's traces in (else a temporary one).
+    Answers the steps, and how many calls still held a slot `setup_timeout` (and 2) seconds after the last."""
     sipp, kamailio = installed("sipp"), installed("kamailio")
     if sipp is None or kamailio is None:
         raise SystemExit("Kamailio (with its modules) and SIPp are needed: `make install` installs them as root")
@@ -147,7 +155,8 @@ def run_backend(backend: str, rates: Sequence[int], seconds: int, postgres_admin
             directory = keep / backend
             directory.mkdir(parents=True)
         url = stack.enter_context(_database(backend, directory, postgres_admin))
-        ovp = stack.enter_context(running_server(url, 1, directory, extra=("--rate-limit", "0")))
+        ovp = stack.enter_context(running_server(url, 1, directory, extra=(
+            "--rate-limit", "0", "--setup-timeout", str(setup_timeout))))
         profile = _prepare(ovp.base_url)
         carrier_port = free_udp_port()
         carrier = Process.start([sipp, "-sf", str(CARRIER), "-i", HOST, "-p", str(carrier_port), "-mp",
@@ -169,7 +178,9 @@ def run_backend(backend: str, rates: Sequence[int], seconds: int, postgres_admin
             print(_row(backend, step), flush=True)
             if not step.sustained:
                 break
-    return steps
+        time.sleep(setup_timeout + 2)
+        held = _active_calls(ovp.base_url, profile)
+    return steps, held
 
 
 def _row(backend: str, step: Step) -> str:
@@ -189,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"),
                         help="PostgreSQL admin URL; the bench makes a database of its own there (BENCH_POSTGRES_URL)")
     parser.add_argument("--keep", type=Path, help="leave the processes' output and SIPp's traces in this new directory")
+    parser.add_argument("--setup-timeout", type=int, default=10,
+                        help="ovp's --setup-timeout, and how long the bench waits after the last rate (default: "
+                             "%(default)s)")
     options = parser.parse_args(argv)
     rates = [int(rate) for rate in options.rates.split(",")]
     print(f"Calls through Kamailio and ovp, each rate for {options.seconds} s; floor {FLOOR_CALLS_PER_S} calls/s")
@@ -197,15 +211,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if backend == "postgresql" and options.postgres is None:
             print("postgresql: skipped, no --postgres or BENCH_POSTGRES_URL")
             continue
-        steps = run_backend(backend, rates, options.seconds, options.postgres, options.keep)
+        steps, held = run_backend(backend, rates, options.seconds, options.postgres, options.keep,
+                                  options.setup_timeout)
         best = max((step.rate for step in steps if step.sustained), default=0)
         at_floor = next((step for step in steps if step.rate == FLOOR_CALLS_PER_S), None)
         figures = "" if at_floor is None else (
             f"; at {FLOOR_CALLS_PER_S}/s ovp adds p50 {percentile(at_floor.ovp_wait_ms, 0.5):.2f} ms, "
             f"p99 {percentile(at_floor.ovp_wait_ms, 0.99):.2f} ms to each call's set-up")
-        verdict = "PASS" if best >= FLOOR_CALLS_PER_S else "FAIL"
+        verdict = "PASS" if best >= FLOOR_CALLS_PER_S and held == 0 else "FAIL"
         verdicts.append(verdict)
-        print(f"{backend}: sustained {best} calls/s ({best / FLOOR_CALLS_PER_S:.2f}x the floor) {verdict}{figures}")
+        print(f"{backend}: sustained {best} calls/s ({best / FLOOR_CALLS_PER_S:.2f}x the floor) {verdict}{figures}; "
+              f"{held} calls still held a slot {options.setup_timeout + 2} s after the last rate (against 0)")
     return 0 if verdicts and all(verdict == "PASS" for verdict in verdicts) else 1
 
 
