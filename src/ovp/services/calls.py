@@ -107,11 +107,13 @@ def _subject(tx: Transaction, account_id: str, body: AuthorizeBody) -> Subject:
         calling = connection_store.calling_through(tx, account_id, connection_id)
     except NotFound:
         raise _no_such("connection", connection_id, "/connection_id") from None
+    # Telnyx's defaults for a document stored without one of them.
     settings = calling.outbound
-    outbound = Outbound(settings["ani_override"], cast(AniOverrideType, settings["ani_override_type"]),
-                        settings["localization"] or None)
+    outbound = Outbound(settings.get("ani_override", ""),
+                        cast(AniOverrideType, settings.get("ani_override_type", "always")),
+                        settings.get("localization", "US") or None)
     return Subject(calling.profile_id, connection_id, outbound.to(body.to), outbound.caller_id(body.caller, body.to),
-                   Connection(calling.active, settings["channel_limit"]), calling.account_channel_limit)
+                   Connection(calling.active, settings.get("channel_limit")), calling.account_channel_limit)
 
 
 def _profile(tx: Transaction, account_id: str, subject: Subject) -> ProfileDocument | None:
