@@ -11,6 +11,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Numeric,
+    Select,
     String,
     Text,
     bindparam,
@@ -36,9 +37,21 @@ _FIELDS = [field.name for field in fields(Authorization)]
 _ROW = [_CALLS[name] for name in _FIELDS]  # a row reads back as Authorization(*row)
 _OWNED = (_CALLS.account_id == bindparam("owner")) & (_CALLS.id == bindparam("call_id"))
 _OF_PROFILE = (_CALLS.account_id == bindparam("owner")) & (_CALLS.profile_id == bindparam("profile_id"))
-_ACTIVE = _OF_PROFILE & _CALLS.ended_ms.is_(None) & (
-    _CALLS.expires_ms > bindparam("now_ms")
+# A call holds its slot until it ends or expires.
+_HOLDING = _CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms"))
+_ACTIVE = _OF_PROFILE & _HOLDING
+_OF_CONNECTION_ACTIVE = (
+    (_CALLS.account_id == bindparam("owner")) & (_CALLS.connection_id == bindparam("connection_id")) & _HOLDING
 )
+
+
+def _count_up_to(where: ColumnElement[bool], cap: str) -> Select[Any]:
+    """How many calls `where` holds, counted only up to the parameter `cap`: a limit of ten costs ten
+    rows however many more there are. (An offset of its own: SQLite's LIMIT would bind another.)"""
+    return select(func.count()).select_from(
+        select(literal_column("1")).where(where)
+        .limit(bindparam(cap, literal_execute=False)).offset(literal_column("0")).subquery())
+
 
 # Every counter in one statement, so that they come from one snapshot (and one round trip): a
 # call ending meanwhile is seen whole (slot released and cost booked) or not at all.
@@ -50,13 +63,8 @@ _COUNTERS = (
                & (_SPEND.day == bindparam("day")))
         .scalar_subquery(),
         # Counted only up to the limit, so a number called a million times costs no more.
-        select(func.count()).select_from(
-            select(literal_column("1"))
-            .where(_OF_PROFILE & (_CALLS.dialled == bindparam("dialled"))
-                   & (_CALLS.authorized_ms >= bindparam("since_ms")))
-            .limit(bindparam("cld_cap", literal_execute=False)).offset(literal_column("0"))
-            .subquery()
-        ).scalar_subquery(),
+        _count_up_to(_OF_PROFILE & (_CALLS.dialled == bindparam("dialled"))
+                     & (_CALLS.authorized_ms >= bindparam("since_ms")), "cld_cap").scalar_subquery(),
 )
 _USAGE = Statement(select(*_COUNTERS))
 # What an authorization reads, in one round trip: the rate of the dialled number, and the counters
@@ -168,19 +176,9 @@ _END_AT_ONCE = Statement(text(
     f"SELECT {', '.join(_FIELDS)} FROM ended"
 ))
 # How many calls hold a slot now, of the account or of one of its connections, counted only up to
-# the limit they are compared with, so that a limit of ten costs ten rows whatever else holds one.
-_HOLDING = _CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms"))
-
-
-def _capped_count(where: ColumnElement[bool]) -> Statement:
-    return Statement(select(func.count()).select_from(
-        select(literal_column("1")).where(where).limit(bindparam("cap", literal_execute=False))
-        .offset(literal_column("0")).subquery()))  # an offset of its own: SQLite's LIMIT would bind another
-
-
-_ACCOUNT_HOLDING = _capped_count((_CALLS.account_id == bindparam("owner")) & _HOLDING)
-_CONNECTION_HOLDING = _capped_count(
-    (_CALLS.account_id == bindparam("owner")) & (_CALLS.connection_id == bindparam("connection_id")) & _HOLDING)
+# the limit they are compared with.
+_ACCOUNT_HOLDING = Statement(_count_up_to((_CALLS.account_id == bindparam("owner")) & _HOLDING, "cap"))
+_CONNECTION_HOLDING = Statement(_count_up_to(_OF_CONNECTION_ACTIVE, "cap"))
 
 
 def account_active(tx: Transaction, account_id: str, now_ms: int, cap: int) -> int:
@@ -215,8 +213,7 @@ def answer(tx: Transaction, account_id: str, call_id: int, now_ms: int) -> Autho
 
 # Every account's calls holding a slot now, for the server's metrics.
 _COUNT_ACTIVE = Statement(
-    select(func.count()).select_from(call_authorizations)
-    .where(_CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms")))
+    select(func.count()).select_from(call_authorizations).where(_HOLDING)
 )
 _DELETE_ONE = Statement(call_authorizations.delete().where(_OWNED))
 _DELETE_CALLS = Statement(call_authorizations.delete().where(_CALLS.account_id == bindparam("owner")))
@@ -407,10 +404,6 @@ def ending(work: Work[Authorization], account_id: str, call_id: int, duration_se
                         call_id, lambda row: Authorization(*row))
 
 
-_OF_CONNECTION_ACTIVE = (
-    (_CALLS.account_id == bindparam("owner")) & (_CALLS.connection_id == bindparam("connection_id"))
-    & _CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms"))
-)
 _COUNT_OF_CONNECTION = Statement(select(func.count()).select_from(call_authorizations).where(_OF_CONNECTION_ACTIVE))
 # Oldest first, ties by id: pages never overlap or skip while calls come and go between them.
 _PAGE_OF_CONNECTION = Statement(
