@@ -31,19 +31,22 @@ class Destination:
         return self.number.removeprefix("+")
 
 
-@lru_cache(maxsize=1024)
 def parse_destination(dialled: str, localization: str | None = None) -> Destination | None:
     """The destination of a dialled number; None unless it is a valid number: in E.164, or, when
-    `localization` names a country, in that country's national or international dialling.
-    Remembered for the last numbers: libphonenumber takes some 15 µs a number."""
+    `localization` names a country, in that country's national or international dialling."""
     if dialled.startswith("+"):
-        if not E164.fullmatch(dialled):  # phonenumbers alone would forgive spaces and stray letters
-            return None
-        region = None
-    elif localization and _NATIONAL.fullmatch(dialled):
-        region = localization
-    else:
-        return None
+        # phonenumbers alone would forgive spaces and stray letters
+        return _parsed(dialled, None) if E164.fullmatch(dialled) else None
+    if localization and _NATIONAL.fullmatch(dialled):
+        return _parsed(dialled, localization)
+    return None
+
+
+@lru_cache(maxsize=1024)
+def _parsed(dialled: str, region: str | None) -> Destination | None:
+    """Remembered for the last numbers, whatever connection an E.164 number came through (its
+    region is None): libphonenumber takes some 15 µs a number, and a call asks for its number in
+    the connection's terms, then in E.164."""
     try:
         parsed = phonenumbers.parse(dialled, region)
     except phonenumbers.NumberParseException:
