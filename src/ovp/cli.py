@@ -355,7 +355,7 @@ def rates_import(csv_file: Path, account: str | None, token: str | None, databas
 
 @cli.group()
 def calls() -> None:
-    """Call authorizations: one row is kept for each allowed call."""
+    """Call records: one row is kept for each call decided, allowed or refused."""
 
 
 @calls.command("purge")
@@ -363,15 +363,16 @@ def calls() -> None:
               help="Keep the last DAYS days (at least 2: calls_per_cld counts back up to a day).")
 @database_option
 def calls_purge(days: int, database_url: str) -> None:
-    """Delete the authorizations older than DAYS days that ended or expired, and older daily spend."""
+    """Delete the records of calls older than DAYS days (the allowed ones once they ended or expired),
+    and older daily spend."""
     now = datetime.now(UTC)
     cutoff = now - timedelta(days=days)
-    purged_calls, purged_days = with_database(database_url, lambda database: database.write_long(
+    purged = with_database(database_url, lambda database: database.write_long(
         lambda tx: call_store.purge(tx, before_ms=int(cutoff.timestamp() * 1000),
                                     before_day=cutoff.date().isoformat(), now_ms=int(now.timestamp() * 1000))
     ), existing=True)
-    click.echo(f"ovp: purged {purged_calls} call authorizations and {purged_days} days of spend from "
-               f"{shown(database_url)}.", err=True)
+    click.echo(f"ovp: purged {purged.calls} call authorizations, {purged.refusals} refusals and {purged.days} "
+               f"days of spend from {shown(database_url)}.", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

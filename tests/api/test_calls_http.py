@@ -111,11 +111,26 @@ def test_rejections_carry_the_sip_answer_and_the_reason(
 ) -> None:
     profile = ready.create(**{"whitelisted_destinations": ["US", "CA"], **fields})
     rejected = ask(ready, profile, to)
+    countries = {US: "US", BR: "BR", AU: "AU", "+33142685300": "FR"}
+    assert TIMESTAMP.fullmatch(rejected.pop("authorized_at"))
+    assert rejected.pop("id").isdigit()
     assert rejected == {
-        "record_type": "call_authorization", "id": None, "decision": "rejected", "sip_code": sip, "code": code,
-        "reason": reason, "outbound_voice_profile_id": profile["id"], "connection_id": None, "to": to,
-        "from": "+12025550100",
+        "record_type": "call_authorization", "decision": "rejected", "status": None, "sip_code": sip,
+        "code": code, "reason": reason, "outbound_voice_profile_id": profile["id"], "connection_id": None,
+        "billing_group_id": None, "to": to, "from": "+12025550100", "country_code": countries.get(to),
     }
+
+
+def test_a_refusal_is_on_record_by_its_id(ready: Api) -> None:
+    profile = ready.create(enabled=False)
+    rejected = ask(ready, profile)
+    retrieved = ready.request("GET", f"{CALLS}/{rejected['id']}")
+    assert retrieved.status_code == 200
+    assert retrieved.json()["data"] == rejected
+    # A refused call never rang: there is nothing to answer or end.
+    for action in ("answer", "end"):
+        body = {"duration_secs": 0} if action == "end" else None
+        assert ready.request("POST", f"{CALLS}/{rejected['id']}/actions/{action}", json=body).status_code == 404
 
 
 def test_a_closed_calling_window_rejects(ready: Api) -> None:

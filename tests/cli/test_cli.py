@@ -15,7 +15,9 @@ from starlette.testclient import TestClient
 from ovp.api.app import create_app
 from ovp.config import Settings
 from ovp.domain.calls.authorization import Authorization
+from ovp.domain.calls.refusal import Refusal
 from ovp.store import calls as call_store
+from ovp.store import refusals as refusal_store
 from ovp.store.database import Transaction
 from tests.conftest import PROFILES, bearer
 from tests.databases import migrated_database
@@ -186,15 +188,21 @@ def test_calls_purge_deletes_only_old_calls_that_hold_no_slot(tmp_path: Path) ->
             call_store.insert(tx, "acme", row)
         call_store.end(tx, "acme", replace(old, id=4, ended_ms=now_ms, duration_secs=1, billed_secs=60,
                                            cost_micros=1), "2020-01-01")
+        refused = Refusal(5, 7, None, None, "+14155552671", "x", "US", 403, "D2", "Concurrent calls limit reached",
+                          decided_ms=now_ms - 3 * day_ms)
+        refusal_store.record(tx, "acme", refused)  # old: purged
+        refusal_store.record(tx, "acme", replace(refused, id=6, decided_ms=now_ms))  # recent: kept
 
     with migrated_database(url) as database:
         database.write(store)
     result = ovp("calls", "purge", "--older-than", "2", "--database", url)
     assert result.returncode == 0, result.stderr
-    assert "purged 2 call authorizations and 1 days of spend" in result.stderr
+    assert "purged 2 call authorizations, 1 refusals and 1 days of spend" in result.stderr
     with migrated_database(url) as database:
         kept = database.read(lambda tx: [call_store.get(tx, "acme", n) is not None for n in (1, 2, 3, 4)])
+        refusals_kept = database.read(lambda tx: [refusal_store.get(tx, "acme", n) is not None for n in (5, 6)])
     assert kept == [False, False, True, True]
+    assert refusals_kept == [False, True]
     assert ovp("calls", "purge", "--older-than", "1", "--database", url).returncode == 2
 
 

@@ -14,7 +14,7 @@ from ovp.api.resources import path_id
 from ovp.api.routing import Route
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.billing import money_text
-from ovp.domain.calls.policy import Rejected
+from ovp.domain.calls.refusal import Refusal
 from ovp.domain.clock import timestamp_of_ms
 from ovp.services import calls as service
 
@@ -22,33 +22,42 @@ PREFIX = "/ovp/call_authorizations"
 RECORD_TYPE = "call_authorization"
 
 
-def _rejected(subject: service.Subject, rejected: Rejected) -> dict[str, Any]:
-    return {
-        "record_type": RECORD_TYPE,
-        "id": None,
-        "decision": "rejected",
-        "sip_code": rejected.sip_status,
-        "code": rejected.code,
-        "reason": rejected.reason,
-        "outbound_voice_profile_id": None if subject.profile_id is None else str(subject.profile_id),
-        "connection_id": None if subject.connection_id is None else str(subject.connection_id),
-        "to": subject.dialled,
-        "from": subject.caller,
-    }
+def _optional_id(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 def _optional_timestamp(milliseconds: int | None) -> str | None:
     return None if milliseconds is None else timestamp_of_ms(milliseconds)
 
 
-def _allowed(authorization: Authorization, now_ms: int) -> dict[str, Any]:
+def refused_view(refusal: Refusal) -> dict[str, Any]:
+    return {
+        "record_type": RECORD_TYPE,
+        "id": str(refusal.id),
+        "decision": "rejected",
+        "status": None,  # a refused call never rang
+        "sip_code": refusal.sip_status,
+        "code": refusal.code,
+        "reason": refusal.reason,
+        "outbound_voice_profile_id": _optional_id(refusal.profile_id),
+        "connection_id": _optional_id(refusal.connection_id),
+        "billing_group_id": _optional_id(refusal.billing_group_id),
+        "to": refusal.dialled,
+        "from": refusal.caller,
+        "country_code": refusal.country,
+        "authorized_at": timestamp_of_ms(refusal.decided_ms),  # when it was decided
+    }
+
+
+def allowed_view(authorization: Authorization, now_ms: int) -> dict[str, Any]:
     return {
         "record_type": RECORD_TYPE,
         "id": str(authorization.id),
         "decision": "allowed",
         "status": authorization.status(now_ms),
         "outbound_voice_profile_id": str(authorization.profile_id),
-        "connection_id": None if authorization.connection_id is None else str(authorization.connection_id),
+        "connection_id": _optional_id(authorization.connection_id),
+        "billing_group_id": _optional_id(authorization.billing_group_id),
         "to": authorization.dialled,
         "from": authorization.caller,
         "country_code": authorization.country,
@@ -72,24 +81,26 @@ def _allowed(authorization: Authorization, now_ms: int) -> dict[str, Any]:
 
 
 def _answer(authorization: Authorization, now: datetime) -> Response:
-    return json_response({"data": _allowed(authorization, int(now.timestamp() * 1000))})
+    return json_response({"data": allowed_view(authorization, int(now.timestamp() * 1000))})
 
 
 async def authorize(request: Request) -> Response:
     asked = service.parse_authorize(await request.json())
     app, account_id, now = request.app, request.account_id, datetime.now(UTC)
     outcome = await app.database.write(lambda tx: service.authorize(tx, account_id, asked, app.ids, app.calls, now))
-    if isinstance(outcome.decision, Rejected):
+    if isinstance(outcome.decision, Refusal):
         AUTHORIZATIONS.labels("rejected", outcome.decision.code).inc()
-        return json_response({"data": _rejected(outcome.subject, outcome.decision)})
+        return json_response({"data": refused_view(outcome.decision)})
     AUTHORIZATIONS.labels("allowed", "").inc()
     return _answer(outcome.decision, now)
 
 
 async def retrieve(request: Request) -> Response:
     call_id, account_id = path_id(request), request.account_id
-    authorization = await request.app.database.read_one(lambda tx: service.retrieve(tx, account_id, call_id))
-    return _answer(authorization, datetime.now(UTC))
+    found = await request.app.database.read(lambda tx: service.retrieve_decision(tx, account_id, call_id))
+    if isinstance(found, Refusal):
+        return json_response({"data": refused_view(found)})
+    return _answer(found, datetime.now(UTC))
 
 
 async def answer(request: Request) -> Response:

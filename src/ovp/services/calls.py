@@ -23,6 +23,7 @@ from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.billing import BillingIncrement, cost_micros
 from ovp.domain.calls.numbers import AniOverrideType, Outbound, parse_destination
 from ovp.domain.calls.policy import Allowed, CallRequest, Connection, Rate, Rejected, Usage
+from ovp.domain.calls.refusal import Refusal
 from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.ids import IdGenerator, parse_id
 from ovp.domain.profiles.profile import ProfileDocument
@@ -32,6 +33,7 @@ from ovp.store import accounts as account_store
 from ovp.store import calls as store
 from ovp.store import connections as connection_store
 from ovp.store import profiles as profile_store
+from ovp.store import refusals as refusal_store
 from ovp.store.database import Transaction, Work
 
 
@@ -80,7 +82,7 @@ class Subject:
 @dataclass(frozen=True)
 class Outcome:
     subject: Subject
-    decision: Authorization | Rejected
+    decision: Authorization | Refusal
 
 
 def _no_such(what: str, value: object, pointer: str) -> InvalidInput:
@@ -182,13 +184,23 @@ def authorize(
         CallRequest(profile, subject.dialled, subject.caller, now.time(), usage, settings.billing,
                     subject.connection, account_limit), rate
     )
+    billing_group = _billing_group(profile)
     if isinstance(decision, Rejected):
         if recorded is not None:
             store.forget(tx, account_id, recorded.id)
-        return Outcome(subject, decision)
+        refusal = Refusal(ids.next_id(), subject.profile_id, subject.connection_id, billing_group, subject.dialled,
+                          subject.caller, destination.country if destination is not None else None,
+                          decision.sip_status, decision.code, decision.reason, _ms(now))
+        refusal_store.record(tx, account_id, refusal)
+        return Outcome(subject, refusal)
     if recorded is not None:
-        return Outcome(subject, _authorization(recorded.id, subject, decision, settings, now))
-    return Outcome(subject, _record(tx, account_id, subject, decision, ids, settings, now))
+        return Outcome(subject, _authorization(recorded.id, subject, decision, settings, now, billing_group))
+    return Outcome(subject, _record(tx, account_id, subject, decision, ids, settings, now, billing_group))
+
+
+def _billing_group(profile: ProfileDocument | None) -> int | None:
+    named = profile["billing_group_id"] if profile is not None else None
+    return parse_id(named) if named else None
 
 
 def _channels(tx: Transaction, account_id: str, subject: Subject, account_limit: int | None,
@@ -212,7 +224,7 @@ def _draft(ids: IdGenerator, profile: ProfileDocument, subject: Subject, setting
     assert destination is not None
     provisional = Allowed(destination.country, "", Decimal(0),
                           call_policy.recording_of(profile["call_recording"], subject.caller))
-    return _authorization(ids.next_id(), subject, provisional, settings, now)
+    return _authorization(ids.next_id(), subject, provisional, settings, now, _billing_group(profile))
 
 
 def _counter_query(account_id: str, profile: ProfileDocument, subject: Subject, now: datetime) -> store.CounterQuery:
@@ -236,7 +248,7 @@ class _RateFound:
 
 
 def _authorization(call_id: int, subject: Subject, allowed: Allowed, settings: CallSettings,
-                   now: datetime) -> Authorization:
+                   now: datetime, billing_group: int | None) -> Authorization:
     assert subject.profile_id is not None, "only a call with a profile is allowed"
     authorized_ms = _ms(now)
     return Authorization(
@@ -246,14 +258,14 @@ def _authorization(call_id: int, subject: Subject, allowed: Allowed, settings: C
         reserved_micros=cost_micros(allowed.rate, settings.billing.initial),
         recording=orjson.dumps(dataclasses.asdict(allowed.recording)).decode(),
         authorized_ms=authorized_ms, expires_ms=authorized_ms + settings.setup_secs * 1000,
-        max_duration_secs=settings.max_call_secs,
+        max_duration_secs=settings.max_call_secs, billing_group_id=billing_group,
     )
 
 
 def _record(tx: Transaction, account_id: str, subject: Subject, allowed: Allowed, ids: IdGenerator,
-            settings: CallSettings, now: datetime) -> Authorization:
+            settings: CallSettings, now: datetime, billing_group: int | None) -> Authorization:
     def insert(call_id: int) -> Authorization:
-        authorization = _authorization(call_id, subject, allowed, settings, now)
+        authorization = _authorization(call_id, subject, allowed, settings, now, billing_group)
         store.insert(tx, account_id, authorization)
         return authorization
 
@@ -267,7 +279,16 @@ def profile_counters(tx: Transaction, account_id: str, profile_id: int, now: dat
 
 
 def retrieve(tx: Transaction, account_id: str, call_id: int) -> Authorization:
+    """An allowed call's record."""
     found = store.get(tx, account_id, call_id)
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def retrieve_decision(tx: Transaction, account_id: str, call_id: int) -> Authorization | Refusal:
+    """A call's record, allowed or refused."""
+    found = store.get(tx, account_id, call_id) or refusal_store.get(tx, account_id, call_id)
     if found is None:
         raise NotFound()
     return found

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.billing import dollars
 from ovp.domain.calls.policy import Rate, Usage
-from ovp.store import rates
+from ovp.store import rates, refusals
 from ovp.store.database import OneStatement, Statement, Transaction, Work
 from ovp.store.documents import DuplicateId
 from ovp.store.schema import call_authorizations, daily_spend, profiles
@@ -86,7 +86,7 @@ def _typed(name: str, type_: Any) -> Any:
 # billed as ovp.domain.calls.billing bills (a test checks it).
 _RECORDED_FIELDS = ["account_id", "id", "profile_id", "connection_id", "dialled", "caller", "country", "prefix",
                     "per_minute", "billing_increment", "reserved_micros", "recording", "authorized_ms", "expires_ms",
-                    "max_duration_secs"]
+                    "max_duration_secs", "billing_group_id"]
 _BEST = rates.BEST_MATCH
 _RESERVED = cast(func.round(cast(_BEST.c.per_minute, Numeric) * _typed("initial_secs", Integer)
                            * literal_column("1000000") / literal_column("60")), BigInteger)
@@ -97,7 +97,7 @@ _RECORDED = (
         _typed("connection_id", BigInteger), _typed("dialled", String), _typed("caller", String),
         _typed("country", String), _BEST.c.prefix, _BEST.c.per_minute, _typed("billing_increment", String),
         _RESERVED, _typed("recording", Text), _typed("authorized_ms", BigInteger), _typed("expires_ms", BigInteger),
-        _typed("max_duration_secs", Integer),
+        _typed("max_duration_secs", Integer), _typed("billing_group_id", BigInteger),
     ))
     .on_conflict_do_nothing(index_elements=["account_id", "id"])
     .returning(_CALLS.id)
@@ -431,17 +431,28 @@ def count_active(tx: Transaction, now_ms: int) -> int:
 
 
 def delete_account(tx: Transaction, account_id: str) -> int:
+    """Deletes the account's calls, allowed and refused, and its spend; answers how many allowed."""
     tx.execute(_DELETE_SPEND, {"owner": account_id})
+    refusals.delete_account(tx, account_id)
     return tx.execute(_DELETE_CALLS, {"owner": account_id})
 
 
 def delete_everything(tx: Transaction) -> int:
     tx.execute(_DELETE_ALL_SPEND)
+    refusals.delete_everything(tx)
     return tx.execute(_DELETE_ALL_CALLS)
 
 
-def purge(tx: Transaction, *, before_ms: int, before_day: str, now_ms: int) -> tuple[int, int]:
-    """Deletes, in every account, the authorizations made before `before_ms` that no longer hold
-    a slot, and the daily spend of the days before `before_day`; answers how many of each."""
+@dataclass(frozen=True)
+class Purged:
+    calls: int  # allowed
+    refusals: int
+    days: int  # of a profile's spend
+
+
+def purge(tx: Transaction, *, before_ms: int, before_day: str, now_ms: int) -> Purged:
+    """Deletes, in every account, the records of calls decided before `before_ms` (the allowed
+    ones once they no longer hold a slot), and the daily spend of the days before `before_day`."""
     calls = tx.execute(_PURGE_CALLS, {"before_ms": before_ms, "now_ms": now_ms})
-    return calls, tx.execute(_PURGE_SPEND, {"before_day": before_day})
+    refused = refusals.purge(tx, before_ms=before_ms)
+    return Purged(calls, refused, tx.execute(_PURGE_SPEND, {"before_day": before_day}))

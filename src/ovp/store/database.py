@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import logging
 import math
 import time
@@ -110,6 +111,7 @@ class Transaction(ABC):
         # can change them before it ends, so it reads each once (see ovp.store.documents). A group
         # of PATCHes or authorizations of one profile locks it once.
         self.locked: dict[tuple[str, str, int], tuple[str, int, int]] = {}
+        self.appended: list[tuple[Statement, Mapping[str, Any]]] = []
 
     def _check(self, statement: Statement) -> None:
         """Enforces what a read may do: only SELECTs, and in `read_one` only one."""
@@ -128,6 +130,20 @@ class Transaction(ABC):
         """Runs a write whose answer nobody waits for (it changes a row this transaction locked):
         a backend may send it with the transaction's next statement, or with COMMIT."""
         self.execute(statement, params)
+
+    def append(self, statement: Statement, params: Mapping[str, Any]) -> None:
+        """Runs an INSERT of a record that nothing in the transaction reads back and whose row can
+        change no answer (a refused call's): kept until COMMIT, when all the transaction's go in
+        one driver call, so that a group of refusals costs one statement."""
+        self._check(statement)
+        self.appended.append((statement, params))
+
+    def before_commit(self) -> None:
+        """Sends what execute_later and append kept back; the backends call it before COMMIT."""
+        self.flush()
+        appended, self.appended = self.appended, []
+        for statement, run in itertools.groupby(appended, key=lambda entry: entry[0]):
+            self.execute_many(statement, [params for _statement, params in run])
 
     @abstractmethod
     def run(self, sql: str) -> None:
@@ -213,6 +229,7 @@ def run_work(work: Work[T], tx: Transaction) -> T:
     outside its transaction would show it twice."""
     if tx.rehearse:
         tx.run("SAVEPOINT ovp_rehearsal")
+        appended = len(tx.appended)
         try:
             _awaiting_nothing(work, work(tx))
             tx.flush()
@@ -220,6 +237,7 @@ def run_work(work: Work[T], tx: Transaction) -> T:
             tx.run("ROLLBACK TO SAVEPOINT ovp_rehearsal")
             tx.run("RELEASE SAVEPOINT ovp_rehearsal")
             tx.locked.clear()
+            del tx.appended[appended:]
     return _awaiting_nothing(work, work(tx))
 
 

@@ -303,7 +303,7 @@ class PostgresDatabase(Database):
         try:
             xid: int = await_only(connection.fetchval(_XID)) if kind.write else 0
             result = body(tx)
-            tx.flush()
+            tx.before_commit()
         except BaseException as error:
             if not _broken(error):  # the work's own failure: the connection is fine
                 await_only(connection.execute("ROLLBACK"))

@@ -161,6 +161,10 @@ call_authorizations = Table(
     Column("cost_micros", BigInteger, nullable=True),
     Column("max_duration_secs", Integer, nullable=False, server_default="0"),
     Column("answered_ms", BigInteger, nullable=True),
+    # The billing group of the call's profile when the call was allowed.
+    Column("billing_group_id", BigInteger, nullable=True),
+    # Ids are time-ordered (ovp.domain.ids): an account's calls newest first are its primary key
+    # read backwards.
     PrimaryKeyConstraint("account_id", "id", name="call_authorizations_pkey"),
 )
 # Each led by the profile or the connection, not the account: an index led by the account would
@@ -178,6 +182,27 @@ Index("ix_call_authorizations_connection_active", call_authorizations.c.connecti
 # above), it holds only the calls that hold a slot now or held one not long ago.
 Index("ix_call_authorizations_active_by_expiry", call_authorizations.c.expires_ms, call_authorizations.c.account_id,
       sqlite_where=call_authorizations.c.ended_ms.is_(None), postgresql_where=call_authorizations.c.ended_ms.is_(None))
+
+# The calls ovp refused, each with Telnyx's SIP status, code and reason (see migration 0016 for
+# why they are not among the allowed ones). The profile and connection are those the call was asked
+# for through, when it named them; the country is the destination's, when it is a valid number.
+call_refusals = Table(
+    "call_refusals",
+    metadata,
+    Column("id", BigInteger, nullable=False, autoincrement=False),
+    Column("account_id", String(64), nullable=False),
+    Column("profile_id", BigInteger, nullable=True),
+    Column("connection_id", BigInteger, nullable=True),
+    Column("billing_group_id", BigInteger, nullable=True),
+    Column("dialled", String(64), nullable=False),
+    Column("caller", String(64), nullable=False),
+    Column("country", String(2), nullable=True),
+    Column("sip_status", Integer, nullable=False),
+    Column("code", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "id", name="call_refusals_pkey"),
+)
 
 # An account's own settings: a row only for an account that changed one from its default.
 accounts = Table(

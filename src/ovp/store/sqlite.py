@@ -293,7 +293,9 @@ class SqliteDatabase(Database):
     def _run_and_commit(self, connection: _Connection, body: Work[T], deadline: float) -> T:
         connection.deadline = deadline
         try:
-            result = body(SqliteTransaction(connection, rehearse=self.rehearse_writes))
+            tx = SqliteTransaction(connection, rehearse=self.rehearse_writes)
+            result = body(tx)
+            tx.before_commit()
             connection.execute("COMMIT")
             return result
         except BaseException:
