@@ -8,6 +8,7 @@ difference (some 70 µs a request) is a third of a PATCH's budget at 5,000 reque
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -21,7 +22,9 @@ from ovp.domain.errors import BadRequest, OvpError, PayloadTooLarge, Problem, Re
 MAX_BODY_BYTES = 1024 * 1024
 # A carrier's whole rate deck: some 15 bytes a line, so about a million lines.
 MAX_CSV_BYTES = 16 * 1024 * 1024
-_READ_HEADERS = frozenset({b"authorization", b"content-type", b"content-length", b"if-match", b"x-request-id"})
+_READ_HEADERS = frozenset({
+    b"accept", b"authorization", b"content-type", b"content-length", b"if-match", b"x-request-id",
+})
 ERRORS_URL = "https://developers.telnyx.com/docs/overview/errors/"
 
 
@@ -140,6 +143,9 @@ class Response:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     media_type: str = "application/json"
+    # A body sent as it is made, chunk by chunk, after `body` (an export of any length, in
+    # constant memory); None: `body` is the whole of it.
+    stream: AsyncIterator[bytes] | None = None
 
 
 def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -166,11 +172,21 @@ _JSON = b"application/json"
 
 
 async def send_response(send: Send, response: Response, *, include_body: bool) -> None:
+    """Sends the response; a streamed one chunked, each chunk sent once the server has taken the
+    one before. A stream that fails half way raises: the server then drops the connection, so that
+    a client never takes half a body for the whole."""
+    length = [] if response.stream is not None else [(b"content-length", b"%d" % len(response.body))]
     headers = [
         (b"content-type", _JSON if response.media_type == "application/json" else response.media_type.encode()),
-        (b"content-length", b"%d" % len(response.body)),
+        *length,
         *((name.lower().encode(), value.encode()) for name, value in response.headers.items()),
     ]
     start: Message = {"type": "http.response.start", "status": response.status, "headers": headers}
     await send(start)
-    await send({"type": "http.response.body", "body": response.body if include_body else b""})
+    if response.stream is None or not include_body:
+        await send({"type": "http.response.body", "body": response.body if include_body else b""})
+        return
+    await send({"type": "http.response.body", "body": response.body, "more_body": True})
+    async for chunk in response.stream:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

@@ -198,9 +198,8 @@ def authorize(
     return Outcome(subject, _record(tx, account_id, subject, decision, ids, settings, now, billing_group))
 
 
-def _billing_group(profile: ProfileDocument | None) -> int | None:
-    named = profile["billing_group_id"] if profile is not None else None
-    return parse_id(named) if named else None
+def _billing_group(profile: ProfileDocument | None) -> str | None:
+    return profile["billing_group_id"] if profile is not None else None
 
 
 def _channels(tx: Transaction, account_id: str, subject: Subject, account_limit: int | None,
@@ -248,7 +247,7 @@ class _RateFound:
 
 
 def _authorization(call_id: int, subject: Subject, allowed: Allowed, settings: CallSettings,
-                   now: datetime, billing_group: int | None) -> Authorization:
+                   now: datetime, billing_group: str | None) -> Authorization:
     assert subject.profile_id is not None, "only a call with a profile is allowed"
     authorized_ms = _ms(now)
     return Authorization(
@@ -263,7 +262,7 @@ def _authorization(call_id: int, subject: Subject, allowed: Allowed, settings: C
 
 
 def _record(tx: Transaction, account_id: str, subject: Subject, allowed: Allowed, ids: IdGenerator,
-            settings: CallSettings, now: datetime, billing_group: int | None) -> Authorization:
+            settings: CallSettings, now: datetime, billing_group: str | None) -> Authorization:
     def insert(call_id: int) -> Authorization:
         authorization = _authorization(call_id, subject, allowed, settings, now, billing_group)
         store.insert(tx, account_id, authorization)

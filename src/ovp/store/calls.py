@@ -97,7 +97,7 @@ _RECORDED = (
         _typed("connection_id", BigInteger), _typed("dialled", String), _typed("caller", String),
         _typed("country", String), _BEST.c.prefix, _BEST.c.per_minute, _typed("billing_increment", String),
         _RESERVED, _typed("recording", Text), _typed("authorized_ms", BigInteger), _typed("expires_ms", BigInteger),
-        _typed("max_duration_secs", Integer), _typed("billing_group_id", BigInteger),
+        _typed("max_duration_secs", Integer), _typed("billing_group_id", String),
     ))
     .on_conflict_do_nothing(index_elements=["account_id", "id"])
     .returning(_CALLS.id)

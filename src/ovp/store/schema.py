@@ -162,7 +162,7 @@ call_authorizations = Table(
     Column("max_duration_secs", Integer, nullable=False, server_default="0"),
     Column("answered_ms", BigInteger, nullable=True),
     # The billing group of the call's profile when the call was allowed.
-    Column("billing_group_id", BigInteger, nullable=True),
+    Column("billing_group_id", String(36), nullable=True),
     # Ids are time-ordered (ovp.domain.ids): an account's calls newest first are its primary key
     # read backwards.
     PrimaryKeyConstraint("account_id", "id", name="call_authorizations_pkey"),
@@ -193,7 +193,7 @@ call_refusals = Table(
     Column("account_id", String(64), nullable=False),
     Column("profile_id", BigInteger, nullable=True),
     Column("connection_id", BigInteger, nullable=True),
-    Column("billing_group_id", BigInteger, nullable=True),
+    Column("billing_group_id", String(36), nullable=True),
     Column("dialled", String(64), nullable=False),
     Column("caller", String(64), nullable=False),
     Column("country", String(2), nullable=True),

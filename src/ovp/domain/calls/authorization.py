@@ -31,7 +31,7 @@ class Authorization:
     duration_secs: int | None = None
     billed_secs: int | None = None
     cost_micros: int | None = None
-    billing_group_id: int | None = None  # the profile's, when the call was allowed
+    billing_group_id: str | None = None  # a UUID  # the profile's, when the call was allowed
 
     def status(self, now_ms: int) -> Status:
         """Ringing until answered, then active; a call never ended stops holding its slot once it

@@ -10,7 +10,7 @@ class Refusal:
     id: int
     profile_id: int | None  # the profile the call was asked for by, or its connection's
     connection_id: int | None
-    billing_group_id: int | None  # the profile's, when the call was refused
+    billing_group_id: str | None  # a UUID  # the profile's, when the call was refused
     dialled: str  # as the connection's outbound settings read it: E.164 when it is a valid number
     caller: str  # the caller id, after any override
     country: str | None  # the destination's, when it is a valid number

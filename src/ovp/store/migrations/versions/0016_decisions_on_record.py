@@ -22,14 +22,14 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("call_authorizations") as batch:
-        batch.add_column(sa.Column("billing_group_id", sa.BigInteger, nullable=True))
+        batch.add_column(sa.Column("billing_group_id", sa.String(36), nullable=True))
     op.create_table(
         "call_refusals",
         sa.Column("id", sa.BigInteger, nullable=False, autoincrement=False),
         sa.Column("account_id", sa.String(64), nullable=False),
         sa.Column("profile_id", sa.BigInteger, nullable=True),
         sa.Column("connection_id", sa.BigInteger, nullable=True),
-        sa.Column("billing_group_id", sa.BigInteger, nullable=True),
+        sa.Column("billing_group_id", sa.String(36), nullable=True),
         sa.Column("dialled", sa.String(64), nullable=False),
         sa.Column("caller", sa.String(64), nullable=False),
         sa.Column("country", sa.String(2), nullable=True),
