@@ -143,7 +143,33 @@ def _rss_kib(pid: int) -> int:
     return total
 
 
-async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Awaitable[None]]]) -> Ledger:
+class IndexReads:
+    """PostgreSQL's own account of where each minute's reads went (pg_stat_user_indexes): for the
+    indexes that returned the most entries in the minute, how many entries each scan returned. A
+    figure that climbs minute after minute is a statement whose cost grows with what the load
+    stored, which requests/s alone cannot tell apart from the machine slowing down."""
+
+    def __init__(self, libpq: str) -> None:
+        self._libpq = libpq
+        self._last = self._read()
+
+    def _read(self) -> dict[str, tuple[int, int]]:
+        with psycopg.connect(self._libpq, autocommit=True) as connection:
+            rows = connection.execute(
+                "SELECT indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes").fetchall()
+        return {name: (int(scans or 0), int(read or 0)) for name, scans, read in rows}
+
+    def minute(self) -> str:
+        now = self._read()
+        moved = {name: (scans - self._last.get(name, (0, 0))[0], read - self._last.get(name, (0, 0))[1])
+                 for name, (scans, read) in now.items()}
+        self._last = now
+        top = sorted(moved.items(), key=lambda item: item[1][1], reverse=True)[:3]
+        return "  ".join(f"{name} {read / scans:,.1f}/scan" for name, (scans, read) in top if scans)
+
+
+async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Awaitable[None]]],
+                index_reads: IndexReads | None = None) -> Ledger:
     ledger = Ledger(minutes=[Minute()])
     async with httpx.AsyncClient(base_url=server.origin, timeout=30.0,
                                  headers={"Authorization": f"Bearer {TOKEN}"}) as client:
@@ -154,7 +180,8 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
     until = time.monotonic() + minutes * 60
     writers = [asyncio.ensure_future(load.writer(n, until)) for n in range(WRITERS)]
     memory: list[int] = []
-    print(f"{'minute':>6} {'requests/s':>10} {'p99 ms':>8} {'5xx':>6} {'RSS MiB':>8}  fault")
+    print(f"{'minute':>6} {'requests/s':>10} {'p99 ms':>8} {'5xx':>6} {'RSS MiB':>8}  fault"
+          + ("  index entries read per scan (the 3 that read the most)" if index_reads else ""))
     for minute in range(1, minutes + 1):
         fault = faults[(minute - 1) % len(faults)] if faults else None
         started = time.monotonic()
@@ -166,7 +193,8 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
         memory.append(_rss_kib(server.pid))
         p99 = statistics.quantiles(current.latencies, n=100)[98] * 1000 if len(current.latencies) > 1 else 0.0
         print(f"{minute:>6} {len(current.latencies) / 60:>10,.0f} {p99:>8.1f} {current.errors:>6} "
-              f"{memory[-1] / 1024:>8.1f}  {getattr(fault, '__name__', '-')}", flush=True)
+              f"{memory[-1] / 1024:>8.1f}  {getattr(fault, '__name__', '-')}"
+              + (f"  {index_reads.minute()}" if index_reads else ""), flush=True)
     await asyncio.gather(*writers)
     ledger.minutes = ledger.minutes[:-1]
     _check(server, ledger, call_profiles, memory)
@@ -249,7 +277,7 @@ def _postgres(minutes: int, workdir: Path, admin_url: str) -> None:
 
         try:
             print("\n== PostgreSQL, 2 workers")
-            asyncio.run(_soak(server, minutes, [pause_for_5_s, terminate_backends]))
+            asyncio.run(_soak(server, minutes, [pause_for_5_s, terminate_backends], IndexReads(libpq)))
         finally:
             server.stop()
             proxy.stop()

@@ -4,8 +4,10 @@ then a switch asking by connection over plain HTTP, ending its call, and seeing 
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.servers import StartServer, run_ovp
@@ -51,3 +53,20 @@ def test_an_operator_sets_up_and_a_switch_asks(start_server: StartServer, databa
         usage = switch.get(f"/ovp/outbound_voice_profiles/{profile.id}/usage").json()["data"]
         assert (usage["spent"], usage["active_calls"]) == ("0.036000", 0)
         assert switch.get(f"{CALLS}/{call['id']}", headers={"Authorization": "Bearer not-a-key"}).status_code == 401
+
+
+def test_an_operator_exports_the_decisions_over_a_real_server(http: httpx.Client) -> None:
+    """The export comes chunked from the HTTP server, as it is made, and reads as the list."""
+    profile = http.post("/v2/outbound_voice_profiles", json={"name": "closed", "enabled": False}).json()["data"]
+    refused = [http.post(CALLS, json={"outbound_voice_profile_id": profile["id"], "to": "+442071838750",
+                                      "from": "+441632960001"}).json()["data"] for _ in range(3)]
+    assert {call["code"] for call in refused} == {"D15"}
+    with http.stream("GET", CALLS, headers={"Accept": "text/csv"}) as response:
+        assert response.status_code == 200
+        assert response.headers["transfer-encoding"] == "chunked"
+        lines = list(response.iter_lines())
+    rows = list(csv.DictReader(lines))
+    assert [row["id"] for row in rows] == [call["id"] for call in reversed(refused)]
+    assert {(row["decision"], row["code"], row["to"]) for row in rows} == {("rejected", "D15", "+442071838750")}
+    totals = http.get("/ovp/usage_reports", params={"group_by": "code"}).json()["data"]
+    assert [(total["code"], total["refused"]) for total in totals] == [("D15", 3)]

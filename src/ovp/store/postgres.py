@@ -25,6 +25,7 @@ nothing, and the work runs again the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -39,7 +40,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.util import await_only, greenlet_spawn
 
 from ovp.domain.errors import ConcurrentChange, LockWaitExpired, ServiceUnavailable
-from ovp.store import health
+from ovp.store import health, housekeeping
 from ovp.store.database import PING, PROBE_WRITE, Database, Row, Statement, Transaction, Work, run_work
 from ovp.store.group_commit import GroupCommit
 from ovp.store.health import Outage
@@ -191,6 +192,7 @@ class PostgresDatabase(Database):
         super().__init__(timeout_s, rehearse_writes=rehearse_writes)
         self.url = url
         self._dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self._housekeeping: asyncio.Task[None] | None = None
         self._pool = ConnectionPool(self._connect, pool_size)
         self._group = GroupCommit(
             lambda body, grouped, deadline: self._transact(body, _GROUPED if grouped else _WRITE, deadline),
@@ -367,10 +369,17 @@ class PostgresDatabase(Database):
         await self._transact(lambda tx: tx.rows(PING), _READ_ONE, time.monotonic() + PROBE_TIMEOUT_S, probing=True)
 
     async def start(self) -> None:
-        """Nothing to start: connections open as requests need them."""
+        """Connections open as requests need them; the tables are kept vacuumed where PostgreSQL
+        does not (see ovp.store.housekeeping)."""
+        self._housekeeping = asyncio.get_running_loop().create_task(housekeeping.keep_vacuumed(self._dsn))
 
     async def close(self) -> None:
         await super().close()
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+            self._housekeeping = None
         await self._pool.close(PROBE_TIMEOUT_S)
 
 
