@@ -26,7 +26,8 @@ def _answer(authorization: Authorization, now: datetime) -> Response:
 async def authorize(request: Request) -> Response:
     asked = service.parse_authorize(await request.json())
     app, account_id, now = request.app, request.account_id, datetime.now(UTC)
-    outcome = await app.database.write(lambda tx: service.authorize(tx, account_id, asked, app.ids, app.calls, now))
+    outcome = await app.database.write(
+        lambda tx: service.authorize(tx, account_id, asked, app.ids, app.calls, now, app.full_profiles))
     if isinstance(outcome.decision, Refusal):
         AUTHORIZATIONS.labels("rejected", outcome.decision.code).inc()
         return json_response({"data": refused_view(outcome.decision)})

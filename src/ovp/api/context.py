@@ -8,7 +8,7 @@ from ovp.config import Settings
 from ovp.domain.ids import IdGenerator
 from ovp.emulator.faults import FaultBook
 from ovp.emulator.journal import Journal
-from ovp.services.calls import CallSettings
+from ovp.services.calls import CallSettings, FullProfiles
 from ovp.store.database import Database
 
 
@@ -27,3 +27,4 @@ class AppContext:
     ids: IdGenerator
     emulator: Emulator | None = None
     calls: CallSettings = field(default_factory=CallSettings)
+    full_profiles: FullProfiles = field(default_factory=FullProfiles)  # a hint of this process's own

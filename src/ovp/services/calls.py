@@ -36,6 +36,35 @@ from ovp.store import profiles as profile_store
 from ovp.store import refusals as refusal_store
 from ovp.store.database import Transaction, Work
 
+# The refusals decided by the counters, after the rate was read.
+_FULL_CODES = frozenset({"OVP4", "OVP5", "D1", "D3", "D2"})
+
+
+class FullProfiles:
+    """The profiles whose last authorization on this server was refused by a counter (D2, ...).
+
+    On PostgreSQL an authorization records its call in the statement that reads the counters (see
+    ovp.store.calls.CallRecords), and deletes it again if the counters refuse it: a saving for an
+    allowed call, an insert and a delete (and a dead row) for each refusal while a switch retries
+    against a full profile. So a profile refused last time is asked about without the record; the
+    first call it allows again is recorded by a statement of its own. Only ever a hint: a server
+    that forgets it, or never learns it, decides exactly the same."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._full: set[tuple[str, int]] = set()
+
+    def __contains__(self, key: tuple[str, int]) -> bool:
+        return key in self._full
+
+    def note(self, key: tuple[str, int], decision: Allowed | Rejected) -> None:
+        if isinstance(decision, Rejected) and decision.code in _FULL_CODES:
+            if len(self._full) >= self._capacity:
+                self._full.clear()  # bounded: a hint lost costs one insert and one delete
+            self._full.add(key)
+        else:
+            self._full.discard(key)
+
 
 @dataclass(frozen=True)
 class CallSettings:
@@ -153,7 +182,8 @@ def parse_end(body: object) -> int:
 
 
 def authorize(
-    tx: Transaction, account_id: str, request: AuthorizeBody, ids: IdGenerator, settings: CallSettings, now: datetime
+    tx: Transaction, account_id: str, request: AuthorizeBody, ids: IdGenerator, settings: CallSettings, now: datetime,
+    full_profiles: FullProfiles | None = None,
 ) -> Outcome:
     subject = _subject(tx, account_id, request)
     profile = _profile(tx, account_id, subject)
@@ -171,7 +201,9 @@ def authorize(
             account_limit = account_store.channel_limit(tx, account_id, for_update=True)
         channels = Usage() if refused_anyway else _channels(tx, account_id, subject, account_limit, now)
         query = _counter_query(account_id, profile, subject, now) if call_policy.needs_usage(profile) else None
-        draft = None if refused_anyway else functools.partial(_draft, ids, profile, subject, settings, now)
+        lately_full = full_profiles is not None and (account_id, subject.profile_id) in full_profiles
+        drafted = not refused_anyway and not lately_full
+        draft = functools.partial(_draft, ids, profile, subject, settings, now) if drafted else None
         read = store.records(tx).read_rate(tx, account_id, destination.digits, query, draft, settings.billing.initial)
         recorded = read.recorded
         if read.id_taken:
@@ -184,6 +216,8 @@ def authorize(
         CallRequest(profile, subject.dialled, subject.caller, now.time(), usage, settings.billing,
                     subject.connection, account_limit), rate
     )
+    if full_profiles is not None and subject.profile_id is not None:
+        full_profiles.note((account_id, subject.profile_id), decision)
     billing_group = _billing_group(profile)
     if isinstance(decision, Rejected):
         if recorded is not None:
