@@ -45,7 +45,7 @@ async def retrieve(request: Request) -> Response:
 
 async def answer(request: Request) -> Response:
     call_id, account_id, now = path_id(request), request.account_id, datetime.now(UTC)
-    answered = await request.app.database.write(lambda tx: service.answer(tx, account_id, call_id, now))
+    answered = await request.app.database.write(service.answering(account_id, call_id, now))
     return _answer(answered, now)
 
 

@@ -327,6 +327,11 @@ def retrieve_decision(tx: Transaction, account_id: str, call_id: int) -> Authori
     return found
 
 
+def answering(account_id: str, call_id: int, now: datetime) -> Work[Authorization]:
+    """The answer of a call as a work: on PostgreSQL the answers of a group go in one round trip."""
+    return store.answering(lambda tx: answer(tx, account_id, call_id, now), account_id, call_id, _ms(now))
+
+
 def answer(tx: Transaction, account_id: str, call_id: int, now: datetime) -> Authorization:
     """The switch confirms the call was answered: ringing, it then holds its slot for its maximum
     duration from now. Answered again, or ended, it is answered as it is; a call whose set-up timed

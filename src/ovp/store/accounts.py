@@ -24,18 +24,29 @@ _DELETE_EVERYTHING = Statement(accounts.delete())
 def channel_limit(tx: Transaction, account_id: str, *, for_update: bool = False) -> int | None:
     """The account's channel limit; `for_update` locks the account's row until the transaction
     ends, so that the authorizations that count against the limit, on any server, run one after
-    another."""
+    another. Read once a transaction (the authorizations of a group share it), and once more to
+    lock it: a limit another server sets meanwhile counts from the transactions after."""
+    read, locked = ("channel_limit", account_id), ("channel_limit locked", account_id)
+    if locked in tx.remembered or (read in tx.remembered and not for_update):
+        return tx.remembered[read]  # type: ignore[no-any-return]
     found = tx.rows(_LOCKED_LIMIT if for_update else _LIMIT, {"owner": account_id})
-    return None if not found or found[0][0] is None else int(found[0][0])
+    limit = None if not found or found[0][0] is None else int(found[0][0])
+    tx.remembered[read] = limit
+    if for_update:
+        tx.remembered[locked] = True
+    return limit
 
 
 def set_channel_limit(tx: Transaction, account_id: str, limit: int | None) -> None:
     tx.execute(_SET_LIMIT, {"owner": account_id, "channel_limit": limit})
+    tx.remembered[("channel_limit", account_id)] = limit
 
 
 def delete_account(tx: Transaction, account_id: str) -> int:
+    tx.remembered[("channel_limit", account_id)] = None
     return tx.execute(_DELETE_ACCOUNT, {"owner": account_id})
 
 
 def delete_everything(tx: Transaction) -> int:
+    tx.remembered.clear()
     return tx.execute(_DELETE_EVERYTHING)

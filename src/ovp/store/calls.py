@@ -211,6 +211,13 @@ def answer(tx: Transaction, account_id: str, call_id: int, now_ms: int) -> Autho
     return Authorization(*found[0]) if found else None
 
 
+def answering(work: Work[Authorization], account_id: str, call_id: int, now_ms: int) -> Work[Authorization]:
+    """`work`, the answer of a call, as the one statement of `answer` where the database takes
+    many at once: the answers of a group then go in one round trip (see ovp.store.database.run_group)."""
+    return OneStatement(work, _ANSWER, {"owner": account_id, "call_id": call_id, "now_ms": now_ms}, call_id,
+                        lambda row: Authorization(*row))
+
+
 # Every account's calls holding a slot now, for the server's metrics.
 _COUNT_ACTIVE = Statement(
     select(func.count()).select_from(call_authorizations).where(_HOLDING)

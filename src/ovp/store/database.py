@@ -112,6 +112,9 @@ class Transaction(ABC):
         # of PATCHes or authorizations of one profile locks it once.
         self.locked: dict[tuple[str, str, int], tuple[str, int, int]] = {}
         self.appended: list[tuple[Statement, Mapping[str, Any]]] = []
+        # Small settings read once a transaction (an account's channel limit), by what they are;
+        # kept up to date by the transaction's own writes of them.
+        self.remembered: dict[tuple[str, str], Any] = {}
 
     def _check(self, statement: Statement) -> None:
         """Enforces what a read may do: only SELECTs, and in `read_one` only one."""
@@ -237,6 +240,7 @@ def run_work(work: Work[T], tx: Transaction) -> T:
             tx.run("ROLLBACK TO SAVEPOINT ovp_rehearsal")
             tx.run("RELEASE SAVEPOINT ovp_rehearsal")
             tx.locked.clear()
+            tx.remembered.clear()
             del tx.appended[appended:]
     return _awaiting_nothing(work, work(tx))
 
