@@ -41,16 +41,19 @@ def _say(message: str) -> None:
     print(f"bench.storm: {message}", file=sys.stderr, flush=True)
 
 
-def _counting_lua(request: Request, *, end_each: bool) -> str:
-    """Authorizations of the same call again and again; with `end_each`, every allowed call ended
-    (unanswered) by the next request. done() prints how many were allowed, refused by D2, and
-    anything else."""
+def _counting_lua(request: Request, profile_id: str, *, end_each: bool) -> str:
+    """Authorizations of calls through the profile to numbers that vary (+1 415 555 0000 to 9999,
+    as the suite's calls scenario dials); with `end_each`, every allowed call ended (unanswered) by
+    the next request. done() prints how many were allowed, refused by D2, and anything else."""
     return lua_script(request) + f"""
 local calls = {lua_string(CALLS)}
+local profile = {lua_string(profile_id)}
 local ringing = nil
 allowed = 0
 refused = 0
 other = 0
+
+local sequence = 0
 
 function request()
   if ringing then
@@ -58,11 +61,14 @@ function request()
     ringing = nil
     return wrk.format(nil, calls .. "/" .. id .. "/actions/end", nil, '{{"duration_secs":0}}')
   end
-  return wrk.format()
+  sequence = sequence + 1
+  local number = string.format("+1415555%04d", sequence % 10000)
+  return wrk.format(nil, calls, nil, '{{"outbound_voice_profile_id":"' .. profile .. '","to":"' .. number
+                    .. '","from":"{CALLER}"}}')
 end
 
 function response(status, headers, body)
-  if body:find('"decision":"allowed"', 1, true) then
+  if body:find('"status":"ringing"', 1, true) then
     allowed = allowed + 1
     if {"true" if end_each else "false"} then ringing = body:match('"id":"(%d+)"') end
   elseif body:find('"code":"D2"', 1, true) then
@@ -72,10 +78,19 @@ function response(status, headers, body)
   end
 end
 
+local threads = {{}}
+function setup(thread)
+  table.insert(threads, thread)
+end
+
 function done(summary, latency, requests)
-  print("{COUNTED[0]}: " .. allowed)
-  print("{COUNTED[1]}: " .. refused)
-  print("{COUNTED[2]}: " .. other)
+  local sums = {{0, 0, 0}}
+  for _, thread in ipairs(threads) do
+    sums[1] = sums[1] + thread:get("allowed")
+    sums[2] = sums[2] + thread:get("refused")
+    sums[3] = sums[3] + thread:get("other")
+  end
+  io.write(string.format("{COUNTED[0]}: %d\\n{COUNTED[1]}: %d\\n{COUNTED[2]}: %d\\n", sums[1], sums[2], sums[3]))
 end
 """
 
@@ -162,8 +177,8 @@ def _storm(backend: str, url: str, sizes: Callable[[], Sizes], workdir: Path, wr
         held = orjson.loads(client.send(asking(full_id)).body)["data"]
         client.send(Request("POST", f"{CALLS}/{held['id']}/actions/answer", auth, b"{}"))
         pairs_script, storm_script = workdir / "pairs.lua", workdir / "storm.lua"
-        pairs_script.write_text(_counting_lua(asking(calls_profile), end_each=True))
-        storm_script.write_text(_counting_lua(asking(full_id), end_each=False))
+        pairs_script.write_text(_counting_lua(asking(calls_profile), calls_profile, end_each=True))
+        storm_script.write_text(_counting_lua(asking(full_id), full_id, end_each=False))
         _say(f"{backend}: calls authorized + ended for {seconds} s")
         duration, output = _load(wrk_path, server, pairs_script, seconds, connections)
         allowed, _refused, other = _counts(output)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -295,7 +295,7 @@ def rate_counters_and_record(
     recorded: not without a rate, nor when its id is taken. A call recorded and then refused
     takes `forget`."""
     params = {**rates.match_params(account_id, digits), **(query.params() if query is not None else {}),
-              **dict(zip(_FIELDS, astuple(call), strict=True)), "call_id": call.id, "initial_secs": initial_secs}
+              **{name: getattr(call, name) for name in _FIELDS}, "call_id": call.id, "initial_secs": initial_secs}
     if query is None:
         found, recorded = tx.rows(_RATE_AND_RECORD, params)[0]
         return rates.matched(found), None, recorded == 1
@@ -373,7 +373,7 @@ def forget(tx: Transaction, account_id: str, call_id: int) -> None:
 
 def insert(tx: Transaction, account_id: str, authorization: Authorization) -> None:
     """Raises DuplicateId, having stored nothing, when the id is taken."""
-    values = {"account_id": account_id, **dict(zip(_FIELDS, astuple(authorization), strict=True))}
+    values = {"account_id": account_id, **{name: getattr(authorization, name) for name in _FIELDS}}
     if tx.execute(_INSERT, values) == 0:
         raise DuplicateId(authorization.id)
 

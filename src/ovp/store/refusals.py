@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple, fields
+from dataclasses import fields
 
 from sqlalchemy import bindparam, select, text
 
@@ -29,7 +29,7 @@ _PURGE = Statement(call_refusals.delete().where(_REFUSALS.decided_ms < bindparam
 
 def record(tx: Transaction, account_id: str, refusal: Refusal) -> None:
     """Records the refusal when the transaction commits (see Transaction.append)."""
-    tx.append(_INSERT, {"account_id": account_id, **dict(zip(FIELDS, astuple(refusal), strict=True))})
+    tx.append(_INSERT, {"account_id": account_id, **{name: getattr(refusal, name) for name in FIELDS}})
 
 
 def get(tx: Transaction, account_id: str, call_id: int) -> Refusal | None:
