@@ -27,6 +27,7 @@ from tests.databases import scratch_postgres_database
 
 from bench.options import DEFAULT_POSTGRES_URL
 from bench.server import running_server
+from ovp.domain.keys import open_mode_account
 
 CALLS = "/ovp/call_authorizations"
 FLOOR_MIB = 50
@@ -69,7 +70,7 @@ class PeakMemory:
 
     def __init__(self, pid: int) -> None:
         self._pid = pid
-        self.peak_kib = 0
+        self.peak_kib = _rss_kib(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -87,11 +88,11 @@ class PeakMemory:
 
 
 def _export(backend: str, url: str, fill: Callable[[str], None], workdir: Path, count: int) -> bool:
-    account = f"export-{secrets.token_hex(6)}"
+    token = f"export-{secrets.token_hex(6)}"
     with running_server(url, 1, workdir) as server:
         _say(f"{backend}: writing {count:,} records")
-        fill(account)
-        headers = {"Authorization": f"Bearer {account}"}
+        fill(open_mode_account(token))  # the account open mode makes of the token
+        headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=120) as client:
             # A first page, so that what the server holds at rest is what a served server holds.
             total = client.get(CALLS, params={"page[size]": 250}).json()["meta"]["total_results"]
@@ -105,7 +106,7 @@ def _export(backend: str, url: str, fill: Callable[[str], None], workdir: Path, 
                     size += len(line) + 2
             seconds = time.monotonic() - started
     growth_mib = (memory.peak_kib - before) / 1024
-    ok = rows == total + 1 and growth_mib < FLOOR_MIB
+    ok = total == count and rows == total + 1 and growth_mib < FLOOR_MIB
     print(f"{backend}: {rows - 1:,} records of {total:,} exported in {seconds:.1f} s ({(rows - 1) / seconds:,.0f}/s, "
           f"{size / 2**20:,.0f} MiB of CSV); the server held {before / 1024:.1f} MiB before, at most "
           f"{memory.peak_kib / 1024:.1f} MiB while it streamed")

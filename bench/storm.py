@@ -48,7 +48,7 @@ def _counting_lua(request: Request, profile_id: str, *, end_each: bool) -> str:
     return lua_script(request) + f"""
 local calls = {lua_string(CALLS)}
 local profile = {lua_string(profile_id)}
-local ringing = nil
+local ringing = {{}}
 allowed = 0
 refused = 0
 other = 0
@@ -56,9 +56,8 @@ other = 0
 local sequence = 0
 
 function request()
-  if ringing then
-    local id = ringing
-    ringing = nil
+  local id = table.remove(ringing)
+  if id then
     return wrk.format(nil, calls .. "/" .. id .. "/actions/end", nil, '{{"duration_secs":0}}')
   end
   sequence = sequence + 1
@@ -70,7 +69,7 @@ end
 function response(status, headers, body)
   if body:find('"status":"ringing"', 1, true) then
     allowed = allowed + 1
-    if {"true" if end_each else "false"} then ringing = body:match('"id":"(%d+)"') end
+    if {"true" if end_each else "false"} then table.insert(ringing, body:match('"id":"(%d+)"')) end
   elseif body:find('"code":"D2"', 1, true) then
     refused = refused + 1
   elseif not body:find('"status":"ended"', 1, true) then

@@ -64,7 +64,7 @@ async def _exported(request: Request, account_id: str, found: DecisionFilter, no
     database, before_id, sent = request.app.database, None, 0
     try:
         while True:
-            records = await database.read_one(functools.partial(
+            records = await database.read(functools.partial(
                 service.export_chunk, account_id=account_id, found=found, now_ms=now_ms, before_id=before_id,
                 size=EXPORT_CHUNK))
             if not records:

@@ -22,7 +22,7 @@ def list_page(tx: Transaction, account_id: str, query: DecisionListQuery,
 
 def export_chunk(tx: Transaction, account_id: str, found: DecisionFilter, now_ms: int, before_id: int | None,
                  size: int) -> list[CallRecord]:
-    """The next chunk of an export, after the record `before_id` (a single statement: read_one())."""
+    """The next chunk of an export, after the record `before_id` (a snapshot: read())."""
     return store.chunk(tx, account_id, found, now_ms, before_id=before_id, limit=size)
 
 

@@ -1,14 +1,16 @@
 """Reading every decision on record, allowed calls and refusals alike: a page of them newest
 first, the chunks of an export, and totals grouped by one of their columns.
 
-An allowed call and a refusal live in tables of their own (see migration 0016); a read across
-both is a UNION ALL of one SELECT each, with the same columns, NULL where a kind has none. Ids are
-time-ordered (ovp.domain.ids), so newest first is by id, each table's primary key read
-backwards.
+An allowed call and a refusal live in tables of their own (see migration 0016); each is read by
+one SELECT with the same columns, NULL where a kind has none. Ids are time-ordered
+(ovp.domain.ids), so newest first is by id: a page or an export's chunk reads each table's primary
+key backwards, as far as it needs, and merges the two; counts and totals are a UNION ALL.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -17,7 +19,6 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    CompoundSelect,
     Integer,
     Select,
     String,
@@ -151,16 +152,26 @@ def _branches(shape: _Shape, allowed_columns: Sequence[ColumnElement[Any]],
     return branches
 
 
-def _newest_first(branches: list[Select[Any]]) -> Select[Any] | CompoundSelect[Any]:
-    """The branches' rows newest first, LIMIT :limit OFFSET :offset."""
-    rows = branches[0] if len(branches) == 1 else union_all(*branches)
-    return (rows.order_by(desc("id")).limit(bindparam("limit", literal_execute=False))
-            .offset(bindparam("offset", literal_execute=False)))
+def _newest_first(branch: Select[Any]) -> Statement:
+    """A branch's rows newest first, up to :limit: its table's primary key read backwards."""
+    # An offset of its own: SQLite's LIMIT would bind another.
+    return Statement(branch.order_by(desc("id")).limit(bindparam("limit", literal_execute=False))
+                     .offset(literal_column("0")))
 
 
 @cache
-def _page_statement(shape: _Shape) -> Statement:
-    return Statement(_newest_first(_branches(shape, _ALLOWED_COLUMNS, _REFUSED_COLUMNS)))
+def _branch_statements(shape: _Shape) -> list[Statement]:
+    """Each table's rows, newest first: merged by id here, since PostgreSQL sorts every row of a
+    UNION ALL before it can order it (it made no Merge Append of the two primary keys), and a page
+    or a chunk then cost as much as the account's whole history."""
+    return [_newest_first(branch) for branch in _branches(shape, _ALLOWED_COLUMNS, _REFUSED_COLUMNS)]
+
+
+def _merged(tx: Transaction, shape: _Shape, params: dict[str, Any], limit: int) -> list[Sequence[Any]]:
+    """The newest `limit` rows of both tables, newest first."""
+    runs = [tx.rows(statement, {**params, "limit": limit}) for statement in _branch_statements(shape)]
+    merged = heapq.merge(*runs, key=lambda row: row[1], reverse=True)
+    return list(itertools.islice(merged, limit))
 
 
 @cache
@@ -176,7 +187,8 @@ def _count_statement(shape: _Shape) -> Statement:
 
 def page(tx: Transaction, account_id: str, found: DecisionFilter, now_ms: int, *, limit: int,
          offset: int) -> tuple[list[Authorization | Refusal], int]:
-    """One page of the account's call records that pass `found`, newest first, and how many pass."""
+    """One page of the account's call records that pass `found`, newest first, and how many pass
+    (several statements: a read's snapshot)."""
     shape = _Shape.of(found)
     if not (shape.allowed_ones or shape.refused_ones):
         return [], 0
@@ -184,7 +196,7 @@ def page(tx: Transaction, account_id: str, found: DecisionFilter, now_ms: int, *
     total = int(tx.scalar(_count_statement(shape), params))
     if offset >= total:
         return [], total
-    rows = tx.rows(_page_statement(shape), {**params, "limit": limit, "offset": offset})
+    rows = _merged(tx, shape, params, offset + limit)[offset:]
     return [_record(row) for row in rows], total
 
 
@@ -196,8 +208,7 @@ def chunk(tx: Transaction, account_id: str, found: DecisionFilter, now_ms: int, 
     shape = _Shape.of(found, keyset=before_id is not None)
     if not (shape.allowed_ones or shape.refused_ones):
         return []
-    rows = tx.rows(_page_statement(shape), {**_params(account_id, found, now_ms), "before_id": before_id,
-                                            "limit": limit, "offset": 0})
+    rows = _merged(tx, shape, {**_params(account_id, found, now_ms), "before_id": before_id}, limit)
     return [_record(row) for row in rows]
 
 
