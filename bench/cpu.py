@@ -1,4 +1,4 @@
-"""CPU time spent by the server's processes, read from /proc.
+"""CPU time spent by the server's processes, and the memory they hold, read from /proc.
 
 Requests/s on a shared machine drifts with what the other tenants do; the CPU time the server
 itself spends per request drifts far less, so the harness reports both."""
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from tests.e2e.servers import child_processes
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -33,3 +35,11 @@ def machine_busy_seconds() -> float:
     fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (int(value) for value in fields[:8])
     return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND
+
+
+def resident_kib(pid: int) -> int:
+    """A server's resident memory: its process and its workers'."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) + sum(resident_kib(child) for child in child_processes(pid))
+    raise RuntimeError(f"no VmRSS for process {pid}")

@@ -25,6 +25,7 @@ import psycopg
 from sqlalchemy.engine import make_url
 from tests.databases import scratch_postgres_database
 
+from bench.cpu import resident_kib
 from bench.options import DEFAULT_POSTGRES_URL
 from bench.server import running_server
 from ovp.domain.keys import open_mode_account
@@ -55,28 +56,18 @@ def _say(message: str) -> None:
     print(f"bench.export: {message}", file=sys.stderr, flush=True)
 
 
-def _rss_kib(pid: int) -> int:
-    total = 0
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    for process in [pid, *(int(child) for child in children)]:
-        for line in Path(f"/proc/{process}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total
-
-
 class PeakMemory:
     """The most resident memory a process and its children held while it ran."""
 
     def __init__(self, pid: int) -> None:
         self._pid = pid
-        self.peak_kib = _rss_kib(pid)
+        self.peak_kib = resident_kib(pid)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     def _watch(self) -> None:
         while not self._stop.wait(0.02):
-            self.peak_kib = max(self.peak_kib, _rss_kib(self._pid))
+            self.peak_kib = max(self.peak_kib, resident_kib(self._pid))
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
@@ -96,7 +87,7 @@ def _export(backend: str, url: str, fill: Callable[[str], None], workdir: Path, 
         with httpx.Client(base_url=server.base_url, headers=headers, timeout=120) as client:
             # A first page, so that what the server holds at rest is what a served server holds.
             total = client.get(CALLS, params={"page[size]": 250}).json()["meta"]["total_results"]
-            before = _rss_kib(server.pid)
+            before = resident_kib(server.pid)
             started, rows, size = time.monotonic(), 0, 0
             with PeakMemory(server.pid) as memory, client.stream("GET", CALLS,
                                                                  headers={"Accept": "text/csv"}) as response:

@@ -29,21 +29,13 @@ from pathlib import Path
 
 import httpx
 from tests.e2e.flood import flood
-from tests.e2e.servers import child_processes
 
+from bench.cpu import resident_kib
 from bench.server import running_server
 
 PROBE_P99_FLOOR_MS = 100.0
 GROWTH_FLOOR_MIB = 64.0
 TOKEN = "bench-flood"
-
-
-def _rss_kib(pid: int) -> int:
-    """The server's resident memory: its process and its workers'."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) + sum(_rss_kib(child) for child in child_processes(pid))
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 @dataclass
@@ -69,7 +61,7 @@ def measure(connections: int, seconds: int) -> tuple[Probes, float]:
             headers = {"Authorization": f"Bearer {TOKEN}"}
             profile = httpx.post(f"{origin}/v2/outbound_voice_profiles", json={"name": "flood"},
                                  headers=headers).json()["data"]["id"]
-            before = peak = _rss_kib(server.pid)
+            before = peak = resident_kib(server.pid)
             probes = Probes()
             url = f"{origin}/v2/outbound_voice_profiles/{profile}"
             with httpx.Client(base_url=f"http://{server.host}:{server.admin_port}", timeout=30) as keep_alive, \
@@ -88,7 +80,7 @@ def measure(connections: int, seconds: int) -> tuple[Probes, float]:
                                                     path))
                         probes.at_rest.append(_timed_ms(functools.partial(_probe_once, at_rest.host,
                                                                           at_rest.admin_port), path))
-                    peak = max(peak, _rss_kib(server.pid))
+                    peak = max(peak, resident_kib(server.pid))
                     time.sleep(0.02)
                 api_port.join()
     return probes, (peak - before) / 1024

@@ -106,6 +106,30 @@ def call_counts(output: str) -> tuple[int, int]:
     return int(counts[AUTHORIZED_LINE]), int(counts[REJECTED_LINE])
 
 
+def summed_counts_lua(counted: dict[str, str]) -> str:
+    """wrk's setup() and done() for a script whose threads count in globals: done() prints each
+    global's sum over the threads, one "label: count" line each (`counted`: global -> label)."""
+    sums = "\n".join(f'  io.write("{label}: " .. sum("{name}") .. "\\n")' for name, label in counted.items())
+    return f"""
+local threads = {{}}
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+local function sum(name)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get(name)
+  end
+  return total
+end
+
+function done(summary, latency, requests)
+{sums}
+end
+"""
+
+
 def call_pairs_lua(request: Request, profile_id: str) -> str:
     """A stateful wrk script: each wrk thread authorizes calls to numbers that vary (+1 415 555
     0000 to 9999) and, whenever one of its authorizations has answered, confirms that call's answer
@@ -150,17 +174,4 @@ function response(status, headers, body)
   end
 end
 
-local threads = {{}}
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function done(summary, latency, requests)
-  local allowed, refused = 0, 0
-  for _, thread in ipairs(threads) do
-    allowed = allowed + thread:get("authorized")
-    refused = refused + thread:get("rejected")
-  end
-  io.write(string.format("{AUTHORIZED_LINE}: %d\\n{REJECTED_LINE}: %d\\n", allowed, refused))
-end
-"""
+""" + summed_counts_lua({"authorized": AUTHORIZED_LINE, "rejected": REJECTED_LINE})

@@ -32,6 +32,7 @@ from tests.databases import scratch_postgres_database
 from tests.e2e.servers import OvpServer, free_port, launch
 from tests.e2e.tcp_proxy import TcpProxy, start_proxy
 
+from bench.cpu import resident_kib
 from bench.options import DEFAULT_POSTGRES_URL
 
 PROFILES = "/v2/outbound_voice_profiles"
@@ -48,6 +49,13 @@ UNKNOWN = "may or may not"
 class Minute:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    by_kind: dict[str, list[float]] = field(default_factory=dict)  # the latencies of each kind of request
+
+
+def _kind(method: str, path: str) -> str:
+    """A request's kind, its path's ids left out: "PATCH /v2/outbound_voice_profiles/{id}"."""
+    parts = ["{id}" if part.isdigit() else part for part in path.split("/")]
+    return f"{method} {'/'.join(parts)}"
 
 
 @dataclass
@@ -81,6 +89,7 @@ class Load:
             return None
         minute = self.ledger.minutes[-1]
         minute.latencies.append(time.monotonic() - began)
+        minute.by_kind.setdefault(_kind(method, path), []).append(time.monotonic() - began)
         if response.status_code >= 500:
             minute.errors += 1
         return response
@@ -134,15 +143,6 @@ class Load:
                     await asyncio.sleep(0.05)
 
 
-def _rss_kib(pid: int) -> int:
-    total = 0
-    for child in [pid, *(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]:
-        for line in Path(f"/proc/{child}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-    return total
-
-
 class IndexReads:
     """PostgreSQL's own account of where each minute's reads went (pg_stat_user_indexes): for the
     indexes that returned the most entries in the minute, how many entries each scan returned. A
@@ -190,15 +190,28 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
             await fault()
         await asyncio.sleep(max(0.0, started + 60 - time.monotonic()))
         current, ledger.minutes = ledger.minutes[-1], [*ledger.minutes, Minute()]
-        memory.append(_rss_kib(server.pid))
+        memory.append(resident_kib(server.pid))
         p99 = statistics.quantiles(current.latencies, n=100)[98] * 1000 if len(current.latencies) > 1 else 0.0
         print(f"{minute:>6} {len(current.latencies) / 60:>10,.0f} {p99:>8.1f} {current.errors:>6} "
               f"{memory[-1] / 1024:>8.1f}  {getattr(fault, '__name__', '-')}"
               + (f"  {index_reads.minute()}" if index_reads else ""), flush=True)
     await asyncio.gather(*writers)
     ledger.minutes = ledger.minutes[:-1]
+    _kinds_table(ledger.minutes)
     _check(server, ledger, call_profiles, memory)
     return ledger
+
+
+def _kinds_table(minutes: list[Minute]) -> None:
+    """Each kind of request's mean latency in the first and the last minute: which one grew."""
+    if len(minutes) < 2:
+        return
+    first, last = minutes[0].by_kind, minutes[-1].by_kind
+    print(f"\n{'request':<48} {'first minute ms':>15} {'last minute ms':>15}")
+    for kind in sorted(set(first) | set(last)):
+        shown = [f"{statistics.fmean(times) * 1000:>15.2f}" if times else f"{'-':>15}"
+                 for times in (first.get(kind, []), last.get(kind, []))]
+        print(f"{kind:<48} {shown[0]} {shown[1]}")
 
 
 def _check(server: OvpServer, ledger: Ledger, call_profiles: list[str], memory: list[int]) -> None:

@@ -29,7 +29,7 @@ from tests.databases import scratch_postgres_database
 from bench import wrk
 from bench.client import Client
 from bench.options import DEFAULT_POSTGRES_URL
-from bench.scenarios import CALLER, CALLS, COLLECTION, Request, lua_script, lua_string
+from bench.scenarios import CALLER, CALLS, COLLECTION, Request, lua_script, lua_string, summed_counts_lua
 from bench.seed import CALLS_PROFILE, seed_calls
 from bench.server import RunningServer, running_server
 
@@ -77,21 +77,7 @@ function response(status, headers, body)
   end
 end
 
-local threads = {{}}
-function setup(thread)
-  table.insert(threads, thread)
-end
-
-function done(summary, latency, requests)
-  local sums = {{0, 0, 0}}
-  for _, thread in ipairs(threads) do
-    sums[1] = sums[1] + thread:get("allowed")
-    sums[2] = sums[2] + thread:get("refused")
-    sums[3] = sums[3] + thread:get("other")
-  end
-  io.write(string.format("{COUNTED[0]}: %d\\n{COUNTED[1]}: %d\\n{COUNTED[2]}: %d\\n", sums[1], sums[2], sums[3]))
-end
-"""
+""" + summed_counts_lua(dict(zip(("allowed", "refused", "other"), COUNTED, strict=True)))
 
 
 def _counts(output: str) -> tuple[int, int, int]:
