@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint bench bench-flood bench-switch bench-drivers bench-long-work soak lock clean debian
+.PHONY: install serve test lint bench bench-flood bench-switch bench-storm bench-export bench-drivers bench-long-work soak lock clean debian
 
 install: $(STAMP) $(NODE_STAMP) debian
 
@@ -78,6 +78,15 @@ bench-long-work: $(STAMP)
 # Calls through Kamailio and ovp at rising rates, on SQLite and PostgreSQL (see bench/switch.py); not part of make test.
 bench-switch: $(STAMP) debian
 	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.switch
+
+# A minute of calls, then a minute of refusals by D2, on SQLite and PostgreSQL (see bench/storm.py).
+bench-storm: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.storm
+
+# The CSV export of a million call records, with the server's memory watched (see bench/export.py).
+bench-export: $(STAMP)
+	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.export
 
 # Ten minutes of mixed load on each backend, with a fault every minute (see bench/soak.py); not part of make test.
 soak: $(STAMP)

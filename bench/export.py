@@ -10,6 +10,7 @@ it) is sampled every 20 ms, and the floor is its growth over what it held before
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sqlite3
 import sys
@@ -110,7 +111,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.export", description=__doc__)
     parser.add_argument("--records", type=int, default=1_000_000, help="records to export (1,000,000)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql (both)")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     args = parser.parse_args()
     count, results = args.records, []
     with tempfile.TemporaryDirectory(prefix="ovp-export-") as tmp, ExitStack() as stack:

@@ -12,6 +12,7 @@ the growth of everything else beside it.
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import sqlite3
 import sys
@@ -190,7 +191,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=60, help="seconds of each load (60)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql (both)")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     args = parser.parse_args()
     wrk_path = wrk.find_wrk("wrk")
     results = []
