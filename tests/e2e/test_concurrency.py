@@ -260,3 +260,46 @@ def test_a_user_name_raced_for_through_two_servers_goes_to_one_connection(
             CONNECTIONS, params={"page[size]": "250", "page[number]": str(page)}).json()["data"]]
     assert sorted(name for name in held if name.startswith("contested")) == sorted(
         f"contested{name}" for name in range(names))
+
+
+def test_connections_counts_stay_exact_under_concurrent_creates_moves_and_deletes(
+    file_database_url: str, servers: Launcher
+) -> None:
+    """Connections created, moved the opposite ways between two profiles, and deleted, through two
+    servers at once: each profile's connections_count is the number that use it, and every request
+    succeeds (two moves the opposite ways never wait for each other)."""
+    first, second = pair(servers, file_database_url)
+    token = "counts"
+    with first.http(token) as client:
+        a, b = (client.post(PROFILES, json={"name": f"profile {name}"}).json()["data"]["id"] for name in "ab")
+        movers = [client.post(CONNECTIONS, json={
+            "connection_name": f"mover {n}", "user_name": f"mover{n:03d}", "password": "s3cret-passw0rd",
+            "outbound": {"outbound_voice_profile_id": a if n % 2 else b}}).json()["data"] for n in range(40)]
+    failures: list[str] = []
+
+    async def send(client: httpx.AsyncClient, method: str, path: str, body: dict[str, Any] | None = None) -> None:
+        response = await client.request(method, path, json=body)
+        if response.status_code not in (200, 201):
+            failures.append(f"{method} {path}: {response.status_code} {response.text}")
+
+    async def churn() -> None:
+        async with async_client(first.origin, token, 8) as one, async_client(second.origin, token, 8) as two:
+            jobs = [send(one if n % 2 else two, "POST", CONNECTIONS, {
+                "connection_name": f"new {n}", "user_name": f"new{n:03d}", "password": "s3cret-passw0rd",
+                "outbound": {"outbound_voice_profile_id": a if n % 3 else b}}) for n in range(30)]
+            jobs += [send(two if n % 2 else one, "PATCH", f"{CONNECTIONS}/{mover['id']}", {
+                "outbound": {"outbound_voice_profile_id": b if mover["outbound"]["outbound_voice_profile_id"] == a
+                             else a}}) for n, mover in enumerate(movers[:30])]
+            jobs += [send(one, "DELETE", f"{CONNECTIONS}/{mover['id']}") for mover in movers[30:]]
+            random.Random(11).shuffle(jobs)
+            await asyncio.wait_for(asyncio.gather(*jobs), 120)
+
+    asyncio.run(churn())
+    assert failures == []
+    with second.http(token) as client:
+        used: dict[str, int] = {a: 0, b: 0}
+        for connection in client.get(CONNECTIONS, params={"page[size]": "250"}).json()["data"]:
+            used[connection["outbound"]["outbound_voice_profile_id"]] += 1
+        counts = {profile: client.get(f"{PROFILES}/{profile}").json()["data"]["connections_count"] for profile in used}
+    assert counts == used
+    assert sum(counts.values()) == 60

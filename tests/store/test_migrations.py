@@ -59,7 +59,7 @@ def test_ids_within_an_account_keep_the_data_already_there(file_database_url: st
         # Another account may now hold the same id.
         connection.execute(text(
             "INSERT INTO outbound_voice_profiles SELECT 7, 'b', name, name_folded, enabled, traffic_type, "
-            "service_plan, usage_payment_method, created_at, updated_at, revision, document "
+            "service_plan, usage_payment_method, created_at, updated_at, revision, document, connections_count "
             "FROM outbound_voice_profiles"
         ))
         assert connection.execute(text("SELECT count(*) FROM outbound_voice_profiles WHERE id = 7")).scalar() == 2
@@ -97,3 +97,29 @@ def test_user_names_shared_before_uniqueness_stay_with_the_oldest_connection(
     engine.dispose()
     assert rows == [("a", 1, None, "credential_connection"), ("a", 2, "trunk1", "credential_connection"),
                     ("b", 1, "trunk1", "credential_connection")]
+
+
+def test_a_profile_keeps_the_count_of_the_connections_already_there(file_database_url: str) -> None:
+    with at_revision(file_database_url, "0016") as connection:
+        for profile_id in (7, 8):
+            connection.execute(text(
+                "INSERT INTO outbound_voice_profiles (id, account_id, name, name_folded, enabled, traffic_type, "
+                "service_plan, usage_payment_method, created_at, updated_at, revision, document) VALUES "
+                "(:id, 'a', 'office', 'office', true, 'conversational', 'global', 'rate-deck', "
+                "'2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z', 1, '{}')"
+            ), {"id": profile_id})
+        stored: list[tuple[int, str, int | None]] = [(1, "a", 7), (2, "a", 7), (3, "b", 7), (4, "a", None)]
+        for connection_id, account_id, attached_to in stored:
+            connection.execute(text(
+                "INSERT INTO connections (id, account_id, connection_name, connection_name_folded, active, "
+                "outbound_voice_profile_id, created_at, updated_at, revision, document, user_name_folded, "
+                "record_type) VALUES (:id, :account, 'trunk', 'trunk', true, :profile, '2026-01-01T00:00:00.000Z', "
+                "'2026-01-01T00:00:00.000Z', 1, '{}', NULL, 'ip_connection')"
+            ), {"id": connection_id, "account": account_id, "profile": attached_to})
+    with migrated_database(file_database_url):
+        pass
+    engine = create_engine(_sync_url(file_database_url))
+    with engine.begin() as connection:
+        counts = connection.execute(text("SELECT id, connections_count FROM outbound_voice_profiles ORDER BY id"))
+        assert counts.all() == [(7, 2), (8, 0)]  # another account's connection is not the profile's
+    engine.dispose()

@@ -28,14 +28,18 @@ Document = dict[str, Any]
 def check_profile(tx: Transaction, account_id: str, connection: Mapping[str, Any],
                   previous: Mapping[str, Any] | None) -> None:
     """A connection's outbound profile, when new or changed, must be one of the account's. The check
-    locks the profile, so that it cannot be deleted before this transaction has stored the connection."""
+    locks the profile, so that it cannot be deleted before this transaction has stored the connection
+    (and changed its connections_count). A connection moved from one profile to another locks both,
+    the lower id first, so that two moves the opposite ways never wait for each other."""
     profile_id = outbound_profile_id(connection)
-    if profile_id is None or (previous is not None and outbound_profile_id(previous) == profile_id):
+    was = outbound_profile_id(previous) if previous is not None else None
+    if profile_id is None or was == profile_id:
         return
-    if not profile_store.lock_for_reference(tx, account_id, profile_id):
-        code, title = BAD_VALUE
-        raise InvalidInput([Problem(code, title, f"outbound.outbound_voice_profile_id: the account has no outbound "
-                                    f"voice profile {profile_id}.", pointer=PROFILE_POINTER)])
+    for locked in sorted({profile_id} if was is None else {profile_id, was}):
+        if not profile_store.lock_for_reference(tx, account_id, locked) and locked == profile_id:
+            code, title = BAD_VALUE
+            raise InvalidInput([Problem(code, title, f"outbound.outbound_voice_profile_id: the account has no "
+                                        f"outbound voice profile {profile_id}.", pointer=PROFILE_POINTER)])
 
 
 def user_name_problem(tx: Transaction, account_id: str, connection: ConnectionDocument) -> str | None:

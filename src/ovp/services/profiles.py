@@ -15,7 +15,7 @@ from ovp.store.database import Transaction
 
 def refuse_while_in_use(tx: Transaction, account_id: str, profile: ProfileDocument) -> None:
     """The profile was read FOR UPDATE before its connections are counted: a connection that names
-    it holds a share lock on it (see ovp.store.profiles.lock_for_reference), so either that
+    it holds a lock on it (see ovp.store.profiles.lock_for_reference), so either that
     connection committed first and is counted, or it waits and then finds the profile gone."""
     profile_id = int(profile["id"])
     in_use = connection_store.count_by_profile(tx, account_id, [profile_id]).get(profile_id, 0)

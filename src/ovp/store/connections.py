@@ -17,7 +17,8 @@ from ovp.domain.connections.listing import ConnectionListQuery
 from ovp.domain.errors import NotFound
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
-from ovp.store.schema import accounts, connections, fqdns, profiles
+from ovp.store.profiles import CONNECTIONS_COUNTER
+from ovp.store.schema import accounts, connections, fqdns
 
 _COLUMNS = connections.c
 
@@ -43,13 +44,13 @@ def _columns(connection: Mapping[str, Any]) -> dict[str, Any]:
 
 # insert, get, replace, delete, delete_account and delete_everything, as for every table of documents:
 # one for each kind of connection, and one that finds a connection of any kind.
-credential_connections = documents.DocumentTable[ConnectionDocument](connections, _columns, counts_in=profiles.name,
-                                                           kind=CREDENTIAL)
-ip_connections = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name,
-                                                         kind=IP_CONNECTION)
-fqdn_connections = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name,
-                                                           kind=FQDN_CONNECTION)
-any_kind = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=profiles.name)
+credential_connections = documents.DocumentTable[ConnectionDocument](
+    connections, _columns, counts_in=CONNECTIONS_COUNTER, kind=CREDENTIAL)
+ip_connections = documents.DocumentTable[dict[str, Any]](
+    connections, _columns, counts_in=CONNECTIONS_COUNTER, kind=IP_CONNECTION)
+fqdn_connections = documents.DocumentTable[dict[str, Any]](
+    connections, _columns, counts_in=CONNECTIONS_COUNTER, kind=FQDN_CONNECTION)
+any_kind = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=CONNECTIONS_COUNTER)
 
 
 @cache

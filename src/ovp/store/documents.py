@@ -7,10 +7,11 @@ by. A list is a count and a page of one shape of query, read in one transaction 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import ColumnElement, Table, bindparam, func, literal_column, select
+from sqlalchemy import Column, ColumnElement, Table, bindparam, func, literal_column, select
 
 from ovp.domain.errors import NotFound
 from ovp.domain.etags import Revised
@@ -26,20 +27,32 @@ class DuplicateId(Exception):
     """Another process made the same id; the caller draws a new one and tries again."""
 
 
+@dataclass(frozen=True)
+class Counter:
+    """A count kept on the rows of another table (`table`), of the rows of this one that name them
+    in `column` (of the columns a document gives): `change(tx, account_id, key, delta)` adds `delta`
+    to the count of the account's row `key`; with `key` None, sets every count of the account to 0,
+    and with `account_id` None too, every count (its rows are all being deleted)."""
+
+    table: str
+    column: str
+    change: Callable[[Transaction, str | None, Any, int], None]
+
+
 class DocumentTable(Generic[D]):
     """The account-scoped reads and writes of one table of documents. `columns` gives the values of
     the columns kept beside a document (those it is filtered and sorted by, and the document).
 
     `counted`: a number read in the same statement as each row (a profile's connections count),
-    answered by `get_counted`. `counts_in`: the table whose counted numbers this table's writes
-    change (a connection changes its profile's count). `key`: the id column's value of a document's
-    id (a number, unless the resource's ids are UUIDs). `kind`: the record_type of this resource's
-    rows, when the table holds several kinds (connections); a row of another kind is not found.
-    Deleting an account's rows, or every row, takes every kind."""
+    answered by `get_counted` (a column of the row, or a subquery). `counts_in`: the count kept on
+    another table's rows that this table's writes change (a connection changes its profile's).
+    `key`: the id column's value of a document's id (a number, unless the resource's ids are
+    UUIDs). `kind`: the record_type of this resource's rows, when the table holds several kinds
+    (connections); a row of another kind is not found. Deleting an account's rows, or every row, takes every kind."""
 
     def __init__(
         self, table: Table, columns: Callable[[D], dict[str, Any]], *,
-        counted: ColumnElement[Any] | None = None, counts_in: str | None = None, key: Callable[[str], Any] = int,
+        counted: ColumnElement[Any] | None = None, counts_in: Counter | None = None, key: Callable[[str], Any] = int,
         kind: str | None = None,
     ) -> None:
         self._name = table.name if kind is None else f"{table.name}:{kind}"
@@ -54,7 +67,10 @@ class DocumentTable(Generic[D]):
             # Written into the statement: its compiled text is run with only the caller's parameters.
             assert kind.isidentifier(), "a kind is a constant of the code, such as credential_connection"
             owned = owned & (c.record_type == literal_column(f"'{kind}'"))
-        stored = [column.name for column in table.columns if column.name not in ("id", "account_id", "revision")]
+        # A count kept on the row is changed by the writes of what it counts, never by the row's own.
+        self._kept_count = counted.name if isinstance(counted, Column) and counted.table is table else None
+        unwritten = ("id", "account_id", "revision", self._kept_count)
+        stored = [column.name for column in table.columns if column.name not in unwritten]
         read = [c.document, c.revision, counted if counted is not None else literal_column("0")]
         # Without the count, for a caller that needs only the row: a profile read for a call does not
         # count the connections that use it.
@@ -81,9 +97,11 @@ class DocumentTable(Generic[D]):
     def insert(self, tx: Transaction, account_id: str, document: D) -> Revised[D]:
         values = {"id": self._key(document["id"]), "account_id": account_id, "revision": FIRST_REVISION,
                   **self.values(document)}
+        if self._kept_count is not None:
+            values[self._kept_count] = 0  # nothing counted yet uses a new row
         if not tx.insert_unique(self._insert, values):
             raise DuplicateId(document["id"])
-        self._changed_counts(tx)
+        self._changed_counts(tx, account_id, None, document)
         return Revised(document, FIRST_REVISION)
 
     def get(self, tx: Transaction, account_id: str, row_id: Any, *, for_update: bool = False) -> Revised[D]:
@@ -135,7 +153,7 @@ class DocumentTable(Generic[D]):
             tx.locked[key] = (values["document"], revised.revision, known[2])
         tx.execute_later(self._update, {"owner": account_id, "row_id": row_id,
                                         **{f"new_{name}": value for name, value in values.items()}})
-        self._changed_counts(tx)
+        self._changed_counts(tx, account_id, current.value, document)
         return revised
 
     def delete(self, tx: Transaction, account_id: str, current: Revised[D]) -> None:
@@ -143,15 +161,19 @@ class DocumentTable(Generic[D]):
         row_id = self._key(current.value["id"])
         tx.locked.pop((self._name, account_id, row_id), None)
         tx.execute(self._delete, {"owner": account_id, "row_id": row_id})
-        self._changed_counts(tx)
+        self._changed_counts(tx, account_id, current.value, None)
 
     def delete_account(self, tx: Transaction, account_id: str) -> int:
         """Deletes every row of the account; answers how many there were."""
         tx.locked.clear()
+        if self._counts_in is not None:
+            self._counts_in.change(tx, account_id, None, 0)
         return tx.execute(self._delete_account, {"owner": account_id})
 
     def delete_everything(self, tx: Transaction) -> int:
         tx.locked.clear()
+        if self._counts_in is not None:
+            self._counts_in.change(tx, None, None, 0)
         return tx.execute(self._delete_everything)
 
     def page_statements(self, condition: ColumnElement[bool], sort_column: ColumnElement[Any],
@@ -165,11 +187,21 @@ class DocumentTable(Generic[D]):
         rows, total = read_page(tx, statements, params, query)
         return [(load(document), int(counted)) for document, counted in rows], total
 
-    def _changed_counts(self, tx: Transaction) -> None:
-        """The counted numbers this write may change are read again when next asked for."""
-        if self._counts_in is not None:
-            for key in [key for key in tx.locked if key[0] == self._counts_in]:
-                del tx.locked[key]
+    def _changed_counts(self, tx: Transaction, account_id: str, before: Any, after: Any) -> None:
+        """Keeps the counts of the rows a write changes (a connection's profile's), and has them read
+        again when next asked for."""
+        counter = self._counts_in
+        if counter is None:
+            return
+        was = self._columns(before)[counter.column] if before is not None else None
+        now = self._columns(after)[counter.column] if after is not None else None
+        if was != now:
+            if was is not None:
+                counter.change(tx, account_id, was, -1)
+            if now is not None:
+                counter.change(tx, account_id, now, 1)
+        for key in [key for key in tx.locked if key[0] == counter.table]:
+            del tx.locked[key]
 
 
 def load(stored: str) -> Any:

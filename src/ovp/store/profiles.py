@@ -5,25 +5,40 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, literal_column, select
 
 from ovp.domain.listing import ListQuery
 from ovp.domain.profiles.profile import ProfileDocument
 from ovp.store.database import Statement, Transaction
-from ovp.store.documents import DocumentTable, contains, contains_pattern, folded_order
-from ovp.store.schema import connections, profiles
+from ovp.store.documents import Counter, DocumentTable, contains, contains_pattern, folded_order
+from ovp.store.schema import profiles
 
 _COLUMNS = profiles.c
 _OWNED = (_COLUMNS.account_id == bindparam("owner")) & (_COLUMNS.id == bindparam("profile_id"))
-# How many of the account's connections use the profile, read in the same statement as the profile.
-_CONNECTIONS_COUNT = (
-    select(func.count()).select_from(connections)
-    .where((connections.c.account_id == _COLUMNS.account_id) & (connections.c.outbound_voice_profile_id == _COLUMNS.id))
-    .scalar_subquery()
-)
-# A connection that names the profile holds this share lock until it commits, so that a concurrent
-# delete, which reads the profile FOR UPDATE before it counts the connections, waits and sees it.
-_LOCK_FOR_REFERENCE = Statement(select(_COLUMNS.id).where(_OWNED).with_for_update(read=True))
+# A connection that names the profile holds this lock until it commits, so that a concurrent delete,
+# which reads the profile FOR UPDATE before it counts the connections, waits and sees it. Not a
+# share lock: the connection's write then changes the profile's connections_count, and two
+# writers holding the share lock would each wait for the other to let go of it.
+_LOCK_FOR_REFERENCE = Statement(select(_COLUMNS.id).where(_OWNED).with_for_update())
+# The connections_count kept on the row, changed by a connection that comes to use the profile or
+# stops using it (see ovp.store.documents.Counter).
+_ADD_CONNECTIONS = Statement(
+    profiles.update().where(_OWNED).values(connections_count=_COLUMNS.connections_count + bindparam("delta")))
+_NO_CONNECTIONS_OF_ACCOUNT = Statement(
+    profiles.update().where(_COLUMNS.account_id == bindparam("owner")).values(connections_count=literal_column("0")))
+_NO_CONNECTIONS = Statement(profiles.update().values(connections_count=literal_column("0")))
+
+
+def _count_connections(tx: Transaction, account_id: str | None, profile_id: int | None, delta: int) -> None:
+    if account_id is None:
+        tx.execute(_NO_CONNECTIONS)
+    elif profile_id is None:
+        tx.execute(_NO_CONNECTIONS_OF_ACCOUNT, {"owner": account_id})
+    else:
+        tx.execute(_ADD_CONNECTIONS, {"owner": account_id, "profile_id": profile_id, "delta": delta})
+
+
+CONNECTIONS_COUNTER = Counter(profiles.name, "outbound_voice_profile_id", _count_connections)
 
 
 def _columns(profile: ProfileDocument) -> dict[str, Any]:
@@ -41,7 +56,7 @@ def _columns(profile: ProfileDocument) -> dict[str, Any]:
 
 
 # Each read of a profile counts the connections that use it, in the same statement.
-_TABLE = DocumentTable[ProfileDocument](profiles, _columns, counted=_CONNECTIONS_COUNT)
+_TABLE = DocumentTable[ProfileDocument](profiles, _columns, counted=_COLUMNS.connections_count)
 table = _TABLE
 delete_account = _TABLE.delete_account
 delete_everything = _TABLE.delete_everything

@@ -26,6 +26,9 @@ profiles = Table(
     Column("updated_at", String(24), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("document", Text, nullable=False),
+    # How many of the account's connections use the profile, kept by each connection's write (see
+    # ovp.store.documents.Counter).
+    Column("connections_count", Integer, nullable=False, server_default="0"),
     Index("ix_outbound_voice_profiles_account_created", "account_id", "created_at", "id"),
     PrimaryKeyConstraint("account_id", "id", name="outbound_voice_profiles_pkey"),
 )
