@@ -206,7 +206,7 @@ def test_every_answer_and_log_line_carries_its_request_id(tmp_path: Path) -> Non
             chosen = client.get(PROFILES, headers={"X-Request-Id": "trace-abc-123"})
             made = client.get(PROFILES)
             with sqlite3.connect(database) as connection:  # break the store behind the server's back
-                connection.execute("DROP TABLE connections")
+                connection.execute("DROP TABLE outbound_voice_profiles")
             failed = client.get(f"{PROFILES}/{profile['id']}")
     finally:
         server.stop()  # the last access line is written after its answer goes out: a stop flushes it
