@@ -38,10 +38,10 @@ _ROW = [_CALLS[name] for name in _FIELDS]  # a row reads back as Authorization(*
 _OWNED = (_CALLS.account_id == bindparam("owner")) & (_CALLS.id == bindparam("call_id"))
 _OF_PROFILE = (_CALLS.account_id == bindparam("owner")) & (_CALLS.profile_id == bindparam("profile_id"))
 # A call holds its slot until it ends or expires.
-_HOLDING = _CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms"))
-_ACTIVE = _OF_PROFILE & _HOLDING
+HOLDING = _CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms"))
+_ACTIVE = _OF_PROFILE & HOLDING
 _OF_CONNECTION_ACTIVE = (
-    (_CALLS.account_id == bindparam("owner")) & (_CALLS.connection_id == bindparam("connection_id")) & _HOLDING
+    (_CALLS.account_id == bindparam("owner")) & (_CALLS.connection_id == bindparam("connection_id")) & HOLDING
 )
 
 
@@ -177,18 +177,18 @@ _END_AT_ONCE = Statement(text(
 ))
 # How many calls hold a slot now, of the account or of one of its connections, counted only up to
 # the limit they are compared with.
-_ACCOUNT_HOLDING = Statement(_count_up_to((_CALLS.account_id == bindparam("owner")) & _HOLDING, "cap"))
-_CONNECTION_HOLDING = Statement(_count_up_to(_OF_CONNECTION_ACTIVE, "cap"))
+_ACCOUNTHOLDING = Statement(_count_up_to((_CALLS.account_id == bindparam("owner")) & HOLDING, "cap"))
+_CONNECTIONHOLDING = Statement(_count_up_to(_OF_CONNECTION_ACTIVE, "cap"))
 
 
 def account_active(tx: Transaction, account_id: str, now_ms: int, cap: int) -> int:
     """The account's calls that hold a slot at `now_ms`, counted up to `cap`."""
-    return int(tx.scalar(_ACCOUNT_HOLDING, {"owner": account_id, "now_ms": now_ms, "cap": cap}))
+    return int(tx.scalar(_ACCOUNTHOLDING, {"owner": account_id, "now_ms": now_ms, "cap": cap}))
 
 
 def connection_active(tx: Transaction, account_id: str, connection_id: int, now_ms: int, cap: int) -> int:
     """The connection's calls that hold a slot at `now_ms`, counted up to `cap`."""
-    return int(tx.scalar(_CONNECTION_HOLDING,
+    return int(tx.scalar(_CONNECTIONHOLDING,
                          {"owner": account_id, "connection_id": connection_id, "now_ms": now_ms, "cap": cap}))
 
 
@@ -220,7 +220,7 @@ def answering(work: Work[Authorization], account_id: str, call_id: int, now_ms: 
 
 # Every account's calls holding a slot now, for the server's metrics.
 _COUNT_ACTIVE = Statement(
-    select(func.count()).select_from(call_authorizations).where(_HOLDING)
+    select(func.count()).select_from(call_authorizations).where(HOLDING)
 )
 _DELETE_ONE = Statement(call_authorizations.delete().where(_OWNED))
 _DELETE_CALLS = Statement(call_authorizations.delete().where(_CALLS.account_id == bindparam("owner")))

@@ -110,7 +110,7 @@ class Transaction(ABC):
         # The rows this transaction locked FOR UPDATE, as it last read or wrote them: nobody else
         # can change them before it ends, so it reads each once (see ovp.store.documents). A group
         # of PATCHes or authorizations of one profile locks it once.
-        self.locked: dict[tuple[str, str, int], tuple[str, int, int | None]] = {}  # count None: not read
+        self.locked: dict[tuple[str, str, int], tuple[str, int, int]] = {}
         self.appended: list[tuple[Statement, Mapping[str, Any]]] = []
         # Small settings read once a transaction (an account's channel limit), by what they are;
         # kept up to date by the transaction's own writes of them.

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.decisions import DecisionFilter, GroupBy
 from ovp.domain.calls.refusal import Refusal
+from ovp.store.calls import HOLDING
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import call_authorizations, call_refusals
 
@@ -110,12 +111,11 @@ def _params(account_id: str, found: DecisionFilter, now_ms: int) -> dict[str, An
 
 
 def _status_test(status: str) -> ColumnElement[bool]:
-    holding = _CALLS.ended_ms.is_(None) & (_CALLS.expires_ms > bindparam("now_ms"))
     return {
         "ended": _CALLS.ended_ms.is_not(None),
         "expired": _CALLS.ended_ms.is_(None) & (_CALLS.expires_ms <= bindparam("now_ms")),
-        "ringing": holding & _CALLS.answered_ms.is_(None),
-        "active": holding & _CALLS.answered_ms.is_not(None),
+        "ringing": HOLDING & _CALLS.answered_ms.is_(None),
+        "active": HOLDING & _CALLS.answered_ms.is_not(None),
     }[status]
 
 

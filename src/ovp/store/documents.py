@@ -72,14 +72,9 @@ class DocumentTable(Generic[D]):
         unwritten = ("id", "account_id", "revision", self._kept_count)
         stored = [column.name for column in table.columns if column.name not in unwritten]
         read = [c.document, c.revision, counted if counted is not None else literal_column("0")]
-        # Without the count, for a caller that needs only the row: a profile read for a call does not
-        # count the connections that use it.
-        uncounted = [c.document, c.revision, literal_column("NULL")] if counted is not None else read
         self._insert = Statement(table.insert())
         self._select = Statement(select(*read).where(owned))
         self._select_for_update = Statement(select(*read).where(owned).with_for_update(of=table))
-        self._select_uncounted = Statement(select(*uncounted).where(owned))
-        self._select_uncounted_for_update = Statement(select(*uncounted).where(owned).with_for_update(of=table))
         self._update = Statement(table.update().where(owned).values(
             revision=c.revision + literal_column("1"), **{name: bindparam(f"new_{name}") for name in stored}
         ))
@@ -105,8 +100,7 @@ class DocumentTable(Generic[D]):
         return Revised(document, FIRST_REVISION)
 
     def get(self, tx: Transaction, account_id: str, row_id: Any, *, for_update: bool = False) -> Revised[D]:
-        """The account's row, as get_counted reads it, but without its counted number."""
-        return self._read(tx, account_id, row_id, for_update=for_update, counting=False)[0]
+        return self.get_counted(tx, account_id, row_id, for_update=for_update)[0]
 
     def get_counted(
         self, tx: Transaction, account_id: str, row_id: Any, *, for_update: bool = False
@@ -116,25 +110,14 @@ class DocumentTable(Generic[D]):
         with the lock, the number is the one of the statement's snapshot: a connection that
         another transaction attached while this one waited for the lock is counted by the next
         read.)"""
-        revised, counted = self._read(tx, account_id, row_id, for_update=for_update, counting=True)
-        assert counted is not None
-        return revised, counted
-
-    def _read(self, tx: Transaction, account_id: str, row_id: Any, *, for_update: bool,
-              counting: bool) -> tuple[Revised[D], int | None]:
         key = (self._name, account_id, row_id)
         known = tx.locked.get(key) if for_update else None
-        if known is not None and known[2] is None and counting:
-            known = None  # locked without its count: read again, counted
         if known is None:
-            if counting:
-                statement = self._select_for_update if for_update else self._select
-            else:
-                statement = self._select_uncounted_for_update if for_update else self._select_uncounted
-            found = tx.rows(statement, {"owner": account_id, "row_id": row_id})
+            found = tx.rows(self._select_for_update if for_update else self._select,
+                            {"owner": account_id, "row_id": row_id})
             if not found:
                 raise NotFound()
-            known = (found[0][0], found[0][1], None if found[0][2] is None else int(found[0][2]))
+            known = (found[0][0], found[0][1], int(found[0][2]))
             if for_update:
                 tx.locked[key] = known
         document, revision, counted = known
