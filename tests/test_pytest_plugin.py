@@ -54,6 +54,18 @@ def test_ovp_admin_seeds_injects_faults_and_reads_the_journal(ovp_admin, ovp_cli
     assert ovp_admin.clear_journal() >= 1
     assert ovp_admin.reset() == 1
     assert ovp_client.outbound_voice_profiles.list().data == []
+
+
+def test_ovp_admin_moves_the_clock(ovp_admin, ovp_client):
+    assert ovp_admin.freeze_clock("2026-12-31T23:59:50Z") == "2026-12-31T23:59:50.000Z"
+    assert ovp_client.outbound_voice_profiles.create(name="eve").data.created_at == "2026-12-31T23:59:50.000Z"
+    assert ovp_admin.advance_clock(10) == "2027-01-01T00:00:00.000Z"
+    assert ovp_client.outbound_voice_profiles.create(name="day").data.created_at == "2027-01-01T00:00:00.000Z"
+
+
+def test_a_clock_moved_by_a_test_is_on_the_wall_clock_for_the_next(ovp_client):
+    created = ovp_client.outbound_voice_profiles.create(name="now").data.created_at
+    assert not created.startswith(("2026-12-31T23:59", "2027-01-01T00:00:00"))
 '''
 
 SEED = Path(__file__).parents[1] / "examples" / "seed.json"
@@ -64,7 +76,7 @@ SEED = Path(__file__).parents[1] / "examples" / "seed.json"
 def test_the_fixtures_work_in_a_users_suite(pytester: pytest.Pytester, extra: list[str]) -> None:
     pytester.makepyfile(test_example=EXAMPLE.replace("SEED_PATH", str(SEED)))
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *extra, timeout=120)
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=7)
 
 
 def test_importing_the_plugin_loads_no_application_code() -> None:

@@ -10,7 +10,8 @@ Installed with ovp, it gives every test suite four fixtures:
   only its own data.
 - `ovp_client`: a `telnyx.Telnyx` client bound to that server and token (it needs the `telnyx`
   package, which a suite that tests Telnyx code has).
-- `ovp_admin`: the emulator's admin surface for the test's account: reset, seed, faults, journal.
+- `ovp_admin`: the emulator's admin surface for the test's account: reset, seed, faults, journal,
+  and the server's clock.
 
     def test_office_profile(ovp_client):
         profile = ovp_client.outbound_voice_profiles.create(name="office")
@@ -68,6 +69,7 @@ class OvpAdmin:
     def __init__(self, server: OvpServer, token: str) -> None:
         self.server = server
         self.token = token
+        self.clock_moved = False
 
     def reset(self, *, everything: bool = False) -> int:
         """Deletes the account's profiles, connections, rates and calls (every account's with
@@ -107,6 +109,26 @@ class OvpAdmin:
     def clear_journal(self) -> int:
         cleared: int = self._call("DELETE", "/journal")["cleared"]
         return cleared
+
+    def freeze_clock(self, now: str) -> str:
+        """Stops ovp's clock at `now` (RFC 3339, such as 2026-12-31T23:59:50Z): every rule bound to
+        time reads it (a day's spend, calling windows, a call's expiry and set-up timeout,
+        created_at and updated_at). The server's own clock, not the account's: answers ovp's time."""
+        self.clock_moved = True
+        moved: str = self._call("POST", "/clock", body={"now": now})["now"]
+        return moved
+
+    def advance_clock(self, seconds: float) -> str:
+        """Moves ovp's clock on by `seconds` (frozen or not); answers ovp's time."""
+        self.clock_moved = True
+        moved: str = self._call("POST", "/clock", body={"advance_secs": seconds})["now"]
+        return moved
+
+    def reset_clock(self) -> str:
+        """Returns ovp's clock to the wall clock; answers ovp's time."""
+        moved: str = self._call("DELETE", "/clock")["now"]
+        self.clock_moved = False
+        return moved
 
     def _call(self, method: str, path: str, *, body: object = None, query: Mapping[str, str] | None = None) -> Any:
         url = f"{self.server.origin}{ADMIN}{path}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
@@ -179,6 +201,10 @@ def ovp_client(ovp_server: OvpServer, ovp_token: str) -> Iterator[telnyx.Telnyx]
 
 
 @pytest.fixture
-def ovp_admin(ovp_server: OvpServer, ovp_token: str) -> OvpAdmin:
-    """The admin surface for the test's account (the one `ovp_client` uses)."""
-    return OvpAdmin(ovp_server, ovp_token)
+def ovp_admin(ovp_server: OvpServer, ovp_token: str) -> Iterator[OvpAdmin]:
+    """The admin surface for the test's account (the one `ovp_client` uses). A clock the test
+    moved is back on the wall clock after it, for the session's next test."""
+    admin = OvpAdmin(ovp_server, ovp_token)
+    yield admin
+    if admin.clock_moved:
+        admin.reset_clock()

@@ -1,6 +1,6 @@
 """The emulator's admin surface, under /_ovp/admin, in open mode only: reset, seed, the request
-journal and fault injection. Each acts on the caller's account (its bearer token), except a reset
-with `?scope=all`."""
+journal, fault injection and the clock. Each acts on the caller's account (its bearer token),
+except a reset with `?scope=all` and the clock, which is the server's (each worker's) own."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from dataclasses import asdict
 from ovp.api.context import Emulator
 from ovp.api.http import Request, Response, json_response
 from ovp.api.routing import Route
+from ovp.domain.clock import CLOCK
 from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.validation import NOT_IN_ENUM
+from ovp.emulator import clock
 from ovp.emulator.faults import parse_fault
 from ovp.services import seed
 from ovp.store import accounts as account_store
@@ -102,9 +104,27 @@ async def clear_faults(request: Request) -> Response:
     return json_response({"data": {"cleared": cleared}})
 
 
+async def move_clock(request: Request) -> Response:
+    _emulator(request)
+    clock.move(CLOCK, clock.parse_clock(await request.json()))
+    return json_response({"data": clock.shown(CLOCK)})
+
+
+async def read_clock(request: Request) -> Response:
+    _emulator(request)
+    return json_response({"data": clock.shown(CLOCK)})
+
+
+async def reset_clock(request: Request) -> Response:
+    _emulator(request)
+    CLOCK.reset()
+    return json_response({"data": clock.shown(CLOCK)})
+
+
 routes = [
     Route.at(f"{PREFIX}/reset", {"POST": reset}),
     Route.at(f"{PREFIX}/seed", {"POST": load_seed}),
     Route.at(f"{PREFIX}/journal", {"GET": journal, "DELETE": clear_journal}),
     Route.at(f"{PREFIX}/faults", {"GET": faults, "POST": arm_fault, "DELETE": clear_faults}),
+    Route.at(f"{PREFIX}/clock", {"GET": read_clock, "POST": move_clock, "DELETE": reset_clock}),
 ]

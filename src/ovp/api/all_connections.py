@@ -3,12 +3,12 @@ progress on each; the work lives in ovp.services.all_connections."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 
 from ovp.api.http import Request, Response, json_response
 from ovp.api.resources import path_id
 from ovp.api.routing import Route
+from ovp.domain.clock import CLOCK
 from ovp.domain.connections.listing import parse_connection_list_query
 from ovp.domain.listing import parse_page_query
 from ovp.services import all_connections as service
@@ -30,7 +30,7 @@ async def retrieve(request: Request) -> Response:
 
 async def active_calls(request: Request) -> Response:
     connection_id, account_id = path_id(request), request.account_id
-    page, now_ms = parse_page_query(request.query), time.time_ns() // 1_000_000
+    page, now_ms = parse_page_query(request.query), CLOCK.now_ms()
     calls, meta = await request.app.database.read(
         lambda tx: service.active_calls(tx, account_id, connection_id, page, now_ms))
     return json_response({"data": calls, "meta": asdict(meta)})

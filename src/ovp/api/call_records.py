@@ -7,7 +7,6 @@ import csv
 import functools
 import io
 import logging
-import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from typing import Any
@@ -16,6 +15,7 @@ from ovp.api.call_views import record_view
 from ovp.api.http import Request, Response, json_response
 from ovp.domain.calls.billing import money_text
 from ovp.domain.calls.decisions import DecisionFilter, parse_decision_list_query, parse_usage_report_query
+from ovp.domain.clock import CLOCK
 from ovp.services import call_records as service
 
 log = logging.getLogger("ovp")
@@ -38,7 +38,7 @@ def _wants_csv(request: Request) -> bool:
 
 async def list_records(request: Request) -> Response:
     query, account_id = parse_decision_list_query(request.query), request.account_id
-    now_ms = time.time_ns() // 1_000_000
+    now_ms = CLOCK.now_ms()
     if _wants_csv(request):
         return Response(200, _csv_line(CSV_COLUMNS), {"content-disposition": 'attachment; filename="calls.csv"'},
                         media_type="text/csv; charset=utf-8",
@@ -82,7 +82,7 @@ async def _exported(request: Request, account_id: str, found: DecisionFilter, no
 
 async def usage_report(request: Request) -> Response:
     query, account_id = parse_usage_report_query(request.query), request.account_id
-    now_ms = time.time_ns() // 1_000_000
+    now_ms = CLOCK.now_ms()
     totals = await request.app.database.read_one(lambda tx: service.usage_report(tx, account_id, query, now_ms))
     data = [{
         "record_type": "usage_report",

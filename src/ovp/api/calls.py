@@ -3,7 +3,7 @@ it ended. ovp's own resource, beside Telnyx's, in the same envelope."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ovp.api import call_records
 from ovp.api.call_views import allowed_view, refused_view
@@ -14,6 +14,7 @@ from ovp.api.routing import Route
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.billing import money_text
 from ovp.domain.calls.refusal import Refusal
+from ovp.domain.clock import CLOCK
 from ovp.services import calls as service
 
 PREFIX = "/ovp/call_authorizations"
@@ -25,7 +26,7 @@ def _answer(authorization: Authorization, now: datetime) -> Response:
 
 async def authorize(request: Request) -> Response:
     asked = service.parse_authorize(await request.json())
-    app, account_id, now = request.app, request.account_id, datetime.now(UTC)
+    app, account_id, now = request.app, request.account_id, CLOCK.now()
     outcome = await app.database.write(
         lambda tx: service.authorize(tx, account_id, asked, app.ids, app.calls, now, app.full_profiles))
     if isinstance(outcome.decision, Refusal):
@@ -40,11 +41,11 @@ async def retrieve(request: Request) -> Response:
     found = await request.app.database.read(lambda tx: service.retrieve_decision(tx, account_id, call_id))
     if isinstance(found, Refusal):
         return json_response({"data": refused_view(found)})
-    return _answer(found, datetime.now(UTC))
+    return _answer(found, CLOCK.now())
 
 
 async def answer(request: Request) -> Response:
-    call_id, account_id, now = path_id(request), request.account_id, datetime.now(UTC)
+    call_id, account_id, now = path_id(request), request.account_id, CLOCK.now()
     answered = await request.app.database.write(service.answering(account_id, call_id, now))
     return _answer(answered, now)
 
@@ -52,13 +53,13 @@ async def answer(request: Request) -> Response:
 async def end(request: Request) -> Response:
     call_id = path_id(request)
     duration = service.parse_end(await request.json())
-    account_id, now = request.account_id, datetime.now(UTC)
+    account_id, now = request.account_id, CLOCK.now()
     ended = await request.app.database.write(service.ending(account_id, call_id, duration, now))
     return _answer(ended, now)
 
 
 async def profile_usage(request: Request) -> Response:
-    profile_id, account_id, now = path_id(request), request.account_id, datetime.now(UTC)
+    profile_id, account_id, now = path_id(request), request.account_id, CLOCK.now()
     counters = await request.app.database.read(lambda tx: service.profile_counters(tx, account_id, profile_id, now))
     return json_response({"data": {
         "record_type": "outbound_voice_profile_usage",

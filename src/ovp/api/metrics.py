@@ -9,7 +9,6 @@ whichever worker answers the scrape, the figures are the server's.
 from __future__ import annotations
 
 import os
-import time
 from contextlib import suppress
 
 from prometheus_client import (
@@ -25,6 +24,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from ovp.api.http import Request, Response
 from ovp.api.routing import Route
+from ovp.domain.clock import CLOCK
 from ovp.domain.errors import ServiceUnavailable
 from ovp.store import calls as call_store
 from ovp.store.database import Database
@@ -77,7 +77,7 @@ def registry() -> CollectorRegistry:
 
 async def count_active_calls(database: Database) -> None:
     """Sets ovp_active_calls; raises ServiceUnavailable when the database cannot count them."""
-    now_ms = int(time.time() * 1000)
+    now_ms = CLOCK.now_ms()
     ACTIVE_CALLS.set(await database.read_one(lambda tx: call_store.count_active(tx, now_ms)))
 
 
