@@ -6,9 +6,11 @@ describes matches its schema.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import hypothesis
+import pytest
 import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -38,6 +40,16 @@ ovp_schema.app = loading_app
 CONTRACT_CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 # ovp's own document lists every status ovp answers with, so it is held to that too.
 OVP_CHECKS = [*CONTRACT_CHECKS, status_code_conformance]
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    """The app of the backend, sending no webhooks: schemathesis runs the app's lifespan again on
+    loops of its own, and a sender at work on this client's loop would share the database's
+    connections across the two."""
+    app = create_app(Settings(database_url=database_url, auth="open", rehearse_writes=True, send_webhooks=False))
+    with TestClient(app) as test_client:
+        yield test_client
+
 
 SETTINGS = hypothesis.settings(
     max_examples=EXAMPLES,

@@ -23,6 +23,7 @@ from ovp.store import fqdns as fqdn_store
 from ovp.store import ips as ip_store
 from ovp.store import profiles as store
 from ovp.store import rates as rate_store
+from ovp.store import webhooks as webhook_store
 from ovp.store.database import Transaction
 
 PREFIX = "/_ovp/admin"
@@ -48,6 +49,7 @@ async def reset(request: Request) -> Response:
         if everything:
             connection_store.any_kind.delete_everything(tx)
             call_store.delete_everything(tx)
+            webhook_store.delete_everything(tx)
             rate_store.delete_everything(tx)
             billing_group_store.table.delete_everything(tx)
             ip_store.table.delete_everything(tx)
@@ -56,6 +58,7 @@ async def reset(request: Request) -> Response:
             return store.delete_everything(tx)
         connection_store.any_kind.delete_account(tx, account_id)
         call_store.delete_account(tx, account_id)
+        webhook_store.delete_account(tx, account_id)
         rate_store.delete_account(tx, account_id)
         billing_group_store.table.delete_account(tx, account_id)
         ip_store.table.delete_account(tx, account_id)

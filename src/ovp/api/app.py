@@ -21,6 +21,7 @@ from ovp.api import (
     rates,
     resources,
     sip_credentials,
+    webhooks,
 )
 from ovp.api.asgi import Receive, Scope, Send
 from ovp.api.auth import AccountResolver, authenticate, keys_resolver, open_resolver
@@ -41,6 +42,7 @@ from ovp.services.calls import CallSettings
 from ovp.store import keys
 from ovp.store.backends import is_memory_sqlite, open_database
 from ovp.store.database import Database
+from ovp.webhooks.sender import WebhookSender
 
 log = logging.getLogger("ovp")
 access_log = logging.getLogger("ovp.access")
@@ -87,7 +89,7 @@ class OvpApp:
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
             *resources.routes, *all_connections.routes, *calls.routes, *account.routes, *rates.routes,
-            *sip_credentials.routes,
+            *sip_credentials.routes, *webhooks.routes,
             *ip_sources.routes, *probes.routes, *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
 
@@ -213,6 +215,8 @@ class OvpApp:
                     if self.migrate:
                         await database.migrate()
                     await database.start()
+                    if self.context.webhooks is not None:
+                        await self.context.webhooks.start()
                 except Exception as error:  # the server must not serve: say why in one line, and stop
                     reason = " ".join(str(error).split()) or type(error).__name__
                     log.error("start-up failed: %s", reason)
@@ -220,6 +224,8 @@ class OvpApp:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.context.webhooks is not None:
+                    await self.context.webhooks.close()
                 await database.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -271,7 +277,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
     emulator = Emulator(Journal(), FaultBook()) if settings.auth == "open" else None
     calls = CallSettings(BillingIncrement.parse(settings.billing_increment), settings.max_call_duration,
                          settings.setup_timeout)
-    context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator, calls=calls)
+    context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator, calls=calls,
+                         webhooks=WebhookSender(database) if settings.send_webhooks else None)
     # Rate limits are for keys: an open-mode account is a test's, which injects its own 429s.
     rate_limiter = (RateLimiter(settings.rate_limit, settings.rate_limit_storage)
                     if settings.auth == "keys" and settings.rate_limit != "0" else None)

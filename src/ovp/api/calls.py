@@ -20,6 +20,12 @@ from ovp.services import calls as service
 PREFIX = "/ovp/call_authorizations"
 
 
+def _sent(request: Request, webhooks: int) -> None:
+    """The write committed events to send: this server's sender sends them now."""
+    if webhooks and request.app.webhooks is not None:
+        request.app.webhooks.wake()
+
+
 def _answer(authorization: Authorization, now: datetime) -> Response:
     return json_response({"data": allowed_view(authorization, int(now.timestamp() * 1000))})
 
@@ -29,6 +35,7 @@ async def authorize(request: Request) -> Response:
     app, account_id, now = request.app, request.account_id, CLOCK.now()
     outcome = await app.database.write(
         lambda tx: service.authorize(tx, account_id, asked, app.ids, app.calls, now, app.full_profiles))
+    _sent(request, outcome.subject.webhooks)
     if isinstance(outcome.decision, Refusal):
         AUTHORIZATIONS.labels("rejected", outcome.decision.code).inc()
         return json_response({"data": refused_view(outcome.decision)})
@@ -47,6 +54,7 @@ async def retrieve(request: Request) -> Response:
 async def answer(request: Request) -> Response:
     call_id, account_id, now = path_id(request), request.account_id, CLOCK.now()
     answered = await request.app.database.write(service.answering(account_id, call_id, now))
+    _sent(request, answered.webhooks)
     return _answer(answered, now)
 
 
@@ -55,6 +63,7 @@ async def end(request: Request) -> Response:
     duration = service.parse_end(await request.json())
     account_id, now = request.account_id, CLOCK.now()
     ended = await request.app.database.write(service.ending(account_id, call_id, duration, now))
+    _sent(request, ended.webhooks)
     return _answer(ended, now)
 
 

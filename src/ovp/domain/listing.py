@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from ovp.domain.errors import Problem, ProblemList
 from ovp.domain.ids import parse_id
@@ -170,3 +171,32 @@ def parse_list_query(params: Mapping[str, str], shape: ListShape = PROFILE_LIST)
     query = read_list_query(params, shape, problems)
     problems.raise_if_any()
     return query
+
+
+def parse_choice(params: Mapping[str, str], name: str, choices: tuple[str, ...], problems: ProblemList) -> str | None:
+    """The parameter, one of `choices`; None when absent or empty (a problem when it is none of them)."""
+    raw = params.get(name)
+    if not raw:
+        return None
+    if raw not in choices:
+        code, title = NOT_IN_ENUM
+        problems.add(Problem(code, title, f"{name} must be one of: {', '.join(choices)}.", parameter=name))
+        return None
+    return raw
+
+
+def parse_moment(params: Mapping[str, str], name: str, problems: ProblemList) -> int | None:
+    """The parameter, an ISO 8601 time (UTC when it gives no offset), in epoch milliseconds."""
+    raw = params.get(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        code, title = BAD_VALUE
+        problems.add(Problem(code, title, f"{name} must be an ISO 8601 time such as '2026-01-31T00:00:00Z'.",
+                             parameter=name))
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)  # as every time ovp answers
+    return int(moment.timestamp() * 1000)

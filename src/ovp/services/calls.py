@@ -28,6 +28,8 @@ from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
 from ovp.domain.ids import IdGenerator, parse_id
 from ovp.domain.profiles.profile import ProfileDocument
 from ovp.domain.validation import BAD_VALUE, MISSING, parse_object
+from ovp.domain.webhooks.events import Webhooks
+from ovp.services import call_events
 from ovp.services.creating import with_new_id
 from ovp.store import accounts as account_store
 from ovp.store import calls as store
@@ -106,6 +108,7 @@ class Subject:
     caller: str  # the caller id to present
     connection: Connection | None = None  # None: asked for by profile
     account_channel_limit: int | None = None
+    webhooks: Webhooks = Webhooks.NONE  # what the connection's calls send
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,8 @@ def _subject(tx: Transaction, account_id: str, body: AuthorizeBody) -> Subject:
                         cast(AniOverrideType, settings.get("ani_override_type", "always")),
                         settings.get("localization", "US") or None)
     return Subject(calling.profile_id, connection_id, outbound.to(body.to), outbound.caller_id(body.caller, body.to),
-                   Connection(calling.active, settings.get("channel_limit")), calling.account_channel_limit)
+                   Connection(calling.active, settings.get("channel_limit")), calling.account_channel_limit,
+                   calling.webhooks)
 
 
 def _profile(tx: Transaction, account_id: str, subject: Subject) -> ProfileDocument | None:
@@ -226,10 +230,14 @@ def authorize(
                           subject.caller, destination.country if destination is not None else None,
                           decision.sip_status, decision.code, decision.reason, _ms(now))
         refusal_store.record(tx, account_id, refusal)
+        call_events.refused(tx, account_id, refusal, subject.webhooks)
         return Outcome(subject, refusal)
     if recorded is not None:
-        return Outcome(subject, _authorization(recorded.id, subject, decision, settings, now, billing_group))
-    return Outcome(subject, _record(tx, account_id, subject, decision, ids, settings, now, billing_group))
+        allowed = _authorization(recorded.id, subject, decision, settings, now, billing_group)
+    else:
+        allowed = _record(tx, account_id, subject, decision, ids, settings, now, billing_group)
+    call_events.allowed(tx, account_id, allowed)
+    return Outcome(subject, allowed)
 
 
 def _billing_group(profile: ProfileDocument | None) -> str | None:
@@ -291,7 +299,7 @@ def _authorization(call_id: int, subject: Subject, allowed: Allowed, settings: C
         reserved_micros=cost_micros(allowed.rate, settings.billing.initial),
         recording=orjson.dumps(dataclasses.asdict(allowed.recording)).decode(),
         authorized_ms=authorized_ms, expires_ms=authorized_ms + settings.setup_secs * 1000,
-        max_duration_secs=settings.max_call_secs, billing_group_id=billing_group,
+        max_duration_secs=settings.max_call_secs, billing_group_id=billing_group, webhooks=int(subject.webhooks),
     )
 
 
@@ -329,7 +337,8 @@ def retrieve_decision(tx: Transaction, account_id: str, call_id: int) -> Authori
 
 def answering(account_id: str, call_id: int, now: datetime) -> Work[Authorization]:
     """The answer of a call as a work: on PostgreSQL the answers of a group go in one round trip."""
-    return store.answering(lambda tx: answer(tx, account_id, call_id, now), account_id, call_id, _ms(now))
+    return store.answering(lambda tx: answer(tx, account_id, call_id, now), account_id, call_id, _ms(now),
+                           lambda tx, call: call_events.answered(tx, account_id, call))
 
 
 def answer(tx: Transaction, account_id: str, call_id: int, now: datetime) -> Authorization:
@@ -338,6 +347,7 @@ def answer(tx: Transaction, account_id: str, call_id: int, now: datetime) -> Aut
     out holds no slot any more, and is refused."""
     answered = store.answer(tx, account_id, call_id, _ms(now))
     if answered is not None:
+        call_events.answered(tx, account_id, answered)
         return answered
     current = retrieve(tx, account_id, call_id)
     if current.status(_ms(now)) == "expired" and current.answered_ms is None:
@@ -350,7 +360,7 @@ def answer(tx: Transaction, account_id: str, call_id: int, now: datetime) -> Aut
 def ending(account_id: str, call_id: int, duration: int, now: datetime) -> Work[Authorization]:
     """The end of a call as a work: on PostgreSQL the ends of a group go in one round trip."""
     return store.ending(lambda tx: end(tx, account_id, call_id, duration, now), account_id, call_id, duration,
-                        _ms(now), now.date().isoformat())
+                        _ms(now), now.date().isoformat(), lambda tx, call: call_events.ended(tx, account_id, call))
 
 
 def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: datetime) -> Authorization:
@@ -359,6 +369,7 @@ def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: date
     day = now.date().isoformat()
     ended_at_once = store.records(tx).end_at_once(tx, account_id, call_id, duration, _ms(now), day)
     if ended_at_once is not None:
+        call_events.ended(tx, account_id, ended_at_once)
         return ended_at_once
     current = store.get(tx, account_id, call_id, for_update=True)
     if current is None:
@@ -373,6 +384,7 @@ def end(tx: Transaction, account_id: str, call_id: int, duration: int, now: date
         cost_micros=cost_micros(Decimal(current.per_minute), billed),
     )
     store.end(tx, account_id, ended, day)
+    call_events.ended(tx, account_id, ended)
     return ended
 
 

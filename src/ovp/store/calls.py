@@ -86,7 +86,7 @@ def _typed(name: str, type_: Any) -> Any:
 # billed as ovp.domain.calls.billing bills (a test checks it).
 _RECORDED_FIELDS = ["account_id", "id", "profile_id", "connection_id", "dialled", "caller", "country", "prefix",
                     "per_minute", "billing_increment", "reserved_micros", "recording", "authorized_ms", "expires_ms",
-                    "max_duration_secs", "billing_group_id"]
+                    "max_duration_secs", "billing_group_id", "webhooks"]
 _BEST = rates.BEST_MATCH
 _RESERVED = cast(func.round(cast(_BEST.c.per_minute, Numeric) * _typed("initial_secs", Integer)
                            * literal_column("1000000") / literal_column("60")), BigInteger)
@@ -97,7 +97,7 @@ _RECORDED = (
         _typed("connection_id", BigInteger), _typed("dialled", String), _typed("caller", String),
         _typed("country", String), _BEST.c.prefix, _BEST.c.per_minute, _typed("billing_increment", String),
         _RESERVED, _typed("recording", Text), _typed("authorized_ms", BigInteger), _typed("expires_ms", BigInteger),
-        _typed("max_duration_secs", Integer), _typed("billing_group_id", String),
+        _typed("max_duration_secs", Integer), _typed("billing_group_id", String), _typed("webhooks", Integer),
     ))
     .on_conflict_do_nothing(index_elements=["account_id", "id"])
     .returning(_CALLS.id)
@@ -211,11 +211,13 @@ def answer(tx: Transaction, account_id: str, call_id: int, now_ms: int) -> Autho
     return Authorization(*found[0]) if found else None
 
 
-def answering(work: Work[Authorization], account_id: str, call_id: int, now_ms: int) -> Work[Authorization]:
+def answering(work: Work[Authorization], account_id: str, call_id: int, now_ms: int,
+              then: Callable[[Transaction, Authorization], None]) -> Work[Authorization]:
     """`work`, the answer of a call, as the one statement of `answer` where the database takes
-    many at once: the answers of a group then go in one round trip (see ovp.store.database.run_group)."""
+    many at once: the answers of a group then go in one round trip (see ovp.store.database.run_group),
+    each followed by `then` with the answered call."""
     return OneStatement(work, _ANSWER, {"owner": account_id, "call_id": call_id, "now_ms": now_ms}, call_id,
-                        lambda row: Authorization(*row))
+                        lambda row: Authorization(*row), then)
 
 
 # Every account's calls holding a slot now, for the server's metrics.
@@ -404,11 +406,12 @@ def _end_params(account_id: str, call_id: int, duration_secs: int, ended_ms: int
 
 
 def ending(work: Work[Authorization], account_id: str, call_id: int, duration_secs: int, ended_ms: int,
-           day: str) -> Work[Authorization]:
+           day: str, then: Callable[[Transaction, Authorization], None]) -> Work[Authorization]:
     """`work`, the end of a call, as the one statement of end_at_once where the database takes
-    many at once: the ends of a group then go in one round trip (see ovp.store.database.run_group)."""
+    many at once: the ends of a group then go in one round trip (see ovp.store.database.run_group),
+    each followed by `then` with the ended call."""
     return OneStatement(work, _END_AT_ONCE, _end_params(account_id, call_id, duration_secs, ended_ms, day),
-                        call_id, lambda row: Authorization(*row))
+                        call_id, lambda row: Authorization(*row), then)
 
 
 _COUNT_OF_CONNECTION = Statement(select(func.count()).select_from(call_authorizations).where(_OF_CONNECTION_ACTIVE))

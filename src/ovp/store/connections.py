@@ -15,6 +15,7 @@ from ovp.domain.connections.fqdn_connection import RECORD_TYPE as FQDN_CONNECTIO
 from ovp.domain.connections.ip_connection import RECORD_TYPE as IP_CONNECTION
 from ovp.domain.connections.listing import ConnectionListQuery
 from ovp.domain.errors import NotFound
+from ovp.domain.webhooks.events import Webhooks, wanted
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
 from ovp.store.profiles import CONNECTIONS_COUNTER
@@ -89,6 +90,7 @@ class Calling:
     active: bool
     outbound: OutboundDocument
     account_channel_limit: int | None
+    webhooks: Webhooks = Webhooks.NONE  # what the calls through it send
 
 
 def calling_through(tx: Transaction, account_id: str, connection_id: int) -> Calling:
@@ -97,9 +99,10 @@ def calling_through(tx: Transaction, account_id: str, connection_id: int) -> Cal
     if not found:
         raise NotFound()
     profile_id, active, document, account_limit = found[0]
-    outbound: OutboundDocument = documents.load(document)["outbound"]
-    return Calling(None if profile_id is None else int(profile_id), bool(active), outbound,
-                   None if account_limit is None else int(account_limit))
+    connection = documents.load(document)
+    return Calling(None if profile_id is None else int(profile_id), bool(active), connection["outbound"],
+                   None if account_limit is None else int(account_limit),
+                   wanted(connection.get("webhook_event_url"), bool(connection.get("call_cost_in_webhooks"))))
 
 
 _BY_USER_NAME = Statement(

@@ -185,16 +185,18 @@ class OneStatement(Generic[T]):
     """A write work that, as a rule, is one statement: where the transaction sends many statements
     at once, the works of a group that share the statement go together, in one round trip (see
     run_group). `key`: the first column of the row the statement answers for this work;
-    `answer`: the work's result from that row. When the statement answers no row for the work
-    (it found nothing to change), the work runs in full instead, and finds out why."""
+    `answer`: the work's result from that row; `then`: what the work does after its statement,
+    with its result (it may only append, see Transaction.append). When the statement answers no
+    row for the work (it found nothing to change), the work runs in full instead, and finds out why."""
 
     def __init__(self, work: Work[T], statement: Statement, params: Mapping[str, Any], key: object,
-                 answer: Callable[[Row], T]) -> None:
+                 answer: Callable[[Row], T], then: Callable[[Transaction, T], None] | None = None) -> None:
         self.work = work
         self.statement = statement
         self.params = params
         self.key = key
         self.answer = answer
+        self.then = then
 
     def __call__(self, tx: Transaction) -> T:
         return self.work(tx)
@@ -220,6 +222,8 @@ def run_group(works: Sequence[Work[Any]], tx: Transaction) -> list[Any]:
                 row = answered.get(work.key)
                 if row is not None:
                     results[index] = work.answer(row)
+                    if work.then is not None:
+                        work.then(tx, results[index])
     for index, work in enumerate(works):
         if index not in results:
             results[index] = run_work(work, tx)

@@ -166,6 +166,9 @@ call_authorizations = Table(
     Column("answered_ms", BigInteger, nullable=True),
     # The billing group of the call's profile when the call was allowed.
     Column("billing_group_id", String(36), nullable=True),
+    # The call's webhooks (ovp.domain.webhooks.events.Webhooks): what its connection asked for when
+    # the call was allowed, and whether its call.hangup went out at its expiry.
+    Column("webhooks", Integer, nullable=False, server_default="0"),
     # Ids are time-ordered (ovp.domain.ids): an account's calls newest first are its primary key
     # read backwards.
     PrimaryKeyConstraint("account_id", "id", name="call_authorizations_pkey"),
@@ -233,4 +236,47 @@ ovp_probe = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("beat", BigInteger, nullable=False),
+)
+
+# The call events ovp sends to a connection's webhook URL, each written in the transaction of the
+# decision it reports, then delivered at least once (ovp.webhooks). A row is also the event's
+# delivery, as GET /v2/webhook_deliveries shows it: its attempts, newest first, as JSON.
+webhook_events = Table(
+    "webhook_events",
+    metadata,
+    Column("id", String(36), nullable=False),  # the delivery's UUID
+    Column("event_id", String(36), nullable=False),  # the event's UUID, the same on every attempt
+    Column("account_id", String(64), nullable=False),
+    Column("call_id", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),  # the event's place among its call's: sent in that order
+    Column("connection_id", BigInteger, nullable=False),
+    Column("event_type", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # the signed body, as sent on every attempt
+    Column("created_ms", BigInteger, nullable=False),  # wall clock: retries run on real time
+    Column("status", String(10), nullable=False),  # pending, delivered or failed
+    Column("next_attempt_ms", BigInteger, nullable=False),
+    Column("claimed_until_ms", BigInteger, nullable=True),  # a server is sending it until then
+    Column("attempt_count", Integer, nullable=False, server_default="0"),
+    Column("attempts", Text, nullable=False, server_default="[]"),
+    Column("finished_ms", BigInteger, nullable=True),
+    PrimaryKeyConstraint("id", name="webhook_events_pkey"),
+)
+# What is due, oldest first; only the pending events, so it stays as small as the backlog.
+Index("ix_webhook_events_due", webhook_events.c.next_attempt_ms,
+      sqlite_where=webhook_events.c.status == "pending", postgresql_where=webhook_events.c.status == "pending")
+# A call's events in order, and the pending ones of a connection (drawn forward when its receiver is back).
+Index("ix_webhook_events_call", webhook_events.c.account_id, webhook_events.c.call_id, webhook_events.c.seq)
+Index("ix_webhook_events_pending_connection", webhook_events.c.connection_id, webhook_events.c.account_id,
+      sqlite_where=webhook_events.c.status == "pending", postgresql_where=webhook_events.c.status == "pending")
+# An account's deliveries, newest first.
+Index("ix_webhook_events_account", webhook_events.c.account_id, webhook_events.c.created_ms)
+
+# The deployment's Ed25519 key pair: every server signs every event with it (one row, id 1).
+webhook_keys = Table(
+    "webhook_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("private_key", String(64), nullable=False),  # base64 of the 32-byte seed
+    Column("public_key", String(64), nullable=False),  # base64 of the 32-byte key, as the SDKs take it
+    Column("created_ms", BigInteger, nullable=False),
 )

@@ -32,6 +32,7 @@ class Authorization:
     billed_secs: int | None = None
     cost_micros: int | None = None
     billing_group_id: str | None = None  # a UUID  # the profile's, when the call was allowed
+    webhooks: int = 0  # ovp.domain.webhooks.events.Webhooks: what the call's connection asked for
 
     def status(self, now_ms: int) -> Status:
         """Ringing until answered, then active; a call never ended stops holding its slot once it

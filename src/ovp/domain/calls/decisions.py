@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Literal, get_args
 
 from ovp.domain.errors import Problem, ProblemList
 from ovp.domain.ids import parse_id
-from ovp.domain.listing import ListQuery, parse_page
+from ovp.domain.listing import ListQuery, parse_choice, parse_moment, parse_page
 from ovp.domain.resource import parse_uuid
-from ovp.domain.validation import BAD_VALUE, MISSING, NOT_IN_ENUM
+from ovp.domain.validation import BAD_VALUE, MISSING
 
 DecisionKind = Literal["allowed", "rejected"]
 CallStatus = Literal["ringing", "active", "ended", "expired"]
@@ -53,17 +52,6 @@ class DecisionListQuery:
     filter: DecisionFilter
 
 
-def _choice(params: Mapping[str, str], name: str, choices: tuple[str, ...], problems: ProblemList) -> str | None:
-    raw = params.get(name)
-    if not raw:
-        return None
-    if raw not in choices:
-        code, title = NOT_IN_ENUM
-        problems.add(Problem(code, title, f"{name} must be one of: {', '.join(choices)}.", parameter=name))
-        return None
-    return raw
-
-
 def _id(params: Mapping[str, str], name: str, problems: ProblemList) -> int | None:
     raw = params.get(name)
     if not raw:
@@ -73,22 +61,6 @@ def _id(params: Mapping[str, str], name: str, problems: ProblemList) -> int | No
         code, title = BAD_VALUE
         problems.add(Problem(code, title, f"{name} must be an id such as '1293384261075731499'.", parameter=name))
     return found
-
-
-def _moment_ms(params: Mapping[str, str], name: str, problems: ProblemList) -> int | None:
-    raw = params.get(name)
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        code, title = BAD_VALUE
-        problems.add(Problem(code, title, f"{name} must be an ISO 8601 time such as '2026-01-31T00:00:00Z'.",
-                             parameter=name))
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # as every time ovp answers
-    return int(moment.timestamp() * 1000)
 
 
 def _filter(params: Mapping[str, str], problems: ProblemList) -> DecisionFilter:
@@ -106,12 +78,12 @@ def _filter(params: Mapping[str, str], problems: ProblemList) -> DecisionFilter:
             problem_code, title = BAD_VALUE
             problems.add(Problem(problem_code, title, "filter[billing_group_id] must be a billing group's id, a UUID.",
                                  parameter="filter[billing_group_id]"))
-    since = _moment_ms(params, "filter[authorized_at][gte]", problems)
-    until = _moment_ms(params, "filter[authorized_at][lt]", problems)
+    since = parse_moment(params, "filter[authorized_at][gte]", problems)
+    until = parse_moment(params, "filter[authorized_at][lt]", problems)
     return DecisionFilter(
-        decision=_choice(params, "filter[decision]", get_args(DecisionKind), problems),  # type: ignore[arg-type]
+        decision=parse_choice(params, "filter[decision]", get_args(DecisionKind), problems),  # type: ignore[arg-type]
         code=code,
-        status=_choice(params, "filter[status]", get_args(CallStatus), problems),  # type: ignore[arg-type]
+        status=parse_choice(params, "filter[status]", get_args(CallStatus), problems),  # type: ignore[arg-type]
         billing_group_id=billing_group, since_ms=since, until_ms=until, **ids,
     )
 
@@ -136,7 +108,7 @@ def parse_usage_report_query(params: Mapping[str, str]) -> UsageReportQuery:
     naming each bad parameter."""
     problems = ProblemList()
     found = _filter(params, problems)
-    group_by = _choice(params, "group_by", get_args(GroupBy), problems)
+    group_by = parse_choice(params, "group_by", get_args(GroupBy), problems)
     if group_by is None and not params.get("group_by"):
         code, title = MISSING
         problems.add(Problem(code, title, f"group_by is required: one of {', '.join(get_args(GroupBy))}.",

@@ -1,0 +1,72 @@
+"""Which webhook deliveries GET /v2/webhook_deliveries asks for: the official SDKs' filters
+(filter[status][eq], filter[event_type], filter[webhook][contains], filter[attempts][contains],
+filter[started_at][gte|lte], filter[finished_at][gte|lte]) and Telnyx's paging. Pure, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ovp.domain.errors import Problem, ProblemList
+from ovp.domain.listing import ListQuery, parse_choice, parse_moment, parse_page
+from ovp.domain.validation import BAD_LENGTH, NOT_IN_ENUM
+from ovp.domain.webhooks.events import EVENT_TYPES
+
+MAX_CONTAINS = 255
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """None: not filtered. Times in epoch milliseconds, each bound included."""
+
+    status: str | None = None  # delivered or failed
+    event_types: tuple[str, ...] = ()
+    webhook_contains: str | None = None  # in the event's JSON
+    attempts_contains: str | None = None  # in the attempts' JSON
+    started_gte: int | None = None
+    started_lte: int | None = None
+    finished_gte: int | None = None
+    finished_lte: int | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryListQuery:
+    page: ListQuery
+    filter: DeliveryFilter
+
+
+def _contains(params: Mapping[str, str], name: str, problems: ProblemList) -> str | None:
+    raw = params.get(name) or None
+    if raw is not None and len(raw) > MAX_CONTAINS:
+        code, title = BAD_LENGTH
+        problems.add(Problem(code, title, f"{name} is at most {MAX_CONTAINS} characters.", parameter=name))
+        return None
+    return raw
+
+
+def _event_types(params: Mapping[str, str], problems: ProblemList) -> tuple[str, ...]:
+    named = tuple(part.strip() for part in (params.get("filter[event_type]") or "").split(",") if part.strip())
+    unknown = [name for name in named if name not in EVENT_TYPES]
+    if unknown:
+        code, title = NOT_IN_ENUM
+        problems.add(Problem(code, title, f"filter[event_type] takes event types separated by commas, of: "
+                             f"{', '.join(EVENT_TYPES)}.", parameter="filter[event_type]"))
+    return named
+
+
+def parse_delivery_list_query(params: Mapping[str, str]) -> DeliveryListQuery:
+    """Raises InvalidInput naming each bad parameter."""
+    problems = ProblemList()
+    page_number, page_size = parse_page(params, problems)
+    found = DeliveryFilter(
+        status=parse_choice(params, "filter[status][eq]", ("delivered", "failed"), problems),
+        event_types=_event_types(params, problems),
+        webhook_contains=_contains(params, "filter[webhook][contains]", problems),
+        attempts_contains=_contains(params, "filter[attempts][contains]", problems),
+        started_gte=parse_moment(params, "filter[started_at][gte]", problems),
+        started_lte=parse_moment(params, "filter[started_at][lte]", problems),
+        finished_gte=parse_moment(params, "filter[finished_at][gte]", problems),
+        finished_lte=parse_moment(params, "filter[finished_at][lte]", problems),
+    )
+    problems.raise_if_any()
+    return DeliveryListQuery(ListQuery(page_number, page_size), found)

@@ -1,0 +1,28 @@
+"""Signing events as Telnyx signs them: Ed25519 over "<timestamp>|<body>", the signature and the
+timestamp in the telnyx-signature-ed25519 and telnyx-timestamp headers, both base64 or decimal as
+the official SDKs' webhooks.unwrap reads them."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from nacl.signing import SigningKey
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private_key: str  # base64 of the 32-byte seed
+    public_key: str  # base64 of the 32-byte public key: what a client hands unwrap as `key`
+
+    @classmethod
+    def generate(cls) -> KeyPair:
+        key = SigningKey.generate()
+        return cls(base64.b64encode(bytes(key)).decode(), base64.b64encode(bytes(key.verify_key)).decode())
+
+
+def headers(private_key: str, timestamp: int, body: str) -> dict[str, str]:
+    """The headers that sign `body` at `timestamp` (epoch seconds, from the wall clock: the SDKs
+    refuse a signature more than five minutes from their own)."""
+    signed = SigningKey(base64.b64decode(private_key)).sign(f"{timestamp}|{body}".encode()).signature
+    return {"telnyx-signature-ed25519": base64.b64encode(signed).decode(), "telnyx-timestamp": str(timestamp)}

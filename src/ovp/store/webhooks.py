@@ -1,0 +1,307 @@
+"""The webhook events' queue and the deployment's signing key.
+
+An event is written with the transaction's COMMIT (Transaction.append), a group's in one statement.
+A server claims due events for a lease (on PostgreSQL FOR UPDATE SKIP LOCKED, so that two servers
+never claim one event), sends them, and records each attempt. A call's events go out in order: an
+event whose call has an earlier one still pending waits for it, and is put off until that one's
+next attempt rather than read again on every claim."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, null, or_, select, text, update
+from sqlalchemy.orm import aliased
+
+from ovp.domain.calls.authorization import Authorization
+from ovp.domain.errors import NotFound
+from ovp.domain.webhooks.deliveries import DeliveryFilter
+from ovp.domain.webhooks.events import Event
+from ovp.domain.webhooks.signing import KeyPair
+from ovp.store.connections import any_kind
+from ovp.store.database import Statement, Transaction
+from ovp.store.schema import call_authorizations, webhook_events, webhook_keys
+
+_E = webhook_events.c
+# A literal, not a parameter: PostgreSQL uses a partial index (WHERE status = 'pending') only for
+# a statement whose own condition is the same.
+_IS_PENDING = _E.status == literal_column("'pending'")
+_INSERT = Statement(text(
+    "INSERT INTO webhook_events (id, event_id, account_id, call_id, seq, connection_id, event_type, payload, "
+    "created_ms, status, next_attempt_ms, attempt_count, attempts) VALUES (:id, :event_id, :account_id, :call_id, "
+    ":seq, :connection_id, :event_type, :payload, :created_ms, 'pending', :created_ms, 0, '[]')"
+))
+
+
+def record(tx: Transaction, account_id: str, event: Event) -> None:
+    """Writes the event with the transaction's COMMIT: none for a decision that rolls back. Its
+    time is the wall clock's, which its retries keep to (not ovp's clock, which a test may move)."""
+    created_ms = time.time_ns() // 1_000_000
+    tx.append(_INSERT, {"id": event.delivery_id, "event_id": event.event_id, "account_id": account_id,
+                        "call_id": event.call_id, "seq": event.seq, "connection_id": event.connection_id,
+                        "event_type": event.event_type, "payload": event.body, "created_ms": created_ms})
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    account_id: str
+    call_id: int
+    seq: int
+    connection_id: int
+    event_type: str
+    payload: str
+    created_ms: int
+    attempt_count: int
+    attempts: str  # JSON, newest first
+
+
+@dataclass(frozen=True)
+class Destination:
+    url: str | None
+    failover_url: str | None
+    timeout_secs: int | None
+
+
+_EARLIER = aliased(webhook_events)
+# When the call's earlier pending events are next tried, or end their lease: 0 when there is none.
+_BLOCKED_UNTIL = (
+    select(func.coalesce(func.max(func.coalesce(_EARLIER.c.claimed_until_ms, literal_column("0"))),
+                         literal_column("-1")),
+           func.max(_EARLIER.c.next_attempt_ms))
+    .where((_EARLIER.c.account_id == _E.account_id) & (_EARLIER.c.call_id == _E.call_id)
+           & (_EARLIER.c.status == literal_column("'pending'")) & (_EARLIER.c.seq < _E.seq))
+)
+_FREE = or_(_E.claimed_until_ms.is_(None), _E.claimed_until_ms <= bindparam("now_ms"))
+_DUE = Statement(
+    select(_E.id, _BLOCKED_UNTIL.with_only_columns(_BLOCKED_UNTIL.selected_columns[1]).scalar_subquery(),
+           _BLOCKED_UNTIL.with_only_columns(_BLOCKED_UNTIL.selected_columns[0]).scalar_subquery())
+    .where(_IS_PENDING & (_E.next_attempt_ms <= bindparam("now_ms")) & _FREE)
+    .order_by(_E.next_attempt_ms).limit(bindparam("limit", literal_execute=False))
+    .offset(literal_column("0"))  # SQLite's LIMIT would bind an offset of its own
+    .with_for_update(skip_locked=True, of=webhook_events)
+)
+_CLAIM = Statement(
+    update(webhook_events).where(_E.id == bindparam("event")).values(claimed_until_ms=bindparam("until_ms"))
+    .returning(_E.id, _E.account_id, _E.call_id, _E.seq, _E.connection_id, _E.event_type, _E.payload, _E.created_ms,
+               _E.attempt_count, _E.attempts)
+)
+_PUT_OFF = Statement(
+    update(webhook_events).where(_E.id == bindparam("event")).values(next_attempt_ms=bindparam("until_ms"))
+)
+
+
+def claim(tx: Transaction, now_ms: int, lease_ms: int, limit: int) -> list[Claimed]:
+    """Up to `limit` due events, each the earliest pending one of its call, leased to this server
+    until `now_ms + lease_ms`; the due events that wait for an earlier one of their call are put
+    off until that one's next attempt."""
+    due = tx.rows(_DUE, {"now_ms": now_ms, "limit": limit})
+    claimed: list[Claimed] = []
+    put_off: list[dict[str, Any]] = []
+    for event_id, earlier_next_ms, earlier_lease_ms in due:
+        if earlier_next_ms is None:
+            claimed.extend(Claimed(*row) for row in tx.rows(_CLAIM, {"event": event_id, "until_ms": now_ms + lease_ms}))
+        else:
+            until = max(int(earlier_next_ms), int(earlier_lease_ms), now_ms + 1000)
+            put_off.append({"event": event_id, "until_ms": until})
+    if put_off:
+        tx.execute_many(_PUT_OFF, put_off)
+    return claimed
+
+
+def destination(tx: Transaction, account_id: str, connection_id: int) -> Destination:
+    """Where the connection's events go now; no URL when it has none any more, or is gone."""
+    try:
+        connection = any_kind.get(tx, account_id, connection_id).value
+    except NotFound:
+        return Destination(None, None, None)
+    return Destination(connection.get("webhook_event_url") or None,
+                       connection.get("webhook_event_failover_url") or None, connection.get("webhook_timeout_secs"))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An attempt's result: `status` delivered, failed (for good) or pending (tried again at `next_ms`)."""
+
+    id: str
+    status: str
+    next_attempt_ms: int
+    attempts: str  # every attempt so far, newest first, as JSON
+    attempt_count: int
+    finished_ms: int | None
+
+
+_FINISH = Statement(
+    update(webhook_events).where(_E.id == bindparam("event"))
+    .values(status=bindparam("status"), next_attempt_ms=bindparam("next_ms"), claimed_until_ms=null(),
+            attempts=bindparam("attempts"), attempt_count=bindparam("attempt_count"),
+            finished_ms=bindparam("finished_ms"))
+)
+# The call's next event goes out as soon as the one before it is done with.
+_NEXT_OF_CALL = Statement(
+    update(webhook_events)
+    .where((_E.account_id == bindparam("owner")) & (_E.call_id == bindparam("call_id")) & _IS_PENDING
+           & (_E.seq > bindparam("seq")) & (_E.next_attempt_ms > bindparam("now_ms")))
+    .values(next_attempt_ms=bindparam("now_ms"))
+)
+# A receiver that answered again gets the events it missed now, not at each one's backed-off retry.
+_CONNECTION_BACK = Statement(
+    update(webhook_events)
+    .where((_E.connection_id == bindparam("connection_id")) & (_E.account_id == bindparam("owner"))
+           & _IS_PENDING & (_E.next_attempt_ms > bindparam("now_ms")))
+    .values(next_attempt_ms=bindparam("now_ms"))
+)
+
+
+def finish(tx: Transaction, claimed: Claimed, outcome: Outcome, now_ms: int) -> None:
+    tx.execute(_FINISH, {"event": outcome.id, "status": outcome.status, "next_ms": outcome.next_attempt_ms,
+                         "attempts": outcome.attempts, "attempt_count": outcome.attempt_count,
+                         "finished_ms": outcome.finished_ms})
+    if outcome.status != "pending":
+        tx.execute(_NEXT_OF_CALL, {"owner": claimed.account_id, "call_id": claimed.call_id, "seq": claimed.seq,
+                                   "now_ms": now_ms})
+
+
+def connection_back(tx: Transaction, account_id: str, connection_id: int, now_ms: int) -> int:
+    """Makes the connection's pending events due now; answers how many were waiting."""
+    return tx.execute(_CONNECTION_BACK, {"owner": account_id, "connection_id": connection_id, "now_ms": now_ms})
+
+
+_BACKLOG = Statement(select(func.count(), func.min(_E.created_ms)).where(_IS_PENDING))
+
+
+def backlog(tx: Transaction) -> tuple[int, int | None]:
+    """How many events wait to be delivered, and when the oldest was written (wall clock)."""
+    count, oldest = tx.rows(_BACKLOG)[0]
+    return int(count), None if oldest is None else int(oldest)
+
+
+# The calls whose call.hangup goes out at their expiry: their connection asked for events, they
+# were never ended, and their slot has expired since `since_ms` (the index of active calls by
+# expiry holds them).
+_EXPIRED = Statement(
+    update(call_authorizations)
+    .where(call_authorizations.c.ended_ms.is_(None) & (call_authorizations.c.expires_ms <= bindparam("now_ms"))
+           & (call_authorizations.c.expires_ms > bindparam("since_ms"))
+           & call_authorizations.c.webhooks.in_([literal_column("1"), literal_column("3")]))
+    .values(webhooks=call_authorizations.c.webhooks + literal_column("4"))
+    .returning(call_authorizations.c.account_id,
+               *[call_authorizations.c[field.name] for field in fields(Authorization)])
+)
+
+
+def expire(tx: Transaction, now_ms: int, since_ms: int) -> Sequence[Any]:
+    """Marks the calls with webhooks that expired between `since_ms` and `now_ms` as having sent
+    their call.hangup; answers them as (account_id, *Authorization's fields)."""
+    return tx.rows(_EXPIRED, {"now_ms": now_ms, "since_ms": since_ms})
+
+
+_KEY = Statement(select(webhook_keys.c.private_key, webhook_keys.c.public_key)
+                 .where(webhook_keys.c.id == literal_column("1")))
+_ADD_KEY = Statement(text("INSERT INTO webhook_keys (id, private_key, public_key, created_ms) "
+                          "VALUES (1, :private_key, :public_key, :created_ms) ON CONFLICT (id) DO NOTHING"))
+_REPLACE_KEY = Statement(update(webhook_keys).where(webhook_keys.c.id == literal_column("1")).values(
+    private_key=bindparam("private_key"), public_key=bindparam("public_key"), created_ms=bindparam("created_ms")))
+
+
+def signing_key(tx: Transaction) -> KeyPair | None:
+    found = tx.rows(_KEY)
+    return KeyPair(*found[0]) if found else None
+
+
+def ensure_key(tx: Transaction, candidate: KeyPair, now_ms: int) -> KeyPair:
+    """The deployment's key pair: `candidate` if there was none (the first server to start makes
+    it; any other started at once keeps the one that server stored)."""
+    tx.execute(_ADD_KEY, {"private_key": candidate.private_key, "public_key": candidate.public_key,
+                          "created_ms": now_ms})
+    found = signing_key(tx)
+    assert found is not None
+    return found
+
+
+def replace_key(tx: Transaction, pair: KeyPair, now_ms: int) -> None:
+    params = {"private_key": pair.private_key, "public_key": pair.public_key, "created_ms": now_ms}
+    if tx.execute(_REPLACE_KEY, params) == 0:
+        tx.execute(_ADD_KEY, params)
+
+
+_DELETE_OF_ACCOUNT = Statement(webhook_events.delete().where(_E.account_id == bindparam("owner")))
+_DELETE_ALL = Statement(webhook_events.delete())
+
+
+def delete_account(tx: Transaction, account_id: str) -> int:
+    return tx.execute(_DELETE_OF_ACCOUNT, {"owner": account_id})
+
+
+def delete_everything(tx: Transaction) -> int:
+    return tx.execute(_DELETE_ALL)
+
+
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    status: str
+    payload: str
+    created_ms: int
+    finished_ms: int | None
+    attempts: str  # JSON, newest first
+
+
+# LIKE's own characters in a filter's text, escaped with "!".
+_LIKE_SPECIAL = re.compile(r"[%_!]")
+_DELIVERY = [_E.id, _E.status, _E.payload, _E.created_ms, _E.finished_ms, _E.attempts]
+
+
+def _where(account_id: str, found: DeliveryFilter) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """The filter's condition, and its parameters (Statement takes parameters by name)."""
+    params: dict[str, Any] = {"owner": account_id}
+    conditions: list[ColumnElement[bool]] = [_E.account_id == bindparam("owner")]
+
+    def add(name: str, value: object, condition: ColumnElement[bool]) -> None:
+        params[name] = value
+        conditions.append(condition)
+
+    if found.status is not None:
+        add("status", found.status, _E.status == bindparam("status"))
+    if found.event_types:
+        params.update({f"type{index}": name for index, name in enumerate(found.event_types)})
+        conditions.append(_E.event_type.in_([bindparam(f"type{index}") for index in range(len(found.event_types))]))
+    for name, column, text_ in (("webhook", _E.payload, found.webhook_contains),
+                                ("attempts", _E.attempts, found.attempts_contains)):
+        if text_ is not None:
+            add(name, "%" + _LIKE_SPECIAL.sub(r"!\g<0>", text_) + "%", column.like(bindparam(name), escape="!"))
+    for name, column, low, high in (("started", _E.created_ms, found.started_gte, found.started_lte),
+                                    ("finished", _E.finished_ms, found.finished_gte, found.finished_lte)):
+        if low is not None:
+            add(f"{name}_gte", low, column >= bindparam(f"{name}_gte"))
+        if high is not None:
+            add(f"{name}_lte", high, column <= bindparam(f"{name}_lte"))
+    return and_(*conditions), params
+
+
+def deliveries(tx: Transaction, account_id: str, found: DeliveryFilter, *, limit: int,
+               offset: int) -> tuple[list[Delivery], int]:
+    """One page of the account's deliveries that pass `found`, newest first, and how many pass."""
+    where, params = _where(account_id, found)
+    total = int(tx.scalar(Statement(select(func.count()).select_from(webhook_events).where(where)), params))
+    if offset >= total:
+        return [], total
+    page = (select(*_DELIVERY).where(where).order_by(_E.created_ms.desc(), _E.id.desc())
+            .limit(bindparam("limit", literal_execute=False)).offset(bindparam("offset", literal_execute=False)))
+    rows = tx.rows(Statement(page), {**params, "limit": limit, "offset": offset})
+    return [Delivery(*row) for row in rows], total
+
+
+_ONE_DELIVERY = Statement(select(*_DELIVERY).where((_E.account_id == bindparam("owner"))
+                                                   & (_E.id == bindparam("delivery_id"))))
+
+
+def delivery(tx: Transaction, account_id: str, delivery_id: str) -> Delivery | None:
+    found = tx.rows(_ONE_DELIVERY, {"owner": account_id, "delivery_id": delivery_id})
+    return Delivery(*found[0]) if found else None

@@ -1,0 +1,1 @@
+"""Delivering call webhooks: each server claims due events from the database and sends them."""

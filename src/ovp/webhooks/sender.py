@@ -1,0 +1,273 @@
+"""Each server's sender: it claims due events from the database for a lease, posts each to its
+connection's webhook URL (the failover URL when the primary fails), signed with the deployment's
+key, and records the attempt.
+
+Nothing is held in memory but the events in flight: the backlog lives in the database, so a server
+killed mid-backlog loses none (its leases run out, and any server sends them). A receiver that is
+slow or hung holds at most PER_RECEIVER of the IN_FLIGHT slots; its other due events are put off a
+second at a time instead of waiting in line, so other receivers' events and every authorization
+go on. A receiver that answers again after failing gets the events it missed at once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import orjson
+from prometheus_client import Counter
+
+from ovp.domain.clock import CLOCK
+from ovp.domain.webhooks import retries, signing
+from ovp.domain.webhooks.signing import KeyPair
+from ovp.services import call_events, webhook_deliveries
+from ovp.store import webhooks as store
+from ovp.store.database import Database, Transaction
+from ovp.store.webhooks import Claimed, Destination, Outcome
+from ovp.webhooks import attempts
+from ovp.webhooks.attempts import Attempt
+
+log = logging.getLogger("ovp")
+
+DELIVERIES = Counter("ovp_webhook_deliveries_total",
+                     "Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), failed "
+                     "(given up).", ["outcome"])
+
+IN_FLIGHT = 64
+PER_RECEIVER = 8
+DEFAULT_TIMEOUT_S = 10.0  # a connection without webhook_timeout_secs
+IDLE_POLL_S = 0.25  # how often a server looks for events other servers wrote
+EXPIRY_SWEEP_S = 1.0
+LEASE_MARGIN_MS = 5_000
+USER_AGENT = "ovp-webhooks"
+CLOSE_GRACE_S = 2.0
+
+
+@dataclass(frozen=True)
+class _Work:
+    event: Claimed
+    destination: Destination
+
+
+class WebhookSender:
+    def __init__(self, database: Database, *, in_flight: int = IN_FLIGHT, per_receiver: int = PER_RECEIVER) -> None:
+        self._database = database
+        self._in_flight = in_flight
+        self._per_receiver = per_receiver
+        self._busy: dict[str, int] = {}  # receiver (scheme://host:port) -> attempts in flight
+        self._running: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client: httpx.AsyncClient | None = None
+        self._key: KeyPair | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        """Sends in the background, on the loop that started it (an app whose lifespan runs again
+        on another loop, as a test tool may run it, keeps its first sender)."""
+        if self._loop is not None:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False, limits=httpx.Limits(
+            max_connections=self._in_flight, max_keepalive_connections=self._in_flight))
+        self._tasks = [self._loop.create_task(self._send_forever()), self._loop.create_task(self._sweep_forever())]
+
+    def wake(self) -> None:
+        """Something was written to send: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def close(self) -> None:
+        """Stops claiming and sweeping between two database operations (a connection's set-up cut
+        by a cancellation can leave its socket open), gives the attempts in flight a moment to be
+        recorded, and cancels the rest: their leases run out, and they are sent again."""
+        if self._loop is not asyncio.get_running_loop():
+            return
+        self._stopping.set()
+        self._wake.set()
+        await asyncio.wait([*self._tasks], timeout=CLOSE_GRACE_S)
+        if self._running:
+            await asyncio.wait([*self._running], timeout=CLOSE_GRACE_S)
+        for task in [*self._tasks, *self._running]:
+            task.cancel()
+        for task in [*self._tasks, *self._running]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks, self._running = [], set()
+        if self._client is not None:
+            await self._client.aclose()
+        self._loop = None
+        self._stopping.clear()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _send_forever(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                if self._key is None:  # the first server to start makes the deployment's key pair
+                    self._key = await self._database.write(functools.partial(
+                        webhook_deliveries.ensure_signing_key, candidate=KeyPair.generate(), now_ms=_wall_ms()))
+                free = self._in_flight - len(self._running)
+                claimed = await self._claim(free) if free > 0 else []
+                for work in claimed:
+                    task = asyncio.get_running_loop().create_task(self._deliver(work))
+                    self._running.add(task)
+                    task.add_done_callback(self._done)
+                if self._stopping.is_set():
+                    return
+                if len(claimed) < free:  # nothing more due now: wait for news, or the next poll
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                else:
+                    await asyncio.sleep(0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database is down, say: try again shortly
+                log.warning("webhooks: could not claim events: %s", " ".join(str(error).split()) or error)
+                await self._pause(1.0)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()  # a slot is free
+
+    async def _claim(self, limit: int) -> list[_Work]:
+        lease_ms = int(DEFAULT_TIMEOUT_S * 2 * 1000) + LEASE_MARGIN_MS
+
+        def claiming(tx: Transaction) -> tuple[KeyPair | None, list[_Work]]:
+            claimed = store.claim(tx, _wall_ms(), lease_ms, limit)
+            destinations: dict[tuple[str, int], Destination] = {}
+            for event in claimed:
+                key = (event.account_id, event.connection_id)
+                if key not in destinations:
+                    destinations[key] = store.destination(tx, *key)
+            return store.signing_key(tx), [_Work(event, destinations[event.account_id, event.connection_id])
+                                           for event in claimed]
+
+        key, claimed = await self._database.write(claiming)
+        self._key = key or self._key
+        return claimed
+
+    async def _deliver(self, work: _Work) -> None:
+        event, destination = work.event, work.destination
+        receiver = _receiver(destination.url)
+        if receiver is not None and self._busy.get(receiver, 0) >= self._per_receiver:
+            await self._put_off(event)
+            return
+        if receiver is not None:
+            self._busy[receiver] = self._busy.get(receiver, 0) + 1
+        try:
+            made = await self._attempts(event, destination)
+        finally:
+            if receiver is not None:
+                self._busy[receiver] -= 1
+                if self._busy[receiver] == 0:
+                    del self._busy[receiver]
+        await self._record(event, made, back=any(attempt.delivered for attempt in made) and event.attempt_count > 0)
+
+    async def _attempts(self, event: Claimed, destination: Destination) -> list[Attempt]:
+        """The attempt at the primary URL, and at the failover URL when that one failed."""
+        if destination.url is None:
+            now = _wall_ms()
+            return [Attempt(None, [], now, now, None, [], "", [attempts.NO_URL])]
+        timeout = float(destination.timeout_secs) if destination.timeout_secs else DEFAULT_TIMEOUT_S
+        made = [await self._post(destination.url, event.payload, timeout)]
+        if not made[0].delivered and destination.failover_url:
+            made.append(await self._post(destination.failover_url, event.payload, timeout))
+        return made
+
+    async def _post(self, url: str, body: str, timeout_s: float) -> Attempt:
+        assert self._client is not None
+        assert self._key is not None
+        sent = {"content-type": "application/json", "user-agent": USER_AGENT,
+                **signing.headers(self._key.private_key, int(time.time()), body)}
+        started = _wall_ms()
+        try:
+            answer = await self._client.post(url, content=body.encode(), headers=sent, timeout=timeout_s)
+        except httpx.TimeoutException:
+            return Attempt(url, _pairs(sent), started, _wall_ms(), None, [], "", [attempts.TIMED_OUT])
+        except httpx.ConnectError:
+            return Attempt(url, _pairs(sent), started, _wall_ms(), None, [], "", [attempts.COULD_NOT_CONNECT])
+        except httpx.HTTPError:
+            return Attempt(url, _pairs(sent), started, _wall_ms(), None, [], "", [attempts.TRANSPORT])
+        errors = [] if 200 <= answer.status_code < 300 else [attempts.NOT_2XX]
+        return Attempt(url, _pairs(sent), started, _wall_ms(), answer.status_code,
+                       [[name, value] for name, value in answer.headers.items()], attempts.kept(answer.text), errors)
+
+    async def _record(self, event: Claimed, made: list[Attempt], *, back: bool) -> None:
+        now = _wall_ms()
+        history = [attempt.to_json() for attempt in reversed(made)] + orjson.loads(event.attempts)
+        count = event.attempt_count + 1
+        delivered = any(attempt.delivered for attempt in made)
+        retry = None if delivered else retries.next_attempt_ms(count, now, event.created_ms)
+        status = "delivered" if delivered else "pending" if retry is not None else "failed"
+        next_ms, finished = (retry, None) if retry is not None else (now, now)
+        DELIVERIES.labels({"delivered": "delivered", "pending": "retry", "failed": "failed"}[status]).inc()
+        outcome = Outcome(event.id, status, next_ms, orjson.dumps(history).decode(), count, finished)
+
+        def recording(tx: Transaction) -> None:
+            store.finish(tx, event, outcome, now)
+            if back:
+                store.connection_back(tx, event.account_id, event.connection_id, now)
+
+        await self._retrying(recording)
+
+    async def _put_off(self, event: Claimed) -> None:
+        """The receiver has all its slots busy: the event is tried a second later, no attempt made."""
+        outcome = Outcome(event.id, "pending", _wall_ms() + 1000, event.attempts, event.attempt_count, None)
+        await self._retrying(lambda tx: store.finish(tx, event, outcome, _wall_ms()))
+
+    async def _retrying(self, work: Callable[[Transaction], None]) -> None:
+        """A result is written until the database takes it; if the server stops first, the lease
+        runs out and the event is sent again (at least once)."""
+        while not self._stopping.is_set():
+            try:
+                await self._database.write(work)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("webhooks: could not record an attempt: %s", " ".join(str(error).split()) or error)
+                await self._pause(1.0)
+
+    async def _sweep_forever(self) -> None:
+        """Writes the call.hangup of the calls with webhooks that expired unended, on ovp's clock."""
+        since: int | None = None
+        while not self._stopping.is_set():
+            try:
+                now = CLOCK.now_ms()
+                # A minute at least: the clock a test moved back looks at the minute before its new time.
+                lookback = call_events.EXPIRY_LOOKBACK_MS if since is None else max(60_000, now - since)
+                swept = await self._database.write(functools.partial(call_events.expired, now_ms=now,
+                                                                     lookback_ms=lookback))
+                since = now - 60_000  # a margin for calls another server's clock saw expire later
+                if swept:
+                    self.wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("webhooks: could not sweep expired calls: %s", " ".join(str(error).split()) or error)
+            await self._pause(EXPIRY_SWEEP_S)
+
+
+def _receiver(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _pairs(headers: dict[str, str]) -> list[list[str]]:
+    return [[name, value] for name, value in headers.items()]
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000

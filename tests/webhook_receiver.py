@@ -1,0 +1,81 @@
+"""A real HTTP receiver of webhooks for the tests, on a loopback port of its own: it keeps what it
+was sent, and answers as a test tells it (a status, a delay, or hanging on)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass
+class Behaviour:
+    status: int = 200
+    delay_s: float = 0.0  # before answering; a long one is a hung receiver
+
+
+@dataclass
+class Receiver:
+    server: ThreadingHTTPServer
+    received: list[Received] = field(default_factory=list)
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/webhooks"
+
+    def bodies(self) -> list[str]:
+        with self.lock:
+            return [entry.body for entry in self.received]
+
+    def wait_for(self, count: int, timeout_s: float = 15.0) -> list[Received]:
+        """The first `count` requests received, waiting for them up to `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.received) >= count:
+                    return list(self.received)
+            time.sleep(0.02)
+        with self.lock:
+            raise AssertionError(f"{len(self.received)} webhooks received, {count} expected: {self.received}")
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start_receiver() -> Receiver:
+    receiver: Receiver
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+            behaviour = receiver.behaviour
+            if behaviour.delay_s:
+                time.sleep(behaviour.delay_s)
+            with receiver.lock:
+                receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(behaviour.status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    receiver = Receiver(server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return receiver
