@@ -21,12 +21,14 @@ class Received:
 class Behaviour:
     status: int = 200
     delay_s: float = 0.0  # before answering; a long one is a hung receiver
+    fail_first: int = 0  # the first requests answered 500, before `status`
 
 
 @dataclass
 class Receiver:
     server: ThreadingHTTPServer
-    received: list[Received] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)  # answered with `status`
+    refused: list[str] = field(default_factory=list)  # the bodies answered 500 by `fail_first`
     behaviour: Behaviour = field(default_factory=Behaviour)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,8 +67,14 @@ def start_receiver() -> Receiver:
             if behaviour.delay_s:
                 time.sleep(behaviour.delay_s)
             with receiver.lock:
-                receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(behaviour.status)
+                failing = behaviour.fail_first > 0
+                behaviour.fail_first -= 1 if failing else 0
+                if not failing:
+                    receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
+                                                      body))
+                else:
+                    receiver.refused.append(body)
+            self.send_response(500 if failing else behaviour.status)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"ok")

@@ -9,6 +9,7 @@ import logging.config
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,11 +27,13 @@ from ovp.domain.errors import InvalidInput
 from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
 from ovp.domain.rate_limit import NONE as NO_RATE_LIMIT
 from ovp.domain.rate_limit import RateLimitSyntaxError, parse_rate_limit
+from ovp.domain.webhooks.signing import KeyPair
 from ovp.flags import database_option, settings_from, settings_options
 from ovp.server.logs import logging_config
 from ovp.server.run import ServeError, check_addresses
 from ovp.server.run import serve as run_server
 from ovp.services import seed as seeding
+from ovp.services import webhook_deliveries
 from ovp.store import calls as call_store
 from ovp.store import keys as key_store
 from ovp.store import rates as rate_store
@@ -310,6 +313,34 @@ def keys_revoke(key_id: str, database_url: str) -> None:
     if not revoked:
         raise click.ClickException(f"no active key with id {key_id!r} in {shown(database_url)}")
     click.echo(f"ovp: key {key_id} revoked in {shown(database_url)}.", err=True)
+
+
+@cli.group()
+def webhooks() -> None:
+    """The key that signs every call webhook the servers of a database send."""
+
+
+@webhooks.command("public-key")
+@database_option
+def webhooks_public_key(database_url: str) -> None:
+    """Print the public key that verifies the webhooks (base64, as the SDKs' webhooks.unwrap takes it)."""
+    candidate, now_ms = KeyPair.generate(), time.time_ns() // 1_000_000
+    pair = with_database(database_url, lambda database: database.write_long(
+        lambda tx: webhook_deliveries.ensure_signing_key(tx, candidate, now_ms)), existing=True)
+    click.echo(pair.public_key)
+
+
+@webhooks.command("rotate-key")
+@database_option
+def webhooks_rotate_key(database_url: str) -> None:
+    """Replace the key pair and print the new public key. Every server signs with it from its next
+    claim of events; receivers must verify with the new key from then on."""
+    pair, now_ms = KeyPair.generate(), time.time_ns() // 1_000_000
+    with_database(database_url, lambda database: database.write_long(
+        lambda tx: webhook_deliveries.replace_signing_key(tx, pair, now_ms)), existing=True)
+    click.echo(pair.public_key)
+    click.echo(f"ovp: a new webhook signing key in {shown(database_url)}; hand its public key to your receivers.",
+               err=True)
 
 
 @cli.group()

@@ -3,13 +3,18 @@ Telnyx signs them (verified with the official Python SDK), and what was delivere
 
 from __future__ import annotations
 
+import itertools
 import json
+import socket
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 import telnyx
 
+from ovp.domain.clock import CLOCK
 from tests.api.test_calls_http import CALLS, answer, connection, end, load_deck, through
 from tests.conftest import Api
 from tests.webhook_receiver import Receiver, start_receiver
@@ -26,6 +31,14 @@ def receiver() -> Iterator[Receiver]:
 def ready(api: Api) -> Api:
     load_deck(api)
     return api
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def public_key(api: Api) -> str:
@@ -98,3 +111,135 @@ def test_no_url_no_events_and_what_was_delivered_is_listed(ready: Api, receiver:
     one = ready.request("GET", f"/v2/webhook_deliveries/{delivery['id']}").json()["data"]
     assert one == delivery
     assert ready.request("GET", f"{CALLS}/{silent['id']}").json()["data"]["status"] == "ended"
+
+
+def deliveries(api: Api, **params: str) -> dict[str, Any]:
+    response = api.request("GET", "/v2/webhook_deliveries", params=params)
+    assert response.status_code == 200, response.text
+    listed: dict[str, Any] = response.json()
+    return listed
+
+
+def settled(api: Api, count: int, timeout_s: float = 20.0) -> list[dict[str, Any]]:
+    """The account's deliveries once `count` of them are delivered or failed."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = deliveries(api, **{"page[size]": "250"})["data"]
+        if sum(1 for delivery in found if delivery["status"] is not None) >= count:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} deliveries settled: {found}")
+
+
+def test_a_failing_receiver_gets_the_same_event_again_until_it_takes_it(ready: Api, receiver: Receiver) -> None:
+    receiver.behaviour.fail_first = 2
+    through(ready, connection(ready, ready.create(), "flaky", webhook_event_url=receiver.url))
+    (received,) = receiver.wait_for(1, timeout_s=20)
+    assert len(receiver.refused) == 2
+    assert {json.loads(body)["data"]["id"] for body in receiver.refused} == {json.loads(received.body)["data"]["id"]}
+    (delivery,) = settled(ready, 1)
+    assert delivery["status"] == "delivered"
+    assert [attempt["status"] for attempt in delivery["attempts"]] == ["delivered", "failed", "failed"]
+    assert [attempt["http"]["response"]["status"] for attempt in delivery["attempts"]] == [200, 500, 500]
+    assert delivery["attempts"][1]["errors"] == [3]
+    started = [datetime.fromisoformat(attempt["started_at"]) for attempt in reversed(delivery["attempts"])]
+    waits = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(started)]
+    assert 0.7 <= waits[0] <= 1.5  # about a second, then about two
+    assert 1.4 <= waits[1] <= 3.0
+
+
+def test_the_failover_url_takes_what_the_primary_refused(ready: Api, receiver: Receiver) -> None:
+    closed = f"http://127.0.0.1:{free_port()}/gone"
+    through(ready, connection(ready, ready.create(), "failover", webhook_event_url=closed,
+                              webhook_event_failover_url=receiver.url))
+    assert unwrapped(ready, receiver.wait_for(1)[0]).data.event_type == "call.initiated"
+    (delivery,) = settled(ready, 1)
+    primary, failover = reversed(delivery["attempts"])
+    assert (primary["http"]["request"]["url"], primary["errors"], primary["http"]["response"]) == (closed, [1], None)
+    assert (failover["http"]["request"]["url"], failover["status"]) == (receiver.url, "delivered")
+
+
+def test_a_calls_events_keep_their_order_when_the_first_must_be_sent_again(ready: Api, receiver: Receiver) -> None:
+    receiver.behaviour.fail_first = 1
+    trunk = connection(ready, ready.create(), "ordered", webhook_event_url=receiver.url)
+    call = through(ready, trunk)
+    end(ready, call["id"], 5)  # answered, then ended, while the call.initiated waits for its retry
+    types = [json.loads(received.body)["data"]["event_type"] for received in receiver.wait_for(3, timeout_s=20)]
+    assert types == ["call.initiated", "call.answered", "call.hangup"]
+
+
+def test_a_hung_receiver_times_out_and_holds_up_no_one_else(ready: Api, receiver: Receiver) -> None:
+    hung = start_receiver()
+    hung.behaviour.delay_s = 30
+    try:
+        slow = connection(ready, ready.create(), "hung", webhook_event_url=hung.url, webhook_timeout_secs=1)
+        quick = connection(ready, ready.create(), "quick", webhook_event_url=receiver.url)
+        for _ in range(12):  # more than a receiver's share of the sender's slots
+            through(ready, slow)
+        started = time.monotonic()
+        through(ready, quick)
+        receiver.wait_for(1, timeout_s=5)
+        assert time.monotonic() - started < 3
+        failed_once = [delivery for delivery in settled_or_tried(ready, 8)
+                       if delivery["attempts"] and delivery["attempts"][0]["errors"] == [2]]
+        assert failed_once, "the hung receiver's attempts end by its webhook_timeout_secs"
+    finally:
+        hung.close()
+
+
+def settled_or_tried(api: Api, count: int, timeout_s: float = 10.0) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = deliveries(api, **{"page[size]": "250"})["data"]
+        if sum(1 for delivery in found if delivery["attempts"]) >= count:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {count} deliveries tried: {found}")
+
+
+def test_a_call_that_expires_unended_sends_its_hangup(ready: Api, receiver: Receiver) -> None:
+    try:
+        ready.request("POST", "/_ovp/admin/clock", json={"now": "2026-06-01T12:00:00Z"})
+        call = through(ready, connection(ready, ready.create(), "expiring", webhook_event_url=receiver.url))
+        ready.request("POST", "/_ovp/admin/clock", json={"advance_secs": 121})  # past the set-up timeout
+        hangup = json.loads(receiver.wait_for(2, timeout_s=10)[1].body)["data"]
+        assert hangup["event_type"] == "call.hangup"
+        assert (hangup["payload"]["hangup_cause"], hangup["payload"]["sip_hangup_cause"]) == ("timeout", "408")
+        assert hangup["payload"]["call_control_id"] == f"v3:{call['id']}"
+        assert hangup["occurred_at"] == "2026-06-01T12:02:00.000Z"  # when the set-up timed out
+        end(ready, call["id"], 0, answered=False)  # a late end sends no second hangup
+        time.sleep(1.0)
+        assert len(receiver.bodies()) == 2
+    finally:
+        CLOCK.reset()
+
+
+def test_deliveries_are_filtered_as_the_sdk_asks(ready: Api, receiver: Receiver) -> None:
+    trunk = connection(ready, ready.create(), "listed", webhook_event_url=receiver.url)
+    call = through(ready, trunk)
+    end(ready, call["id"], 5)
+    receiver.wait_for(3)
+    settled(ready, 3)
+    hangups = deliveries(ready, **{"filter[event_type]": "call.hangup", "filter[status][eq]": "delivered"})["data"]
+    assert [delivery["webhook"]["event_type"] for delivery in hangups] == ["call.hangup"]
+    assert sorted(delivery["webhook"]["event_type"] for delivery in deliveries(
+        ready, **{"filter[event_type]": "call.initiated,call.answered"})["data"]) == ["call.answered", "call.initiated"]
+    assert deliveries(ready, **{"filter[webhook][contains]": f"v3:{call['id']}"})["meta"]["total_results"] == 3
+    assert deliveries(ready, **{"filter[webhook][contains]": "100%_sure"})["meta"]["total_results"] == 0
+    assert deliveries(ready, **{"filter[status][eq]": "failed"})["meta"]["total_results"] == 0
+    bad = ready.request("GET", "/v2/webhook_deliveries", params={"filter[status][eq]": "lost",
+                                                                 "filter[event_type]": "call.bridged",
+                                                                 "filter[started_at][gte]": "yesterday"})
+    assert bad.status_code == 422
+    assert sorted(error["source"]["parameter"] for error in bad.json()["errors"]) == [
+        "filter[event_type]", "filter[started_at][gte]", "filter[status][eq]"]
+
+
+def test_the_backlog_and_the_deliveries_are_in_the_metrics(ready: Api, receiver: Receiver) -> None:
+    through(ready, connection(ready, ready.create(), "counted", webhook_event_url=receiver.url))
+    receiver.wait_for(1)
+    settled(ready, 1)
+    text = ready.request("GET", "/metrics").text
+    assert 'ovp_webhook_deliveries_total{outcome="delivered"}' in text
+    assert "ovp_webhook_backlog 0.0" in text
+    assert "ovp_webhook_backlog_oldest_seconds 0.0" in text

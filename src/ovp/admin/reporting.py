@@ -55,6 +55,6 @@ async def _check(database: Database) -> None:
         with contextlib.suppress(ServiceUnavailable):  # the outage is recorded, and the beat says so
             if since_counted >= ACTIVE_CALLS_EVERY_S:
                 since_counted = 0.0
-                await metrics.count_active_calls(database)
+                await metrics.read_database_gauges(database)
             elif not database.served_within(READY_CHECK_S):
                 await database.ping()

@@ -9,6 +9,7 @@ whichever worker answers the scrape, the figures are the server's.
 from __future__ import annotations
 
 import os
+import time
 from contextlib import suppress
 
 from prometheus_client import (
@@ -27,6 +28,7 @@ from ovp.api.routing import Route
 from ovp.domain.clock import CLOCK
 from ovp.domain.errors import ServiceUnavailable
 from ovp.store import calls as call_store
+from ovp.store import webhooks as webhook_store
 from ovp.store.database import Database
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -47,6 +49,10 @@ DATABASE_AVAILABLE = Gauge("ovp_database_available", "1 while the database serve
 AUTHORIZATIONS = Counter("ovp_call_authorizations_total", "Calls authorized or rejected.", ["decision", "code"])
 ACTIVE_CALLS = Gauge("ovp_active_calls", "Calls authorized and neither ended nor expired, in every account.",
                      multiprocess_mode="mostrecent")
+WEBHOOK_BACKLOG = Gauge("ovp_webhook_backlog", "Webhook events written and not yet delivered or given up, in every "
+                        "account.", multiprocess_mode="mostrecent")
+WEBHOOK_OLDEST = Gauge("ovp_webhook_backlog_oldest_seconds", "Age of the oldest webhook event not yet delivered "
+                       "or given up (0 without a backlog).", multiprocess_mode="mostrecent")
 
 
 class DatabaseMetrics:
@@ -75,16 +81,20 @@ def registry() -> CollectorRegistry:
     return registry
 
 
-async def count_active_calls(database: Database) -> None:
-    """Sets ovp_active_calls; raises ServiceUnavailable when the database cannot count them."""
+async def read_database_gauges(database: Database) -> None:
+    """Sets ovp_active_calls and the webhook backlog's gauges; raises ServiceUnavailable when the database
+    cannot count them."""
     now_ms = CLOCK.now_ms()
     ACTIVE_CALLS.set(await database.read_one(lambda tx: call_store.count_active(tx, now_ms)))
+    waiting, oldest_ms = await database.read_one(webhook_store.backlog)
+    WEBHOOK_BACKLOG.set(waiting)
+    WEBHOOK_OLDEST.set(0 if oldest_ms is None else max(0.0, time.time() - oldest_ms / 1000))
 
 
 async def metrics(request: Request) -> Response:
     # The rest is worth scraping all the same while the database is down: ovp_database_available says so.
     with suppress(ServiceUnavailable):
-        await count_active_calls(request.app.database)
+        await read_database_gauges(request.app.database)
     return Response(200, generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
 
 
