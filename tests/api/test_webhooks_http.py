@@ -120,12 +120,15 @@ def deliveries(api: Api, **params: str) -> dict[str, Any]:
     return listed
 
 
-def settled(api: Api, count: int, timeout_s: float = 20.0) -> list[dict[str, Any]]:
-    """The account's deliveries once `count` of them are delivered or failed."""
+def settled(api: Api, count: int, *, tried_only: bool = False, timeout_s: float = 20.0) -> list[dict[str, Any]]:
+    """The account's deliveries once `count` of them are delivered or failed (`tried_only`: tried
+    at least once)."""
     deadline = time.monotonic() + timeout_s
+    found: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         found = deliveries(api, **{"page[size]": "250"})["data"]
-        if sum(1 for delivery in found if delivery["status"] is not None) >= count:
+        done = [delivery for delivery in found if (delivery["attempts"] if tried_only else delivery["status"])]
+        if len(done) >= count:
             return found
         time.sleep(0.05)
     raise AssertionError(f"fewer than {count} deliveries settled: {found}")
@@ -180,21 +183,11 @@ def test_a_hung_receiver_times_out_and_holds_up_no_one_else(ready: Api, receiver
         through(ready, quick)
         receiver.wait_for(1, timeout_s=5)
         assert time.monotonic() - started < 3
-        failed_once = [delivery for delivery in settled_or_tried(ready, 8)
+        failed_once = [delivery for delivery in settled(ready, 8, tried_only=True)
                        if delivery["attempts"] and delivery["attempts"][0]["errors"] == [2]]
         assert failed_once, "the hung receiver's attempts end by its webhook_timeout_secs"
     finally:
         hung.close()
-
-
-def settled_or_tried(api: Api, count: int, timeout_s: float = 10.0) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = deliveries(api, **{"page[size]": "250"})["data"]
-        if sum(1 for delivery in found if delivery["attempts"]) >= count:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"fewer than {count} deliveries tried: {found}")
 
 
 def test_a_call_that_expires_unended_sends_its_hangup(ready: Api, receiver: Receiver) -> None:
