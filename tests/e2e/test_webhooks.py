@@ -1,0 +1,127 @@
+"""Call webhooks from real `ovp serve` processes: verified by npm's telnyx SDK, none lost when a
+server is killed with SIGKILL mid-backlog, and none sent twice by two servers on one database."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.servers import StartServer, clean_environment
+from tests.e2e.test_node_sdk import NODE_DIR, check_installed, node_executable
+from tests.webhook_receiver import Receiver, start_receiver
+
+pytestmark = pytest.mark.e2e
+
+TOKEN = "webhooks"
+DECK = "prefix,rate\n1,0.0100\n"
+CALLS = "/ovp/call_authorizations"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = start_receiver()
+    yield started
+    started.close()
+
+
+def prepared(http: httpx.Client, receiver: Receiver) -> str:
+    """A connection of the account whose events go to `receiver`."""
+    assert http.put("/ovp/rates", content=DECK, headers={"Content-Type": "text/csv"}).status_code == 200
+    profile = http.post("/v2/outbound_voice_profiles", json={"name": "hooked"}).json()["data"]["id"]
+    trunk = http.post("/v2/credential_connections", json={
+        "connection_name": "hooked", "user_name": "hookeduser", "password": "secret-pass-1",
+        "webhook_event_url": receiver.url, "outbound": {"outbound_voice_profile_id": profile}})
+    assert trunk.status_code == 201, trunk.text
+    connection_id: str = trunk.json()["data"]["id"]
+    return connection_id
+
+
+def call(http: httpx.Client, trunk: str) -> str:
+    """A call allowed, answered and ended: three events."""
+    allowed = http.post(CALLS, json={"connection_id": trunk, "to": "+14155552671", "from": "+12025550100"})
+    assert allowed.json()["data"]["decision"] == "allowed", allowed.text
+    call_id: str = allowed.json()["data"]["id"]
+    assert http.post(f"{CALLS}/{call_id}/actions/answer").status_code == 200
+    assert http.post(f"{CALLS}/{call_id}/actions/end", json={"duration_secs": 3}).status_code == 200
+    return call_id
+
+
+def events_of(receiver: Receiver) -> list[dict[str, Any]]:
+    return [json.loads(body)["data"] for body in receiver.bodies()]
+
+
+def wait_for_events(receiver: Receiver, count: int, timeout_s: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if len({event["id"] for event in events_of(receiver)}) >= count:
+            return events_of(receiver)
+        time.sleep(0.1)
+    raise AssertionError(f"{len(events_of(receiver))} events received, {count} expected")
+
+
+def test_npm_telnyx_verifies_every_event_and_refuses_a_changed_one(start_server: StartServer,
+                                                                    receiver: Receiver) -> None:
+    node = node_executable()
+    check_installed()
+    with start_server().http(TOKEN) as http:
+        call(http, prepared(http, receiver))
+        key = http.get("/ovp/webhook_signing_key").json()["data"]["public_key"]
+    received = receiver.wait_for(3)
+    webhooks = [{"body": entry.body, "headers": entry.headers} for entry in received]
+    changed = {"body": received[0].body.replace("+14155552671", "+14155552672"), "headers": received[0].headers}
+    stale = str(int(time.time()) - 600)
+    late = {"body": received[0].body, "headers": {**received[0].headers, "telnyx-timestamp": stale}}
+    verified = subprocess.run([node, str(NODE_DIR / "verify_webhooks.mjs")], cwd=NODE_DIR, env=clean_environment(),
+                              input=json.dumps({"key": key, "webhooks": [*webhooks, changed, late]}),
+                              capture_output=True, text=True, timeout=60, check=True)
+    results = json.loads(verified.stdout)
+    assert results[:3] == [{"ok": True, "event_type": kind} for kind in ("call.initiated", "call.answered",
+                                                                          "call.hangup")]
+    assert not results[3]["ok"]
+    assert "signature does not match" in results[3]["error"]
+    assert not results[4]["ok"]
+    assert "too old" in results[4]["error"]
+
+
+def test_a_server_killed_mid_backlog_loses_no_event(start_server: StartServer, receiver: Receiver) -> None:
+    receiver.behaviour.fail_first = 10**9  # down (500): every event waits in the backlog
+    first = start_server()
+    with first.http(TOKEN) as http:
+        trunk = prepared(http, receiver)
+        calls = [call(http, trunk) for _ in range(20)]
+    time.sleep(1.5)  # some attempts made and failed, their retries scheduled
+    first.process.kill()  # SIGKILL, by its PID
+    first.process.wait(timeout=10)
+    assert receiver.bodies() == []
+    assert receiver.refused  # attempts were made, and failed
+    receiver.behaviour.fail_first = 0
+    second = start_server()
+    events = wait_for_events(receiver, 3 * len(calls), timeout_s=60)
+    by_call: dict[str, list[str]] = {}
+    for event in events:
+        by_call.setdefault(event["payload"]["call_control_id"], []).append(event["event_type"])
+    assert by_call == {f"v3:{call_id}": ["call.initiated", "call.answered", "call.hangup"] for call_id in calls}
+    with second.http(TOKEN) as http:
+        listed = http.get("/v2/webhook_deliveries", params={"filter[status][eq]": "delivered",
+                                                            "page[size]": "250"}).json()
+    assert listed["meta"]["total_results"] == 3 * len(calls)
+
+
+def test_two_servers_on_one_database_never_send_an_event_twice(start_server: StartServer, receiver: Receiver) -> None:
+    servers = [start_server(), start_server()]
+    with servers[0].http(TOKEN) as http, servers[1].http(TOKEN) as others:
+        trunk = prepared(http, receiver)
+        for number in range(40):
+            call(http if number % 2 else others, trunk)
+        wait_for_events(receiver, 120, timeout_s=60)
+        time.sleep(2.0)  # time for any second sending to show
+        listed = http.get("/v2/webhook_deliveries", params={"page[size]": "250"}).json()["data"]
+    ids = [event["id"] for event in events_of(receiver)]
+    assert len(ids) == len(set(ids)) == 120
+    assert [len(delivery["attempts"]) for delivery in listed] == [1] * 120
