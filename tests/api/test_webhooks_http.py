@@ -236,3 +236,16 @@ def test_the_backlog_and_the_deliveries_are_in_the_metrics(ready: Api, receiver:
     assert 'ovp_webhook_deliveries_total{outcome="delivered"}' in text
     assert "ovp_webhook_backlog 0.0" in text
     assert "ovp_webhook_backlog_oldest_seconds 0.0" in text
+
+
+def test_the_journal_shows_each_attempt_beside_the_requests(ready: Api, receiver: Receiver) -> None:
+    receiver.behaviour.fail_first = 1
+    through(ready, connection(ready, ready.create(), "journaled", webhook_event_url=receiver.url))
+    receiver.wait_for(1, timeout_s=20)
+    settled(ready, 1)
+    entries = ready.request("GET", "/_ovp/admin/journal").json()["data"]
+    sent = [(entry["method"], entry["path"], entry["status"]) for entry in entries if entry["kind"] == "webhook"]
+    assert sent == [("POST", receiver.url, 500), ("POST", receiver.url, 200)]
+    (attempted,) = {json.dumps(entry["body"]) for entry in entries if entry["kind"] == "webhook"}
+    assert json.loads(attempted)["data"]["event_type"] == "call.initiated"
+    assert {entry["kind"] for entry in entries} == {"request", "webhook"}

@@ -37,13 +37,16 @@ class JournalEntry:
     status: int
     time_ns: int
     ignored_fields: tuple[str, ...] = ()  # what of the body ovp's document does not know
+    # request: what the account asked ovp; webhook: what ovp sent the account's receiver (`path` is
+    # the URL, `status` the receiver's answer, 0 for none)
+    kind: str = "request"
 
     @classmethod
     def of(cls, method: str, path: str, query_string: bytes, body: bytes | None, status: int,
-           time_ns: int, ignored_fields: tuple[str, ...] = ()) -> JournalEntry:
+           time_ns: int, ignored_fields: tuple[str, ...] = (), kind: str = "request") -> JournalEntry:
         cut = body is not None and len(body) > MAX_BODY_BYTES
         return cls(method, path, query_string, body[:MAX_BODY_BYTES] if cut and body else body, cut, status, time_ns,
-                   ignored_fields)
+                   ignored_fields, kind)
 
     @property
     def size(self) -> int:
@@ -51,6 +54,7 @@ class JournalEntry:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "kind": self.kind,
             "method": self.method,
             "path": self.path,
             "query": dict(parse_qsl(self.query_string.decode("latin-1"), keep_blank_values=True)),

@@ -55,9 +55,15 @@ class _Work:
     destination: Destination
 
 
+# Told of every attempt: the account, the URL, the body sent, and the receiver's status (None: no answer).
+AttemptObserver = Callable[[str, str, str, int | None], None]
+
+
 class WebhookSender:
-    def __init__(self, database: Database, *, in_flight: int = IN_FLIGHT, per_receiver: int = PER_RECEIVER) -> None:
+    def __init__(self, database: Database, *, in_flight: int = IN_FLIGHT, per_receiver: int = PER_RECEIVER,
+                 observer: AttemptObserver | None = None) -> None:
         self._database = database
+        self._observer = observer
         self._in_flight = in_flight
         self._per_receiver = per_receiver
         self._busy: dict[str, int] = {}  # receiver (scheme://host:port) -> attempts in flight
@@ -182,6 +188,10 @@ class WebhookSender:
         made = [await self._post(destination.url, event.payload, timeout)]
         if not made[0].delivered and destination.failover_url:
             made.append(await self._post(destination.failover_url, event.payload, timeout))
+        if self._observer is not None:
+            for attempt in made:
+                assert attempt.url is not None
+                self._observer(event.account_id, attempt.url, event.payload, attempt.status)
         return made
 
     async def _post(self, url: str, body: str, timeout_s: float) -> Attempt:
