@@ -130,16 +130,17 @@ end
 """
 
 
-def call_pairs_lua(request: Request, profile_id: str) -> str:
+def call_pairs_lua(request: Request, profile_id: str, *, by: str = "outbound_voice_profile_id") -> str:
     """A stateful wrk script: each wrk thread authorizes calls to numbers that vary (+1 415 555
     0000 to 9999) and, whenever one of its authorizations has answered, confirms that call's answer
     next, then ends it with a duration of up to five minutes, as a switch does. So about a third of
     the requests authorize, a third answer and a third end, and at most one call per connection is
     left in progress. done() prints how many calls were authorized and rejected, summed over the
-    threads."""
+    threads. `by`: connection_id asks through a connection (`profile_id` is then the connection's)."""
     base = lua_script(Request("POST", request.path, request.headers))
     return base + f"""
 local profile = {lua_string(profile_id)}
+local subject = {lua_string(by)}
 local calls = {lua_string(CALLS)}
 local ringing = {{}}
 local answered = {{}}
@@ -160,7 +161,7 @@ function request()
   sequence = sequence + 1
   local number = string.format("+1415555%04d", sequence % 10000)
   return wrk.format(nil, calls, nil,
-                    '{{"outbound_voice_profile_id":"' .. profile .. '","to":"' .. number .. '","from":"{CALLER}"}}')
+                    '{{"' .. subject .. '":"' .. profile .. '","to":"' .. number .. '","from":"{CALLER}"}}')
 end
 
 function response(status, headers, body)

@@ -107,10 +107,19 @@ def test_a_server_killed_mid_backlog_loses_no_event(start_server: StartServer, r
     for event in events:
         by_call.setdefault(event["payload"]["call_control_id"], []).append(event["event_type"])
     assert by_call == {f"v3:{call_id}": ["call.initiated", "call.answered", "call.hangup"] for call_id in calls}
-    with second.http(TOKEN) as http:
-        listed = http.get("/v2/webhook_deliveries", params={"filter[status][eq]": "delivered",
-                                                            "page[size]": "250"}).json()
-    assert listed["meta"]["total_results"] == 3 * len(calls)
+    with second.client(TOKEN) as client:  # the official SDK reads what was delivered
+        listed = client.webhook_deliveries.list(filter={"status": {"eq": "delivered"}}, page_size=250)
+        assert len(listed.data) == 3 * len(calls)
+        first_call = {delivery.webhook.event_type: delivery for delivery in listed.data
+                      if delivery.webhook and delivery.webhook.payload
+                      and delivery.webhook.payload["call_control_id"] == f"v3:{calls[0]}"}
+        assert sorted(str(kind) for kind in first_call) == ["call.answered", "call.hangup", "call.initiated"]
+        one = client.webhook_deliveries.retrieve(first_call["call.initiated"].id or "")
+        assert one.data is not None
+        assert one.data.status == "delivered"
+        assert one.data.attempts
+        assert one.data.attempts[0].status == "delivered"
+        assert any(attempt.status == "failed" for attempt in one.data.attempts)
 
 
 def test_two_servers_on_one_database_never_send_an_event_twice(start_server: StartServer, receiver: Receiver) -> None:

@@ -24,9 +24,10 @@ import asyncpg
 log = logging.getLogger("ovp")
 VACUUM_INTERVAL_S = 30.0
 CONNECT_TIMEOUT_S = 5.0
-# The tables whose rows ovp updates or deletes as calls come and go, or whose plans matter most.
+# The tables whose rows ovp updates or deletes as calls come and go, or whose plans matter most
+# (a webhook event's row is updated when it is claimed and when it is delivered).
 TABLES = ("call_authorizations", "daily_spend", "call_refusals", "outbound_voice_profiles", "connections",
-          "accounts")
+          "accounts", "webhook_events")
 # pg_try_advisory_lock's key: "ovp-vacu" as a 64-bit integer.
 _LOCK_KEY = int.from_bytes(b"ovp-vacu", "big", signed=True)
 

@@ -77,8 +77,11 @@ _BLOCKED_UNTIL = (
            & (_EARLIER.c.status == literal_column("'pending'")) & (_EARLIER.c.seq < _E.seq))
 )
 _FREE = or_(_E.claimed_until_ms.is_(None), _E.claimed_until_ms <= bindparam("now_ms"))
+_CLAIMED_COLUMNS = [_E.id, _E.account_id, _E.call_id, _E.seq, _E.connection_id, _E.event_type, _E.payload,
+                    _E.created_ms, _E.attempt_count, _E.attempts]
 _DUE = Statement(
-    select(_E.id, _BLOCKED_UNTIL.with_only_columns(_BLOCKED_UNTIL.selected_columns[1]).scalar_subquery(),
+    select(*_CLAIMED_COLUMNS,
+           _BLOCKED_UNTIL.with_only_columns(_BLOCKED_UNTIL.selected_columns[1]).scalar_subquery(),
            _BLOCKED_UNTIL.with_only_columns(_BLOCKED_UNTIL.selected_columns[0]).scalar_subquery())
     .where(_IS_PENDING & (_E.next_attempt_ms <= bindparam("now_ms")) & _FREE)
     .order_by(_E.next_attempt_ms).limit(bindparam("limit", literal_execute=False))
@@ -87,8 +90,6 @@ _DUE = Statement(
 )
 _CLAIM = Statement(
     update(webhook_events).where(_E.id == bindparam("event")).values(claimed_until_ms=bindparam("until_ms"))
-    .returning(_E.id, _E.account_id, _E.call_id, _E.seq, _E.connection_id, _E.event_type, _E.payload, _E.created_ms,
-               _E.attempt_count, _E.attempts)
 )
 _PUT_OFF = Statement(
     update(webhook_events).where(_E.id == bindparam("event")).values(next_attempt_ms=bindparam("until_ms"))
@@ -98,16 +99,17 @@ _PUT_OFF = Statement(
 def claim(tx: Transaction, now_ms: int, lease_ms: int, limit: int) -> list[Claimed]:
     """Up to `limit` due events, each the earliest pending one of its call, leased to this server
     until `now_ms + lease_ms`; the due events that wait for an earlier one of their call are put
-    off until that one's next attempt."""
-    due = tx.rows(_DUE, {"now_ms": now_ms, "limit": limit})
+    off until that one's next attempt. Three statements, however many events."""
     claimed: list[Claimed] = []
     put_off: list[dict[str, Any]] = []
-    for event_id, earlier_next_ms, earlier_lease_ms in due:
+    for *row, earlier_next_ms, earlier_lease_ms in tx.rows(_DUE, {"now_ms": now_ms, "limit": limit}):
         if earlier_next_ms is None:
-            claimed.extend(Claimed(*row) for row in tx.rows(_CLAIM, {"event": event_id, "until_ms": now_ms + lease_ms}))
+            claimed.append(Claimed(*row))
         else:
             until = max(int(earlier_next_ms), int(earlier_lease_ms), now_ms + 1000)
-            put_off.append({"event": event_id, "until_ms": until})
+            put_off.append({"event": row[0], "until_ms": until})
+    if claimed:
+        tx.execute_many(_CLAIM, [{"event": event.id, "until_ms": now_ms + lease_ms} for event in claimed])
     if put_off:
         tx.execute_many(_PUT_OFF, put_off)
     return claimed
@@ -157,13 +159,29 @@ _CONNECTION_BACK = Statement(
 )
 
 
-def finish(tx: Transaction, claimed: Claimed, outcome: Outcome, now_ms: int) -> None:
-    tx.execute(_FINISH, {"event": outcome.id, "status": outcome.status, "next_ms": outcome.next_attempt_ms,
-                         "attempts": outcome.attempts, "attempt_count": outcome.attempt_count,
-                         "finished_ms": outcome.finished_ms})
-    if outcome.status != "pending":
-        tx.execute(_NEXT_OF_CALL, {"owner": claimed.account_id, "call_id": claimed.call_id, "seq": claimed.seq,
-                                   "now_ms": now_ms})
+@dataclass(frozen=True)
+class Finished:
+    """An attempt's result (or an event put off), and whether its receiver answered again after failing."""
+
+    event: Claimed
+    outcome: Outcome
+    back: bool
+
+
+def finish_all(tx: Transaction, results: Sequence[Finished], now_ms: int) -> None:
+    """Records a batch of results, in three statements however many: each event's outcome, the
+    next event of each call whose event is done with, and the connections whose receiver is back."""
+    tx.execute_many(_FINISH, [
+        {"event": result.outcome.id, "status": result.outcome.status, "next_ms": result.outcome.next_attempt_ms,
+         "attempts": result.outcome.attempts, "attempt_count": result.outcome.attempt_count,
+         "finished_ms": result.outcome.finished_ms} for result in results])
+    done = [{"owner": result.event.account_id, "call_id": result.event.call_id, "seq": result.event.seq,
+             "now_ms": now_ms} for result in results if result.outcome.status != "pending"]
+    if done:
+        tx.execute_many(_NEXT_OF_CALL, done)
+    for account_id, connection_id in {(result.event.account_id, result.event.connection_id)
+                                      for result in results if result.back}:
+        connection_back(tx, account_id, connection_id, now_ms)
 
 
 def connection_back(tx: Transaction, account_id: str, connection_id: int, now_ms: int) -> int:

@@ -4,9 +4,9 @@ key, and records the attempt.
 
 Nothing is held in memory but the events in flight: the backlog lives in the database, so a server
 killed mid-backlog loses none (its leases run out, and any server sends them). A receiver that is
-slow or hung holds at most PER_RECEIVER of the IN_FLIGHT slots; its other due events are put off a
-second at a time instead of waiting in line, so other receivers' events and every authorization
-go on. A receiver that answers again after failing gets the events it missed at once."""
+slow or hung holds at most PER_RECEIVER of the IN_FLIGHT slots; its other due events wait for one
+at most RECEIVER_WAIT_S, then are put off a second instead of waiting in line, so other receivers'
+events and every authorization go on. A receiver that answers again after failing gets the events it missed at once."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ EXPIRY_SWEEP_S = 1.0
 LEASE_MARGIN_MS = 5_000
 USER_AGENT = "ovp-webhooks"
 CLOSE_GRACE_S = 2.0
+# How long a claimed event waits for one of its receiver's slots before it goes back to the queue
+# (a second later), so that a hung receiver's events hold none of the other receivers' slots for long.
+RECEIVER_WAIT_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,9 @@ class WebhookSender:
         self._observer = observer
         self._in_flight = in_flight
         self._per_receiver = per_receiver
-        self._busy: dict[str, int] = {}  # receiver (scheme://host:port) -> attempts in flight
+        self._slots: dict[str, asyncio.Semaphore] = {}  # receiver (scheme://host:port) -> its share
+        self._results: list[tuple[store.Finished, asyncio.Future[None]]] = []
+        self._writing: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -100,9 +105,10 @@ class WebhookSender:
         await asyncio.wait([*self._tasks], timeout=CLOSE_GRACE_S)
         if self._running:
             await asyncio.wait([*self._running], timeout=CLOSE_GRACE_S)
-        for task in [*self._tasks, *self._running]:
+        remaining = [*self._tasks, *self._running, *([self._writing] if self._writing is not None else [])]
+        for task in remaining:
             task.cancel()
-        for task in [*self._tasks, *self._running]:
+        for task in remaining:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks, self._running = [], set()
@@ -164,20 +170,27 @@ class WebhookSender:
 
     async def _deliver(self, work: _Work) -> None:
         event, destination = work.event, work.destination
-        receiver = _receiver(destination.url)
-        if receiver is not None and self._busy.get(receiver, 0) >= self._per_receiver:
-            await self._put_off(event)
-            return
-        if receiver is not None:
-            self._busy[receiver] = self._busy.get(receiver, 0) + 1
+        slots = self._receiver_slots(destination.url)
+        if slots is not None:
+            try:
+                await asyncio.wait_for(slots.acquire(), RECEIVER_WAIT_S)
+            except TimeoutError:  # the receiver is slow or hung: its event goes back to the queue
+                await self._put_off(event)
+                return
         try:
             made = await self._attempts(event, destination)
         finally:
-            if receiver is not None:
-                self._busy[receiver] -= 1
-                if self._busy[receiver] == 0:
-                    del self._busy[receiver]
+            if slots is not None:
+                slots.release()
         await self._record(event, made, back=any(attempt.delivered for attempt in made) and event.attempt_count > 0)
+
+    def _receiver_slots(self, url: str | None) -> asyncio.Semaphore | None:
+        receiver = _receiver(url)
+        if receiver is None:
+            return None
+        if receiver not in self._slots:
+            self._slots[receiver] = asyncio.Semaphore(self._per_receiver)
+        return self._slots[receiver]
 
     async def _attempts(self, event: Claimed, destination: Destination) -> list[Attempt]:
         """The attempt at the primary URL, and at the failover URL when that one failed."""
@@ -222,18 +235,30 @@ class WebhookSender:
         next_ms, finished = (retry, None) if retry is not None else (now, now)
         DELIVERIES.labels({"delivered": "delivered", "pending": "retry", "failed": "failed"}[status]).inc()
         outcome = Outcome(event.id, status, next_ms, orjson.dumps(history).decode(), count, finished)
-
-        def recording(tx: Transaction) -> None:
-            store.finish(tx, event, outcome, now)
-            if back:
-                store.connection_back(tx, event.account_id, event.connection_id, now)
-
-        await self._retrying(recording)
+        await self._written(store.Finished(event, outcome, back))
 
     async def _put_off(self, event: Claimed) -> None:
         """The receiver has all its slots busy: the event is tried a second later, no attempt made."""
-        outcome = Outcome(event.id, "pending", _wall_ms() + 1000, event.attempts, event.attempt_count, None)
-        await self._retrying(lambda tx: store.finish(tx, event, outcome, _wall_ms()))
+        await self._written(store.Finished(event, Outcome(event.id, "pending", _wall_ms() + 1000, event.attempts,
+                                                          event.attempt_count, None), back=False))
+
+    async def _written(self, finished: store.Finished) -> None:
+        """Returns once the result is written: the results that come while one batch is being
+        written go together in the next, one transaction for many."""
+        done = asyncio.get_running_loop().create_future()
+        self._results.append((finished, done))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.get_running_loop().create_task(self._write_results())
+        await done
+
+    async def _write_results(self) -> None:
+        while self._results:
+            batch, self._results = self._results, []
+            results = [finished for finished, _done in batch]
+            await self._retrying(functools.partial(store.finish_all, results=results, now_ms=_wall_ms()))
+            for _finished, done in batch:
+                if not done.done():
+                    done.set_result(None)
 
     async def _retrying(self, work: Callable[[Transaction], None]) -> None:
         """A result is written until the database takes it; if the server stops first, the lease

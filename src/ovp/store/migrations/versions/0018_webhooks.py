@@ -47,8 +47,6 @@ def upgrade() -> None:
     op.create_index("ix_webhook_events_due", "webhook_events", ["next_attempt_ms"],
                     sqlite_where=_PENDING, postgresql_where=_PENDING)
     op.create_index("ix_webhook_events_call", "webhook_events", ["account_id", "call_id", "seq"])
-    op.create_index("ix_webhook_events_pending_connection", "webhook_events", ["connection_id", "account_id"],
-                    sqlite_where=_PENDING, postgresql_where=_PENDING)
     op.create_index("ix_webhook_events_account", "webhook_events", ["account_id", "created_ms"])
     op.create_table(
         "webhook_keys",

@@ -1,0 +1,274 @@
+"""`python -m bench.webhooks`: what call webhooks cost a switch, on each backend.
+
+Each backend's server is measured in one run, with wrk and the same connections, on calls that are
+authorized, answered and ended (as the suite's calls scenario makes them) through four connections
+of one profile: one without a webhook URL, one whose events go to a local receiver that answers at
+once, one whose receiver is dead (connection refused) and one whose receiver is hung (accepts, never
+answers). Without webhooks and with the live receiver alternate, so that the ratio compares figures
+of the same minutes. After the live loads, every event must arrive (each call's three, counted by
+their ids at the receiver). The server's resident memory is read at the start and end of the dead
+and hung loads, whose backlog only grows. Floors: each with-webhooks figure at least 0.8 of the
+without.
+
+`--outage SECONDS` measures the backlog instead: calls at `--rate` a second while the receiver is
+down (connection refused), then the receiver back; it reports how long the backlog took to drain,
+the deliveries a second, and whether any event reached the receiver twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from tests.databases import scratch_postgres_database
+
+from bench import wrk
+from bench.client import Client
+from bench.cpu import resident_kib
+from bench.options import DEFAULT_POSTGRES_URL
+from bench.scenarios import CALLS, Request, call_counts, call_pairs_lua
+from bench.seed import seed_calls
+from bench.server import RunningServer, running_server
+
+KINDS = ("none", "live", "dead", "hung")
+BACKLOG = re.compile(r"^ovp_webhook_backlog (\S+)$", re.MULTILINE)
+
+
+def _say(message: str) -> None:
+    print(f"bench.webhooks: {message}", file=sys.stderr, flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Receiver:
+    port: int
+    process: subprocess.Popen[bytes]
+    count_file: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/webhooks"
+
+    def stop(self) -> tuple[int, int]:
+        """Stops it (by its PID); answers the requests it answered and the distinct events it saw."""
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)
+        answered, distinct = self.count_file.read_text().split()
+        return int(answered), int(distinct)
+
+
+@contextmanager
+def receiver(mode: str, workdir: Path, port: int | None = None) -> Iterator[Receiver]:
+    port = port or _free_port()
+    count_file = workdir / f"receiver-{mode}-{port}.txt"
+    process = subprocess.Popen([sys.executable, "-m", "bench.receiver", str(port), mode, str(count_file)])
+    started = Receiver(port, process, count_file)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    try:
+        yield started
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _connection(client: Client, auth: dict[str, str], profile_id: str, name: str, url: str | None) -> str:
+    body = {"connection_name": name, "user_name": f"bench{name}{secrets.token_hex(3)}", "password": "bench-pass-1",
+            "outbound": {"outbound_voice_profile_id": profile_id}}
+    if url is not None:
+        body["webhook_event_url"] = url
+    created = client.send(Request("POST", "/v2/credential_connections", auth, orjson.dumps(body)))
+    if not created.ok:
+        raise SystemExit(f"creating connection {name}: {created.status} {created.body[:300]!r}")
+    return str(orjson.loads(created.body)["data"]["id"])
+
+
+def _backlog(client: Client) -> float:
+    found = BACKLOG.search(client.send(Request("GET", "/metrics", {}, b"")).body.decode())
+    return float(found.group(1)) if found else -1.0
+
+
+def _drained(client: Client, timeout_s: float) -> float | None:
+    """Seconds until the backlog is empty; None if it was not within `timeout_s`."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if _backlog(client) == 0:
+            return time.monotonic() - started
+        time.sleep(0.25)
+    return None
+
+
+@dataclass
+class Figures:
+    backend: str
+    per_s: dict[str, list[float]]
+    live_calls: int
+    live_events: tuple[int, int]  # answered, distinct
+    drain_s: float | None
+    memory_kib: dict[str, tuple[int, int]]
+
+    def lines(self) -> list[str]:
+        out = []
+        none = statistics.median(self.per_s["none"])
+        out.append(f"{self.backend}: calls authorized + answered + ended a second: without webhooks "
+                   + ", ".join(f"{value:,.0f}" for value in self.per_s["none"])
+                   + f" (median {none:,.0f})")
+        for kind in ("live", "dead", "hung"):
+            figure = statistics.median(self.per_s[kind])
+            ratio = figure / none if none else 0.0
+            memory = self.memory_kib.get(kind)
+            grew = f"; resident memory {memory[0]:,} KiB -> {memory[1]:,} KiB" if memory else ""
+            out.append(f"{self.backend}: receiver {kind}: " + ", ".join(f"{v:,.0f}" for v in self.per_s[kind])
+                       + f" (median {figure:,.0f}){grew}")
+            out.append(f"floor: {kind} / without on {self.backend}: {ratio:.2f} (at least 0.8): "
+                       + ("PASS" if ratio >= 0.8 else "FAIL"))
+        answered, distinct = self.live_events
+        # wrk counts the calls whose answer came within its run; a connection's last call may be
+        # answered after it, or left ringing.
+        expected_low, expected_high = 3 * self.live_calls - 3 * 64, 3 * self.live_calls + 3 * 64
+        complete = expected_low <= distinct <= expected_high
+        out.append(f"{self.backend}: the live receiver got {distinct:,} distinct events ({answered:,} requests) for "
+                   f"{self.live_calls:,} calls; backlog drained {self.drain_s if self.drain_s is not None else 'NOT'}"
+                   f" s after the load: " + ("PASS" if complete and self.drain_s is not None else "FAIL"))
+        return out
+
+
+def _load(wrk_path: str, server: RunningServer, script: Path, seconds: int, connections: int) -> tuple[float, int]:
+    output = wrk.run(wrk_path, server.base_url + CALLS, script, seconds=seconds, connections=connections,
+                     threads=1)
+    authorized, _rejected = call_counts(output)
+    return authorized / wrk.parse(output).duration_s, authorized
+
+
+def _measure(backend: str, url: str, workdir: Path, wrk_path: str, seconds: int, connections: int,
+             rounds: int) -> Figures:
+    token = f"hooks-{secrets.token_hex(6)}"
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    with ExitStack() as stack:
+        live = stack.enter_context(receiver("ok", workdir))
+        hung = stack.enter_context(receiver("hung", workdir))
+        server = stack.enter_context(running_server(url, 1, workdir))
+        client = stack.enter_context(Client(server.host, server.port))
+        profile_id = seed_calls(client, token)
+        urls = {"none": None, "live": live.url, "dead": f"http://127.0.0.1:{_free_port()}/gone", "hung": hung.url}
+        scripts = {}
+        for kind in KINDS:
+            connection_id = _connection(client, auth, profile_id, kind, urls[kind])
+            scripts[kind] = workdir / f"{kind}.lua"
+            scripts[kind].write_text(call_pairs_lua(Request("POST", CALLS, auth), connection_id, by="connection_id"))
+        per_s: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        live_calls = 0
+        for number in range(rounds):
+            for kind in ("none", "live"):
+                _say(f"{backend}: round {number + 1}, receiver {kind}, {seconds} s")
+                figure, authorized = _load(wrk_path, server, scripts[kind], seconds, connections)
+                per_s[kind].append(figure)
+                live_calls += authorized if kind == "live" else 0
+        drain = _drained(client, 120)
+        answered, distinct = live.stop()
+        memory: dict[str, tuple[int, int]] = {}
+        for kind in ("dead", "hung"):
+            _say(f"{backend}: receiver {kind}, {seconds * rounds} s")
+            before = resident_kib(server.pid)
+            figure, _authorized = _load(wrk_path, server, scripts[kind], seconds * rounds, connections)
+            per_s[kind].append(figure)
+            memory[kind] = (before, resident_kib(server.pid))
+    return Figures(backend, per_s, live_calls, (answered, distinct), drain, memory)
+
+
+def _outage(backend: str, url: str, workdir: Path, rate: int, down_s: int) -> list[str]:
+    """Calls at `rate` a second through a connection whose receiver is down for `down_s`, then up."""
+    token = f"outage-{secrets.token_hex(6)}"
+    auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    port = _free_port()
+    with running_server(url, 1, workdir) as server, Client(server.host, server.port) as client:
+        profile_id = seed_calls(client, token)
+        connection_id = _connection(client, auth, profile_id, "outage", f"http://127.0.0.1:{port}/webhooks")
+        _say(f"{backend}: {rate} calls a second for {down_s} s, the receiver down")
+        calls = 0
+        started = time.monotonic()
+        while time.monotonic() - started < down_s:
+            due = started + calls / rate
+            time.sleep(max(0.0, due - time.monotonic()))
+            allowed = orjson.loads(client.send(Request("POST", CALLS, auth, orjson.dumps(
+                {"connection_id": connection_id, "to": "+14155552671", "from": "+12025550100"}))).body)["data"]
+            client.send(Request("POST", f"{CALLS}/{allowed['id']}/actions/answer", auth, b"{}"))
+            client.send(Request("POST", f"{CALLS}/{allowed['id']}/actions/end", auth, b'{"duration_secs":30}'))
+            calls += 1
+        waiting = _backlog(client)
+        _say(f"{backend}: {calls:,} calls, {waiting:,.0f} events waiting; the receiver is back")
+        with receiver("ok", workdir, port) as back:
+            drain = _drained(client, 600)
+            time.sleep(2.0)
+            answered, distinct = back.stop()
+    events = 3 * calls
+    rate_s = f"{events / drain:,.0f} deliveries/s" if drain else "not drained"
+    verdict = "PASS" if drain is not None and drain <= 120 and distinct == events and answered == events else "FAIL"
+    return [f"{backend}: receiver down {down_s} s under {rate} calls/s: {events:,} events; drained "
+            f"{drain if drain is None else round(drain, 1)} s after its return ({rate_s}); {distinct:,} distinct "
+            f"events received in {answered:,} requests",
+            f"floor: the backlog drained within 120 s, every event once, on {backend}: {verdict}"]
+
+
+@contextmanager
+def _backends(names: str, postgres_url: str, workdir: Path) -> Iterator[list[tuple[str, str]]]:
+    with ExitStack() as stack:
+        found = []
+        if "sqlite" in names:
+            found.append(("SQLite", f"sqlite:///{workdir / 'hooks.db'}"))
+        if "postgresql" in names:
+            found.append(("PostgreSQL", stack.enter_context(scratch_postgres_database(postgres_url))))
+        yield found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.webhooks", description=__doc__)
+    parser.add_argument("--seconds", type=int, default=20, help="seconds of each load (20)")
+    parser.add_argument("--rounds", type=int, default=2, help="loads without and with the live receiver (2)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql (both)")
+    parser.add_argument("--outage", type=int, default=0, help="seconds the receiver is down; 0: the loads instead")
+    parser.add_argument("--rate", type=int, default=50, help="calls a second during the outage (50)")
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+    args = parser.parse_args()
+    lines: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="ovp-hooks-") as tmp:
+        workdir = Path(tmp)
+        with _backends(args.backends, args.postgres_url, workdir) as backends:
+            for backend, url in backends:
+                if args.outage:
+                    lines += _outage(backend, url, workdir, args.rate, args.outage)
+                else:
+                    lines += _measure(backend, url, workdir, wrk.find_wrk("wrk"), args.seconds, args.connections,
+                                      args.rounds).lines()
+    print("\n".join(lines))
+    return 1 if any("FAIL" in line for line in lines) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
