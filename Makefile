@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint bench bench-flood bench-switch bench-storm bench-export bench-drivers bench-long-work soak lock clean debian
+.PHONY: install serve test lint bench bench-flood bench-switch bench-storm bench-webhooks bench-export bench-drivers bench-long-work soak lock clean debian
 
 install: $(STAMP) $(NODE_STAMP) debian
 
@@ -83,6 +83,13 @@ bench-switch: $(STAMP) debian
 bench-storm: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.storm
+
+# Calls with and without webhooks (a live, a dead and a hung receiver), then a receiver down for five
+# minutes under 50 calls/s, on SQLite and PostgreSQL (see bench/webhooks.py).
+bench-webhooks: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.webhooks
+	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.webhooks --outage 300 --rate 50
 
 # The CSV export of a million call records, with the server's memory watched (see bench/export.py).
 bench-export: $(STAMP)
