@@ -395,15 +395,15 @@ def calls() -> None:
 @database_option
 def calls_purge(days: int, database_url: str) -> None:
     """Delete the records of calls older than DAYS days (the allowed ones once they ended or expired),
-    and older daily spend."""
+    the webhook deliveries settled of older events, and older daily spend."""
     now = datetime.now(UTC)
     cutoff = now - timedelta(days=days)
     purged = with_database(database_url, lambda database: database.write_long(
         lambda tx: call_store.purge(tx, before_ms=int(cutoff.timestamp() * 1000),
                                     before_day=cutoff.date().isoformat(), now_ms=int(now.timestamp() * 1000))
     ), existing=True)
-    click.echo(f"ovp: purged {purged.calls} call authorizations, {purged.refusals} refusals and {purged.days} "
-               f"days of spend from {shown(database_url)}.", err=True)
+    click.echo(f"ovp: purged {purged.calls} call authorizations, {purged.refusals} refusals, {purged.deliveries} "
+               f"webhook deliveries and {purged.days} days of spend from {shown(database_url)}.", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

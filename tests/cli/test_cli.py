@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,8 +17,10 @@ from ovp.api.app import create_app
 from ovp.config import Settings
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.refusal import Refusal
+from ovp.domain.webhooks import events
 from ovp.store import calls as call_store
 from ovp.store import refusals as refusal_store
+from ovp.store import webhooks as webhook_store
 from ovp.store.database import Transaction
 from tests.conftest import PROFILES, bearer
 from tests.databases import migrated_database
@@ -192,12 +195,21 @@ def test_calls_purge_deletes_only_old_calls_that_hold_no_slot(tmp_path: Path) ->
                           decided_ms=now_ms - 3 * day_ms)
         refusal_store.record(tx, "acme", refused)  # old: purged
         refusal_store.record(tx, "acme", replace(refused, id=6, decided_ms=now_ms))  # recent: kept
+        for name in ("old delivered", "old pending", "recent delivered"):
+            webhook_store.record(tx, "acme", replace(events.rejected(replace(refused, connection_id=9)),
+                                                      delivery_id=name))
 
     with migrated_database(url) as database:
         database.write(store)
+    with sqlite3.connect(tmp_path / "ovp.db") as raw:  # settled, and written three days ago
+        raw.execute("UPDATE webhook_events SET status = 'delivered' WHERE id LIKE '%delivered'")
+        raw.execute("UPDATE webhook_events SET created_ms = ? WHERE id LIKE 'old%'", (now_ms - 3 * day_ms,))
     result = ovp("calls", "purge", "--older-than", "2", "--database", url)
     assert result.returncode == 0, result.stderr
-    assert "purged 2 call authorizations, 1 refusals and 1 days of spend" in result.stderr
+    assert "purged 2 call authorizations, 1 refusals, 1 webhook deliveries and 1 days of spend" in result.stderr
+    with sqlite3.connect(tmp_path / "ovp.db") as raw:
+        assert sorted(row[0] for row in raw.execute("SELECT id FROM webhook_events")) == [
+            "old pending", "recent delivered"]
     with migrated_database(url) as database:
         kept = database.read(lambda tx: [call_store.get(tx, "acme", n) is not None for n in (1, 2, 3, 4)])
         refusals_kept = database.read(lambda tx: [refusal_store.get(tx, "acme", n) is not None for n in (5, 6)])

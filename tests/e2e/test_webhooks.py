@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ovp.webhooks.sender import LEASE_MS
 from tests.e2e.servers import StartServer, clean_environment
 from tests.e2e.test_node_sdk import NODE_DIR, check_installed, node_executable
 from tests.webhook_receiver import Receiver, start_receiver
@@ -102,7 +103,8 @@ def test_a_server_killed_mid_backlog_loses_no_event(start_server: StartServer, r
     assert receiver.refused  # attempts were made, and failed
     receiver.behaviour.fail_first = 0
     second = start_server()
-    events = wait_for_events(receiver, 3 * len(calls), timeout_s=60)
+    # An event in flight when the server was killed waits for its lease (sender.LEASE_MS) to run out.
+    events = wait_for_events(receiver, 3 * len(calls), timeout_s=LEASE_MS / 1000 + 60)
     by_call: dict[str, list[str]] = {}
     for event in events:
         by_call.setdefault(event["payload"]["call_control_id"], []).append(event["event_type"])

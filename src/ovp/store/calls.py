@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.billing import dollars
 from ovp.domain.calls.policy import Rate, Usage
-from ovp.store import rates, refusals
+from ovp.store import rates, refusals, webhooks
 from ovp.store.database import OneStatement, Statement, Transaction, Work
 from ovp.store.documents import DuplicateId
 from ovp.store.schema import call_authorizations, daily_spend, profiles
@@ -458,11 +458,14 @@ class Purged:
     calls: int  # allowed
     refusals: int
     days: int  # of a profile's spend
+    deliveries: int = 0  # of webhooks, delivered or given up
 
 
 def purge(tx: Transaction, *, before_ms: int, before_day: str, now_ms: int) -> Purged:
     """Deletes, in every account, the records of calls decided before `before_ms` (the allowed
-    ones once they no longer hold a slot), and the daily spend of the days before `before_day`."""
+    ones once they no longer hold a slot), the webhook deliveries settled of events written before
+    it, and the daily spend of the days before `before_day`."""
     calls = tx.execute(_PURGE_CALLS, {"before_ms": before_ms, "now_ms": now_ms})
     refused = refusals.purge(tx, before_ms=before_ms)
-    return Purged(calls, refused, tx.execute(_PURGE_SPEND, {"before_day": before_day}))
+    return Purged(calls, refused, tx.execute(_PURGE_SPEND, {"before_day": before_day}),
+                  webhooks.purge(tx, before_ms=before_ms))

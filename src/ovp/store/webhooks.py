@@ -248,6 +248,13 @@ def replace_key(tx: Transaction, pair: KeyPair, now_ms: int) -> None:
 
 
 _DELETE_OF_ACCOUNT = Statement(webhook_events.delete().where(_E.account_id == bindparam("owner")))
+_PURGE = Statement(webhook_events.delete().where(~_IS_PENDING & (_E.created_ms < bindparam("before_ms"))))
+
+
+def purge(tx: Transaction, *, before_ms: int) -> int:
+    """Deletes the deliveries, in every account, of events written before `before_ms` that were
+    delivered or given up (a pending one is kept, whatever its age); answers how many."""
+    return tx.execute(_PURGE, {"before_ms": before_ms})
 _DELETE_ALL = Statement(webhook_events.delete())
 
 

@@ -46,12 +46,15 @@ IDLE_POLL_S = 0.25  # how often a server looks for events other servers wrote
 GATHER_S = 0.02
 MAX_FAILING = 100_000  # connections remembered as failing (a hint: one forgotten waits for its retries)
 EXPIRY_SWEEP_S = 1.0
-LEASE_MARGIN_MS = 5_000
 USER_AGENT = "ovp-webhooks"
 CLOSE_GRACE_S = 2.0
 # How long a claimed event waits for one of its receiver's slots before it goes back to the queue
 # (a second later), so that a hung receiver's events hold none of the other receivers' slots for long.
 RECEIVER_WAIT_S = 1.0
+MAX_TIMEOUT_S = 30  # webhook_timeout_secs at most
+# A claimed event is another server's to send again only once its sender can no longer be at it:
+# a wait for its receiver's share, the primary and the failover URL each up to their timeout.
+LEASE_MS = int((RECEIVER_WAIT_S + 2 * MAX_TIMEOUT_S) * 1000) + 5_000
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ class WebhookSender:
         self._wake.set()  # a slot is free
 
     async def _claim(self, limit: int) -> list[_Work]:
-        lease_ms = int(DEFAULT_TIMEOUT_S * 2 * 1000) + LEASE_MARGIN_MS
+        lease_ms = LEASE_MS
 
         def claiming(tx: Transaction) -> tuple[KeyPair | None, list[_Work]]:
             claimed = store.claim(tx, _wall_ms(), lease_ms, limit)
