@@ -14,6 +14,7 @@ from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.validation import NOT_IN_ENUM
 from ovp.emulator import clock
 from ovp.emulator.faults import parse_fault
+from ovp.emulator.journal import MAX_ENTRIES_PER_ACCOUNT, webhook_attempts
 from ovp.services import seed
 from ovp.store import accounts as account_store
 from ovp.store import billing_groups as billing_group_store
@@ -80,7 +81,16 @@ async def load_seed(request: Request) -> Response:
 
 
 async def journal(request: Request) -> Response:
-    entries = _emulator(request).journal.entries(request.account_id)
+    """The account's requests (kept by this process) and, beside them, every attempt to deliver
+    one of its webhooks (kept in the database, whichever process or server sent it)."""
+    emulator, account_id = _emulator(request), request.account_id
+    requests = emulator.journal.entries(account_id)
+    cleared_ns = emulator.journal.cleared_at_ns(account_id)
+    tried = await request.app.database.read_one(
+        lambda tx: webhook_store.tried(tx, account_id, cleared_ns // 1_000_000, MAX_ENTRIES_PER_ACCOUNT))
+    attempts = [entry for payload, made in tried for entry in webhook_attempts(payload, made)
+                if entry.time_ns >= cleared_ns]
+    entries = sorted([*requests, *attempts], key=lambda entry: entry.time_ns)[-MAX_ENTRIES_PER_ACCOUNT:]
     return json_response({"data": [entry.to_json() for entry in entries]})
 
 

@@ -37,12 +37,12 @@ from ovp.domain.calls.billing import BillingIncrement
 from ovp.domain.errors import MethodNotAllowed, NotFound, OvpError, ServiceUnavailable, Unexpected, UriTooLong
 from ovp.domain.ids import IdGenerator
 from ovp.emulator.faults import FaultBook
-from ovp.emulator.journal import Journal, JournalEntry
+from ovp.emulator.journal import Journal
 from ovp.services.calls import CallSettings
 from ovp.store import keys
 from ovp.store.backends import is_memory_sqlite, open_database
 from ovp.store.database import Database
-from ovp.webhooks.sender import AttemptObserver, WebhookSender
+from ovp.webhooks.sender import WebhookSender
 
 log = logging.getLogger("ovp")
 access_log = logging.getLogger("ovp.access")
@@ -278,24 +278,11 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
     calls = CallSettings(BillingIncrement.parse(settings.billing_increment), settings.max_call_duration,
                          settings.setup_timeout)
     context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator, calls=calls,
-                         webhooks=WebhookSender(database, observer=_journal_of(emulator)) if settings.send_webhooks
-                         else None)
+                         webhooks=WebhookSender(database) if settings.send_webhooks else None)
     # Rate limits are for keys: an open-mode account is a test's, which injects its own 429s.
     rate_limiter = (RateLimiter(settings.rate_limit, settings.rate_limit_storage)
                     if settings.auth == "keys" and settings.rate_limit != "0" else None)
     return OvpApp(context, _resolver(settings, database), migrate=migrate, rate_limiter=rate_limiter)
-
-
-def _journal_of(emulator: Emulator | None) -> AttemptObserver | None:
-    """Open mode journals every webhook attempt beside the account's requests."""
-    if emulator is None:
-        return None
-
-    def journal(account_id: str, url: str, body: str, status: int | None) -> None:
-        emulator.journal.record(account_id, JournalEntry.of("POST", url, b"", body.encode(), status or 0,
-                                                            time.time_ns(), kind="webhook"))
-
-    return journal
 
 
 def app_from_environment() -> OvpApp:

@@ -8,6 +8,7 @@ accounts journaled least recently being dropped first.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_ENTRIES_PER_ACCOUNT = 1000
 MAX_BYTES_PER_ACCOUNT = 4 * 1024 * 1024
 MAX_BYTES = 64 * 1024 * 1024
+MAX_CLEARED_ACCOUNTS = 100_000
 ENTRY_OVERHEAD_BYTES = 256  # what an entry costs beyond its body, roughly
 
 
@@ -87,6 +89,8 @@ class Journal:
     def __init__(self, *, max_bytes: int = MAX_BYTES, max_bytes_per_account: int = MAX_BYTES_PER_ACCOUNT,
                  max_entries_per_account: int = MAX_ENTRIES_PER_ACCOUNT) -> None:
         self._accounts: OrderedDict[str, _AccountJournal] = OrderedDict()  # least recently journaled first
+        self._cleared_ns: dict[str, int] = {}
+        self._cleared_all_ns = 0
         self._bytes = 0
         self._max_bytes = max_bytes
         self._max_bytes_per_account = max_bytes_per_account
@@ -121,12 +125,35 @@ class Journal:
         journal = self._accounts.get(account_id)
         return list(journal.entries) if journal is not None else []
 
+    def cleared_at_ns(self, account_id: str) -> int:
+        """When the account's journal was last cleared (0: never): what is kept elsewhere and shown
+        in it (webhook attempts, in the database) is shown from then on."""
+        return max(self._cleared_all_ns, self._cleared_ns.get(account_id, 0))
+
     def clear(self, account_id: str | None = None) -> None:
         """One account's journal, or every account's when None."""
         if account_id is None:
             self._accounts.clear()
+            self._cleared_ns.clear()
+            self._cleared_all_ns = time.time_ns()
             self._bytes = 0
             return
+        if len(self._cleared_ns) >= MAX_CLEARED_ACCOUNTS:
+            self._cleared_ns.clear()  # bounded: a forgotten clear shows older webhook attempts again
+        self._cleared_ns[account_id] = time.time_ns()
         journal = self._accounts.pop(account_id, None)
         if journal is not None:
             self._bytes -= journal.bytes
+
+
+def webhook_attempts(payload: str, attempts: str) -> list[JournalEntry]:
+    """A delivery's attempts (the JSON of ovp.webhooks.attempts, newest first) as journal entries,
+    oldest first: the URL posted to, the event, and the receiver's status (0 for no answer)."""
+    entries = []
+    for attempt in reversed(orjson.loads(attempts)):
+        response = attempt["http"]["response"]
+        started = datetime.fromisoformat(attempt["started_at"])
+        entries.append(JournalEntry.of("POST", attempt["http"]["request"]["url"] or "", b"", payload.encode(),
+                                       response["status"] if response else 0, int(started.timestamp() * 1e9),
+                                       kind="webhook"))
+    return entries

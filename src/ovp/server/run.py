@@ -30,9 +30,11 @@ from granian.http import HTTP1Settings
 from granian.log import LogLevels
 
 from ovp.admin.listener import AdminListener
-from ovp.config import Settings
+from ovp.config import Settings, environment_variable
 from ovp.server.logs import logging_config
+from ovp.server.sender import SenderProcess
 from ovp.server.worker import SERVER_VARIABLE, STATES_VARIABLE
+from ovp.store.backends import is_memory_sqlite
 
 log = logging.getLogger("ovp")
 
@@ -93,6 +95,13 @@ def serve(settings: Settings) -> int:
         # multiprocess mode), whichever process answers the scrape.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics
         server = Granian(WORKER_APP, **granian_options(settings))
+        # Webhooks are sent by a process of their own, unless the database is in memory (then the
+        # one worker's own, which nothing else can open, sends them).
+        if settings.send_webhooks and not is_memory_sqlite(settings.database_url):
+            os.environ[environment_variable("send_webhooks")] = "false"  # the workers' own senders
+            sender = SenderProcess(settings)
+            server.on_startup(sender.start)
+            server.on_shutdown(sender.close)
         if settings.admin_port is not None:
             os.environ[STATES_VARIABLE] = worker_states
             admin = _admin_listener(settings, Path(worker_states), Path(metrics))

@@ -57,7 +57,7 @@ class Worker:
 
 def app() -> Worker:
     """The factory the server calls in each worker process."""
-    _end_with_the_server()
+    end_with_the_server()
     directory = os.environ.get(STATES_VARIABLE)
     return Worker(app_from_environment(), Path(directory) if directory else None)
 
@@ -65,9 +65,10 @@ def app() -> Worker:
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _end_with_the_server() -> None:
-    """Has the kernel kill this worker when the server's process ends, however it ends (SIGKILL
-    included): a worker left behind would go on serving the port, and the database, alone."""
+def end_with_the_server() -> None:
+    """Has the kernel kill this worker (or the webhook sender) when the server's process ends,
+    however it ends (SIGKILL included): a worker left behind would go on serving the port, and the
+    database, alone."""
     if sys.platform != "linux":
         return
     libc = ctypes.CDLL(None, use_errno=True)

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, null, or_, select, text, update
@@ -69,25 +70,32 @@ class Destination:
 
 _EARLIER = aliased(webhook_events)
 # When the call's earlier pending events are next tried, or end their lease: 0 when there is none.
-_BLOCKED_UNTIL = (
-    select(func.coalesce(func.max(func.coalesce(_EARLIER.c.claimed_until_ms, literal_column("0"))),
-                         literal_column("-1")),
-           func.max(_EARLIER.c.next_attempt_ms))
+# When the call's earlier pending event is next tried: none when no earlier one is pending.
+_EARLIER_NEXT = (
+    select(func.max(_EARLIER.c.next_attempt_ms))
     .where((_EARLIER.c.account_id == _E.account_id) & (_EARLIER.c.call_id == _E.call_id)
            & (_EARLIER.c.status == literal_column("'pending'")) & (_EARLIER.c.seq < _E.seq))
+    .scalar_subquery()
 )
 _FREE = or_(_E.claimed_until_ms.is_(None), _E.claimed_until_ms <= bindparam("now_ms"))
 _CLAIMED_COLUMNS = [_E.id, _E.account_id, _E.call_id, _E.seq, _E.connection_id, _E.event_type, _E.payload,
                     _E.created_ms, _E.attempt_count, _E.attempts]
 _DUE = Statement(
-    select(*_CLAIMED_COLUMNS,
-           _BLOCKED_UNTIL.with_only_columns(_BLOCKED_UNTIL.selected_columns[1]).scalar_subquery(),
-           _BLOCKED_UNTIL.with_only_columns(_BLOCKED_UNTIL.selected_columns[0]).scalar_subquery())
+    select(*_CLAIMED_COLUMNS, _EARLIER_NEXT)
     .where(_IS_PENDING & (_E.next_attempt_ms <= bindparam("now_ms")) & _FREE)
     .order_by(_E.next_attempt_ms).limit(bindparam("limit", literal_execute=False))
     .offset(literal_column("0"))  # SQLite's LIMIT would bind an offset of its own
     .with_for_update(skip_locked=True, of=webhook_events)
 )
+
+
+@cache
+def _still_waiting(count: int) -> Statement:
+    """Of `count` events (ids e0, e1, ...), those whose call still has an earlier one pending, and
+    when that one is next tried, read again (see claim)."""
+    return Statement(select(_E.id, _EARLIER_NEXT).where(_E.id.in_([bindparam(f"e{i}") for i in range(count)])))
+
+
 _CLAIM = Statement(
     update(webhook_events).where(_E.id == bindparam("event")).values(claimed_until_ms=bindparam("until_ms"))
 )
@@ -99,19 +107,25 @@ _PUT_OFF = Statement(
 def claim(tx: Transaction, now_ms: int, lease_ms: int, limit: int) -> list[Claimed]:
     """Up to `limit` due events, each the earliest pending one of its call, leased to this server
     until `now_ms + lease_ms`; the due events that wait for an earlier one of their call are put
-    off until that one's next attempt. Three statements, however many events."""
+    off until that one's next attempt (a second at least). A few statements, however many events."""
     claimed: list[Claimed] = []
-    put_off: list[dict[str, Any]] = []
-    for *row, earlier_next_ms, earlier_lease_ms in tx.rows(_DUE, {"now_ms": now_ms, "limit": limit}):
+    waiting: list[str] = []
+    for *row, earlier_next_ms in tx.rows(_DUE, {"now_ms": now_ms, "limit": limit}):
         if earlier_next_ms is None:
             claimed.append(Claimed(*row))
         else:
-            until = max(int(earlier_next_ms), int(earlier_lease_ms), now_ms + 1000)
-            put_off.append({"event": row[0], "until_ms": until})
+            waiting.append(row[0])
     if claimed:
         tx.execute_many(_CLAIM, [{"event": event.id, "until_ms": now_ms + lease_ms} for event in claimed])
-    if put_off:
-        tx.execute_many(_PUT_OFF, put_off)
+    if waiting:
+        # Read again, by a statement of its own: on PostgreSQL the first read's view of the earlier
+        # events may predate one's delivery, whose drawing forward of this one waited for this
+        # claim's lock; an event put off on that view would wait for nothing.
+        found = tx.rows(_still_waiting(len(waiting)), {f"e{i}": event for i, event in enumerate(waiting)})
+        put_off = [{"event": event, "until_ms": max(int(earlier_next_ms), now_ms + 1000)}
+                   for event, earlier_next_ms in found if earlier_next_ms is not None]
+        if put_off:
+            tx.execute_many(_PUT_OFF, put_off)
     return claimed
 
 
@@ -330,3 +344,19 @@ _ONE_DELIVERY = Statement(select(*_DELIVERY).where((_E.account_id == bindparam("
 def delivery(tx: Transaction, account_id: str, delivery_id: str) -> Delivery | None:
     found = tx.rows(_ONE_DELIVERY, {"owner": account_id, "delivery_id": delivery_id})
     return Delivery(*found[0]) if found else None
+
+
+# The account's latest deliveries that were tried, for the admin journal.
+_TRIED = Statement(
+    select(_E.payload, _E.attempts)
+    .where((_E.account_id == bindparam("owner")) & (_E.attempt_count > literal_column("0"))
+           & (_E.created_ms >= bindparam("since_ms")))
+    .order_by(_E.created_ms.desc()).limit(bindparam("limit", literal_execute=False)).offset(literal_column("0"))
+)
+
+
+def tried(tx: Transaction, account_id: str, since_ms: int, limit: int) -> list[tuple[str, str]]:
+    """The event and the attempts (JSON) of the account's latest `limit` deliveries tried, of
+    events written since `since_ms`."""
+    return [(str(payload), str(attempts)) for payload, attempts in
+            tx.rows(_TRIED, {"owner": account_id, "since_ms": since_ms, "limit": limit})]

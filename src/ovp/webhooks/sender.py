@@ -63,15 +63,11 @@ class _Work:
     destination: Destination
 
 
-# Told of every attempt: the account, the URL, the body sent, and the receiver's status (None: no answer).
-AttemptObserver = Callable[[str, str, str, int | None], None]
-
-
 class WebhookSender:
     def __init__(self, database: Database, *, in_flight: int = IN_FLIGHT, per_receiver: int = PER_RECEIVER,
-                 observer: AttemptObserver | None = None) -> None:
+                 idle_poll_s: float = IDLE_POLL_S) -> None:
         self._database = database
-        self._observer = observer
+        self._idle_poll_s = idle_poll_s
         self._in_flight = in_flight
         self._per_receiver = per_receiver
         self._slots: dict[str, asyncio.Semaphore] = {}  # receiver (scheme://host:port) -> its share
@@ -144,7 +140,7 @@ class WebhookSender:
                 if len(claimed) < free:  # nothing more due now: wait for news, or the next poll
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                        await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
                     # News comes with every call under load: a moment more gathers many events into
                     # the next claim rather than a claim (a transaction) for each.
                     await asyncio.sleep(GATHER_S)
@@ -223,10 +219,6 @@ class WebhookSender:
         made = [await self._post(destination.url, event.payload, timeout)]
         if not made[0].delivered and destination.failover_url:
             made.append(await self._post(destination.failover_url, event.payload, timeout))
-        if self._observer is not None:
-            for attempt in made:
-                assert attempt.url is not None
-                self._observer(event.account_id, attempt.url, event.payload, attempt.status)
         return made
 
     async def _post(self, url: str, body: str, timeout_s: float) -> Attempt:

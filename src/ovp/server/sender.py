@@ -1,0 +1,96 @@
+"""`ovp serve`'s webhook sender: a process of its own beside the workers, so that sending events
+takes none of the time of the processes that answer requests (each worker's event loop and, with
+one worker, the one Python interpreter that decides every call). It claims events from the database
+as any server's sender does (see ovp.webhooks.sender), and is started again if it dies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import logging.config
+import multiprocessing
+import multiprocessing.process
+import signal
+import threading
+
+from ovp.config import Settings
+from ovp.server.logs import logging_config
+from ovp.server.worker import end_with_the_server
+from ovp.store.backends import open_database
+from ovp.webhooks.sender import WebhookSender
+
+log = logging.getLogger("ovp")
+
+# Alone in its process, the sender looks for work often: a request that writes an event cannot
+# wake it across processes.
+POLL_S = 0.05
+RESTART_PAUSE_S = 1.0
+
+
+class SenderProcess:
+    """Runs the sender in a child process until closed, starting it again whenever it ends."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._closing = threading.Event()
+        self._watcher: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._spawn()
+        self._watcher = threading.Thread(target=self._watch, name="ovp-webhook-sender", daemon=True)
+        self._watcher.start()
+
+    def _spawn(self) -> None:
+        self._process = multiprocessing.get_context("spawn").Process(target=run, name="ovp-webhook-sender",
+                                                                    daemon=False)
+        self._process.start()
+
+    def _watch(self) -> None:
+        while not self._closing.is_set():
+            process = self._process
+            if process is not None:
+                process.join(timeout=0.5)
+                if process.exitcode is not None and not self._closing.is_set():
+                    log.warning("the webhook sender ended (exit status %s): starting it again", process.exitcode)
+                    self._closing.wait(RESTART_PAUSE_S)
+                    if not self._closing.is_set():
+                        self._spawn()
+
+    def close(self) -> None:
+        """SIGTERM, then SIGKILL past the shutdown timeout: an event it was sending is sent again
+        once its lease runs out."""
+        self._closing.set()
+        process = self._process
+        if process is None or process.exitcode is not None:
+            return
+        process.terminate()
+        process.join(timeout=self._settings.shutdown_timeout)
+        if process.exitcode is None:
+            process.kill()
+            process.join(timeout=5)
+
+
+def run() -> None:
+    """The sender process: its settings from the environment `ovp serve` made for its workers."""
+    end_with_the_server()
+    settings = Settings()
+    logging.config.dictConfig(logging_config(settings.log_format, access_log=False))
+    asyncio.run(_send(settings))
+
+
+async def _send(settings: Settings) -> None:
+    database = open_database(settings.database_url, timeout_s=settings.db_timeout,
+                             sqlite_synchronous=settings.sqlite_synchronous, serving=True)
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, stopped.set)
+    await database.start()
+    sender = WebhookSender(database, idle_poll_s=POLL_S)
+    await sender.start()
+    try:
+        await stopped.wait()
+    finally:
+        await sender.close()
+        await database.close()
