@@ -96,8 +96,8 @@ class Settings(BaseSettings):
     access_log: bool = setting(True, "One line per request: time, request id, method, path, status, duration "
                                      "and account.")
     send_webhooks: bool = setting(
-        True, "Send the call webhooks that are due (off: this server writes events, and the servers that send "
-        "deliver them).")
+        True, "Send the call webhooks that are due, from a process of the server's own (off: this server writes "
+        "events, and the servers that send deliver them).")
     # Every write work runs twice, the first time undone (see ovp.store.database.Database), so that
     # a work with an effect outside its transaction shows.
     rehearse_writes: bool = setting(False, "Test suites: run every write twice, the first time undone.",

@@ -4,6 +4,9 @@ server is killed with SIGKILL mid-backlog, and none sent twice by two servers on
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -136,3 +139,20 @@ def test_two_servers_on_one_database_never_send_an_event_twice(start_server: Sta
     ids = [event["id"] for event in events_of(receiver)]
     assert len(ids) == len(set(ids)) == 120
     assert [len(delivery["attempts"]) for delivery in listed] == [1] * 120
+
+
+def test_the_sender_process_is_started_again_when_it_dies(start_server: StartServer, receiver: Receiver) -> None:
+    server = start_server()
+    started = re.compile(r"webhook sender started \[(\d+)\]")
+    deadline = time.monotonic() + 15
+    while not started.search(server.log()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    (first,) = started.findall(server.log())
+    os.kill(int(first), signal.SIGKILL)
+    while len(started.findall(server.log())) < 2 and time.monotonic() < deadline + 15:
+        time.sleep(0.1)
+    assert "the webhook sender ended" in server.log()
+    assert started.findall(server.log())[1] != first
+    with server.http(TOKEN) as http:
+        call(http, prepared(http, receiver))
+    assert len(wait_for_events(receiver, 3, timeout_s=20)) == 3

@@ -10,6 +10,7 @@ import logging
 import logging.config
 import multiprocessing
 import multiprocessing.process
+import os
 import signal
 import threading
 
@@ -89,6 +90,7 @@ async def _send(settings: Settings) -> None:
     await database.start()
     sender = WebhookSender(database, idle_poll_s=POLL_S)
     await sender.start()
+    log.info("webhook sender started [%d]", os.getpid())
     try:
         await stopped.wait()
     finally:
