@@ -8,15 +8,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import logging.config
-import multiprocessing
-import multiprocessing.process
 import os
 import signal
+import subprocess
+import sys
 import threading
 
 from ovp.config import Settings
 from ovp.server.logs import logging_config
-from ovp.server.worker import end_with_the_server
+from ovp.server.parent import end_with_the_server
 from ovp.store.backends import open_database
 from ovp.webhooks.sender import WebhookSender
 
@@ -29,11 +29,12 @@ RESTART_PAUSE_S = 1.0
 
 
 class SenderProcess:
-    """Runs the sender in a child process until closed, starting it again whenever it ends."""
+    """Runs the sender (`python -m ovp.server.sender`, with the environment `ovp serve` made for its
+    workers) until closed, starting it again whenever it ends."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._closing = threading.Event()
         self._watcher: threading.Thread | None = None
 
@@ -43,33 +44,33 @@ class SenderProcess:
         self._watcher.start()
 
     def _spawn(self) -> None:
-        self._process = multiprocessing.get_context("spawn").Process(target=run, name="ovp-webhook-sender",
-                                                                    daemon=False)
-        self._process.start()
+        self._process = subprocess.Popen([sys.executable, "-m", "ovp.server.sender"], stdin=subprocess.DEVNULL)
 
     def _watch(self) -> None:
         while not self._closing.is_set():
             process = self._process
-            if process is not None:
-                process.join(timeout=0.5)
-                if process.exitcode is not None and not self._closing.is_set():
-                    log.warning("the webhook sender ended (exit status %s): starting it again", process.exitcode)
-                    self._closing.wait(RESTART_PAUSE_S)
-                    if not self._closing.is_set():
-                        self._spawn()
+            if process is None or process.poll() is None:
+                self._closing.wait(0.5)
+                continue
+            if not self._closing.is_set():
+                log.warning("the webhook sender ended (exit status %s): starting it again", process.returncode)
+                self._closing.wait(RESTART_PAUSE_S)
+                if not self._closing.is_set():
+                    self._spawn()
 
     def close(self) -> None:
         """SIGTERM, then SIGKILL past the shutdown timeout: an event it was sending is sent again
         once its lease runs out."""
         self._closing.set()
         process = self._process
-        if process is None or process.exitcode is not None:
+        if process is None or process.poll() is not None:
             return
         process.terminate()
-        process.join(timeout=self._settings.shutdown_timeout)
-        if process.exitcode is None:
+        try:
+            process.wait(timeout=self._settings.shutdown_timeout)
+        except subprocess.TimeoutExpired:
             process.kill()
-            process.join(timeout=5)
+            process.wait(timeout=5)
 
 
 def run() -> None:
@@ -81,8 +82,9 @@ def run() -> None:
 
 
 async def _send(settings: Settings) -> None:
+    # Not `serving`: the workers checkpoint an SQLite file's write-ahead log.
     database = open_database(settings.database_url, timeout_s=settings.db_timeout,
-                             sqlite_synchronous=settings.sqlite_synchronous, serving=True)
+                             sqlite_synchronous=settings.sqlite_synchronous)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -96,3 +98,7 @@ async def _send(settings: Settings) -> None:
     finally:
         await sender.close()
         await database.close()
+
+
+if __name__ == "__main__":
+    run()

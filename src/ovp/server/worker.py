@@ -3,23 +3,19 @@ listener while it runs (see ovp.admin.reporting), and tied to the server's proce
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import signal
-import sys
 from pathlib import Path
 
 from ovp.admin.reporting import Reporting
 from ovp.api.app import OvpApp, app_from_environment
 from ovp.api.asgi import Message, Receive, Scope, Send
+from ovp.server.parent import end_with_the_server
 
 log = logging.getLogger("ovp")
 
 # Set by `ovp serve` when an admin listener reads the workers' states.
 STATES_VARIABLE = "OVP_WORKER_STATES"
-# The process id of `ovp serve`, whose workers these are.
-SERVER_VARIABLE = "OVP_SERVER_PID"
 
 
 class Worker:
@@ -60,20 +56,3 @@ def app() -> Worker:
     end_with_the_server()
     directory = os.environ.get(STATES_VARIABLE)
     return Worker(app_from_environment(), Path(directory) if directory else None)
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def end_with_the_server() -> None:
-    """Has the kernel kill this worker (or the webhook sender) when the server's process ends,
-    however it ends (SIGKILL included): a worker left behind would go on serving the port, and the
-    database, alone."""
-    if sys.platform != "linux":
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
-        log.warning("a worker cannot be tied to its server's process: prctl failed with errno %d", ctypes.get_errno())
-    server = os.environ.get(SERVER_VARIABLE)
-    if server is not None and os.getppid() != int(server):  # the server ended before the tie was made
-        os.kill(os.getpid(), signal.SIGKILL)
