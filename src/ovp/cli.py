@@ -9,7 +9,6 @@ import logging.config
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +21,7 @@ from sqlalchemy.engine import make_url
 
 from ovp.config import DISTRIBUTION, Settings
 from ovp.domain.calls.rates import parse_rate_deck
-from ovp.domain.clock import now_timestamp
+from ovp.domain.clock import now_timestamp, wall_ms
 from ovp.domain.errors import InvalidInput
 from ovp.domain.keys import OPEN_ACCOUNT_PREFIX, new_key, open_mode_account
 from ovp.domain.rate_limit import NONE as NO_RATE_LIMIT
@@ -324,7 +323,7 @@ def webhooks() -> None:
 @database_option
 def webhooks_public_key(database_url: str) -> None:
     """Print the public key that verifies the webhooks (base64, as the SDKs' webhooks.unwrap takes it)."""
-    candidate, now_ms = KeyPair.generate(), time.time_ns() // 1_000_000
+    candidate, now_ms = KeyPair.generate(), wall_ms()
     pair = with_database(database_url, lambda database: database.write_long(
         lambda tx: webhook_deliveries.ensure_signing_key(tx, candidate, now_ms)), existing=True)
     click.echo(pair.public_key)
@@ -335,7 +334,7 @@ def webhooks_public_key(database_url: str) -> None:
 def webhooks_rotate_key(database_url: str) -> None:
     """Replace the key pair and print the new public key. Every server signs with it from its next
     claim of events; receivers must verify with the new key from then on."""
-    pair, now_ms = KeyPair.generate(), time.time_ns() // 1_000_000
+    pair, now_ms = KeyPair.generate(), wall_ms()
     with_database(database_url, lambda database: database.write_long(
         lambda tx: webhook_deliveries.replace_signing_key(tx, pair, now_ms)), existing=True)
     click.echo(pair.public_key)

@@ -3,7 +3,6 @@ and what failed) and ovp's /ovp/webhook_signing_key (the public key that verifie
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict
 from typing import Any
 
@@ -11,7 +10,7 @@ import orjson
 
 from ovp.api.http import Request, Response, json_response
 from ovp.api.routing import Route
-from ovp.domain.clock import timestamp_of_ms
+from ovp.domain.clock import timestamp_of_ms, wall_ms
 from ovp.domain.errors import NotFound
 from ovp.domain.resource import parse_uuid
 from ovp.domain.webhooks.deliveries import parse_delivery_list_query
@@ -55,7 +54,7 @@ async def retrieve_delivery(request: Request) -> Response:
 async def signing_key(request: Request) -> Response:
     pair = await request.app.database.read_one(service.signing_key)
     if pair is None:  # asked before this deployment's first sender made it
-        candidate, now_ms = KeyPair.generate(), time.time_ns() // 1_000_000
+        candidate, now_ms = KeyPair.generate(), wall_ms()
         pair = await request.app.database.write(lambda tx: service.ensure_signing_key(tx, candidate, now_ms))
     return json_response({"data": {"record_type": "webhook_signing_key", "public_key": pair.public_key,
                                    "algorithm": "ed25519"}})

@@ -15,6 +15,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 
+def wall_ms() -> int:
+    """The wall clock in epoch milliseconds, whatever a test did to CLOCK."""
+    return time.time_ns() // 1_000_000
+
+
 class Clock:
     """The wall clock, frozen at a moment or shifted by an offset when a test asks."""
 
@@ -25,7 +30,7 @@ class Clock:
 
     def now_ms(self) -> int:
         frozen = self._frozen_ms
-        return frozen if frozen is not None else time.time_ns() // 1_000_000 + self._offset_ms
+        return frozen if frozen is not None else wall_ms() + self._offset_ms
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.now_ms() / 1000, UTC)

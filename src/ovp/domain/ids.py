@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import secrets
 import threading
-import time
 from collections.abc import Callable
+
+from ovp.domain.clock import wall_ms
 
 EPOCH_MS = 1_577_836_800_000
 NODE_BITS = 10
@@ -22,7 +23,7 @@ MAX_ID = 2**63 - 1
 
 
 class IdGenerator:
-    def __init__(self, clock_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> None:
+    def __init__(self, clock_ms: Callable[[], int] = wall_ms) -> None:
         self._clock_ms = clock_ms
         self._node = secrets.randbelow(1 << NODE_BITS)
         self._last_ms = -1

@@ -31,7 +31,7 @@ def signing_key(tx: Transaction) -> KeyPair | None:
 
 def ensure_signing_key(tx: Transaction, candidate: KeyPair, now_ms: int) -> KeyPair:
     """The deployment's key pair, `candidate` if no server made one yet."""
-    return store.signing_key(tx) or store.ensure_key(tx, candidate, now_ms)
+    return store.ensure_key(tx, candidate, now_ms)
 
 
 def replace_signing_key(tx: Transaction, pair: KeyPair, now_ms: int) -> None:

@@ -9,7 +9,6 @@ next attempt rather than read again on every claim."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cache
@@ -19,9 +18,10 @@ from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, nul
 from sqlalchemy.orm import aliased
 
 from ovp.domain.calls.authorization import Authorization
+from ovp.domain.clock import wall_ms
 from ovp.domain.errors import NotFound
 from ovp.domain.webhooks.deliveries import DeliveryFilter
-from ovp.domain.webhooks.events import Event
+from ovp.domain.webhooks.events import Event, Webhooks
 from ovp.domain.webhooks.signing import KeyPair
 from ovp.store.connections import any_kind
 from ovp.store.database import Statement, Transaction
@@ -41,7 +41,7 @@ _INSERT = Statement(text(
 def record(tx: Transaction, account_id: str, event: Event) -> None:
     """Writes the event with the transaction's COMMIT: none for a decision that rolls back. Its
     time is the wall clock's, which its retries keep to (not ovp's clock, which a test may move)."""
-    created_ms = time.time_ns() // 1_000_000
+    created_ms = wall_ms()
     tx.append(_INSERT, {"id": event.delivery_id, "event_id": event.event_id, "account_id": account_id,
                         "call_id": event.call_id, "seq": event.seq, "connection_id": event.connection_id,
                         "event_type": event.event_type, "payload": event.body, "created_ms": created_ms})
@@ -69,7 +69,6 @@ class Destination:
 
 
 _EARLIER = aliased(webhook_events)
-# When the call's earlier pending events are next tried, or end their lease: 0 when there is none.
 # When the call's earlier pending event is next tried: none when no earlier one is pending.
 _EARLIER_NEXT = (
     select(func.max(_EARLIER.c.next_attempt_ms))
@@ -212,6 +211,10 @@ def backlog(tx: Transaction) -> tuple[int, int | None]:
     return int(count), None if oldest is None else int(oldest)
 
 
+def _flags(flags: Webhooks) -> Any:
+    return literal_column(str(int(flags)))  # a literal, as the constant it is
+
+
 # The calls whose call.hangup goes out at their expiry: their connection asked for events, they
 # were never ended, and their slot has expired since `since_ms` (the index of active calls by
 # expiry holds them).
@@ -219,8 +222,8 @@ _EXPIRED = Statement(
     update(call_authorizations)
     .where(call_authorizations.c.ended_ms.is_(None) & (call_authorizations.c.expires_ms <= bindparam("now_ms"))
            & (call_authorizations.c.expires_ms > bindparam("since_ms"))
-           & call_authorizations.c.webhooks.in_([literal_column("1"), literal_column("3")]))
-    .values(webhooks=call_authorizations.c.webhooks + literal_column("4"))
+           & call_authorizations.c.webhooks.in_([_flags(Webhooks.EVENTS), _flags(Webhooks.EVENTS | Webhooks.COSTS)]))
+    .values(webhooks=call_authorizations.c.webhooks + _flags(Webhooks.HANGUP_SENT))
     .returning(call_authorizations.c.account_id,
                *[call_authorizations.c[field.name] for field in fields(Authorization)])
 )
@@ -248,6 +251,9 @@ def signing_key(tx: Transaction) -> KeyPair | None:
 def ensure_key(tx: Transaction, candidate: KeyPair, now_ms: int) -> KeyPair:
     """The deployment's key pair: `candidate` if there was none (the first server to start makes
     it; any other started at once keeps the one that server stored)."""
+    existing = signing_key(tx)
+    if existing is not None:
+        return existing
     tx.execute(_ADD_KEY, {"private_key": candidate.private_key, "public_key": candidate.public_key,
                           "created_ms": now_ms})
     found = signing_key(tx)
@@ -262,14 +268,8 @@ def replace_key(tx: Transaction, pair: KeyPair, now_ms: int) -> None:
 
 
 _DELETE_OF_ACCOUNT = Statement(webhook_events.delete().where(_E.account_id == bindparam("owner")))
-_PURGE = Statement(webhook_events.delete().where(~_IS_PENDING & (_E.created_ms < bindparam("before_ms"))))
-
-
-def purge(tx: Transaction, *, before_ms: int) -> int:
-    """Deletes the deliveries, in every account, of events written before `before_ms` that were
-    delivered or given up (a pending one is kept, whatever its age); answers how many."""
-    return tx.execute(_PURGE, {"before_ms": before_ms})
 _DELETE_ALL = Statement(webhook_events.delete())
+_PURGE = Statement(webhook_events.delete().where(~_IS_PENDING & (_E.created_ms < bindparam("before_ms"))))
 
 
 def delete_account(tx: Transaction, account_id: str) -> int:
@@ -280,6 +280,10 @@ def delete_everything(tx: Transaction) -> int:
     return tx.execute(_DELETE_ALL)
 
 
+def purge(tx: Transaction, *, before_ms: int) -> int:
+    """Deletes the deliveries, in every account, of events written before `before_ms` that were
+    delivered or given up (a pending one is kept, whatever its age); answers how many."""
+    return tx.execute(_PURGE, {"before_ms": before_ms})
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,14 @@ import functools
 import logging
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
 import orjson
 from prometheus_client import Counter
 
-from ovp.domain.clock import CLOCK
+from ovp.domain.clock import CLOCK, wall_ms
 from ovp.domain.webhooks import retries, signing
 from ovp.domain.webhooks.signing import KeyPair
 from ovp.services import call_events, webhook_deliveries
@@ -128,7 +128,7 @@ class WebhookSender:
             try:
                 if self._key is None:  # the first server to start makes the deployment's key pair
                     self._key = await self._database.write(functools.partial(
-                        webhook_deliveries.ensure_signing_key, candidate=KeyPair.generate(), now_ms=_wall_ms()))
+                        webhook_deliveries.ensure_signing_key, candidate=KeyPair.generate(), now_ms=wall_ms()))
                 free = self._in_flight - len(self._running)
                 claimed = await self._claim(free) if free > 0 else []
                 for work in claimed:
@@ -149,7 +149,7 @@ class WebhookSender:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the database is down, say: try again shortly
-                log.warning("webhooks: could not claim events: %s", " ".join(str(error).split()) or error)
+                log.warning("webhooks: could not claim events: %s", _said(error))
                 await self._pause(1.0)
 
     def _done(self, task: asyncio.Task[None]) -> None:
@@ -160,7 +160,7 @@ class WebhookSender:
         lease_ms = LEASE_MS
 
         def claiming(tx: Transaction) -> tuple[KeyPair | None, list[_Work]]:
-            claimed = store.claim(tx, _wall_ms(), lease_ms, limit)
+            claimed = store.claim(tx, wall_ms(), lease_ms, limit)
             destinations: dict[tuple[str, int], Destination] = {}
             for event in claimed:
                 key = (event.account_id, event.connection_id)
@@ -213,7 +213,7 @@ class WebhookSender:
     async def _attempts(self, event: Claimed, destination: Destination) -> list[Attempt]:
         """The attempt at the primary URL, and at the failover URL when that one failed."""
         if destination.url is None:
-            now = _wall_ms()
+            now = wall_ms()
             return [Attempt(None, [], now, now, None, [], "", [attempts.NO_URL])]
         timeout = float(destination.timeout_secs) if destination.timeout_secs else DEFAULT_TIMEOUT_S
         made = [await self._post(destination.url, event.payload, timeout)]
@@ -226,21 +226,17 @@ class WebhookSender:
         assert self._key is not None
         sent = {"content-type": "application/json", "user-agent": USER_AGENT,
                 **signing.headers(self._key.private_key, int(time.time()), body)}
-        started = _wall_ms()
+        started = wall_ms()
         try:
             answer = await self._client.post(url, content=body.encode(), headers=sent, timeout=timeout_s)
-        except httpx.TimeoutException:
-            return Attempt(url, _pairs(sent), started, _wall_ms(), None, [], "", [attempts.TIMED_OUT])
-        except httpx.ConnectError:
-            return Attempt(url, _pairs(sent), started, _wall_ms(), None, [], "", [attempts.COULD_NOT_CONNECT])
-        except httpx.HTTPError:
-            return Attempt(url, _pairs(sent), started, _wall_ms(), None, [], "", [attempts.TRANSPORT])
+        except httpx.HTTPError as error:
+            return Attempt(url, _pairs(sent), started, wall_ms(), None, [], "", [_transport_error(error)])
         errors = [] if 200 <= answer.status_code < 300 else [attempts.NOT_2XX]
-        return Attempt(url, _pairs(sent), started, _wall_ms(), answer.status_code,
-                       [[name, value] for name, value in answer.headers.items()], attempts.kept(answer.text), errors)
+        return Attempt(url, _pairs(sent), started, wall_ms(), answer.status_code, _pairs(answer.headers),
+                       attempts.kept(answer.text), errors)
 
     async def _record(self, event: Claimed, made: list[Attempt], *, back: bool) -> None:
-        now = _wall_ms()
+        now = wall_ms()
         history = [attempt.to_json() for attempt in reversed(made)] + orjson.loads(event.attempts)
         count = event.attempt_count + 1
         delivered = any(attempt.delivered for attempt in made)
@@ -253,7 +249,7 @@ class WebhookSender:
 
     async def _put_off(self, event: Claimed) -> None:
         """The receiver has all its slots busy: the event is tried a second later, no attempt made."""
-        await self._written(store.Finished(event, Outcome(event.id, "pending", _wall_ms() + 1000, event.attempts,
+        await self._written(store.Finished(event, Outcome(event.id, "pending", wall_ms() + 1000, event.attempts,
                                                           event.attempt_count, None), back=False))
 
     async def _written(self, finished: store.Finished) -> None:
@@ -269,7 +265,7 @@ class WebhookSender:
         while self._results:
             batch, self._results = self._results, []
             results = [finished for finished, _done in batch]
-            await self._retrying(functools.partial(store.finish_all, results=results, now_ms=_wall_ms()))
+            await self._retrying(functools.partial(store.finish_all, results=results, now_ms=wall_ms()))
             for _finished, done in batch:
                 if not done.done():
                     done.set_result(None)
@@ -284,7 +280,7 @@ class WebhookSender:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("webhooks: could not record an attempt: %s", " ".join(str(error).split()) or error)
+                log.warning("webhooks: could not record an attempt: %s", _said(error))
                 await self._pause(1.0)
 
     async def _sweep_forever(self) -> None:
@@ -303,7 +299,7 @@ class WebhookSender:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("webhooks: could not sweep expired calls: %s", " ".join(str(error).split()) or error)
+                log.warning("webhooks: could not sweep expired calls: %s", _said(error))
             await self._pause(EXPIRY_SWEEP_S)
 
 
@@ -314,9 +310,19 @@ def _receiver(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _pairs(headers: dict[str, str]) -> list[list[str]]:
+def _pairs(headers: Mapping[str, str]) -> list[list[str]]:
     return [[name, value] for name, value in headers.items()]
 
 
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
+def _transport_error(error: httpx.HTTPError) -> int:
+    """An attempt's error code for a request that got no HTTP answer."""
+    if isinstance(error, httpx.TimeoutException):
+        return attempts.TIMED_OUT
+    if isinstance(error, httpx.ConnectError):
+        return attempts.COULD_NOT_CONNECT
+    return attempts.TRANSPORT
+
+
+def _said(error: Exception) -> str:
+    """An error in one line, for the log."""
+    return " ".join(str(error).split()) or type(error).__name__

@@ -107,28 +107,33 @@ def _hangup(call_id: int, connection_id: int, caller: str, dialled: str, started
         "end_time": timestamp_of_ms(ended_ms)})
 
 
+# (hangup_cause, sip_hangup_cause, hangup_source) of an allowed call, by how it ended and whether
+# it had been answered.
+_CALL_HANGUPS = {
+    ("ended", True): ("normal_clearing", "200", "caller"),
+    ("ended", False): ("originator_cancel", "487", "caller"),
+    ("expired", True): ("time_limit", "unspecified", "unknown"),  # its maximum duration reached
+    ("expired", False): ("timeout", "408", "unknown"),  # its set-up timed out
+}
+
+
+def _call_hangup(call: Authorization, how: str, at_ms: int) -> Event:
+    assert call.connection_id is not None, "only a call through a connection has webhooks"
+    cause, sip_cause, source = _CALL_HANGUPS[how, call.answered_ms is not None]
+    return _hangup(call.id, call.connection_id, call.caller, call.dialled, call.authorized_ms, at_ms, cause,
+                   sip_cause, source)
+
+
 def ended(call: Authorization) -> Event:
     """The call.hangup of a call the switch ended: cleared once answered, cancelled while ringing."""
-    assert call.connection_id is not None
     assert call.ended_ms is not None
-    if call.answered_ms is not None:
-        cause, sip_cause = "normal_clearing", "200"
-    else:
-        cause, sip_cause = "originator_cancel", "487"
-    return _hangup(call.id, call.connection_id, call.caller, call.dialled, call.authorized_ms, call.ended_ms,
-                   cause, sip_cause, "caller")
+    return _call_hangup(call, "ended", call.ended_ms)
 
 
 def expired(call: Authorization) -> Event:
     """The call.hangup of a call that was never ended: its set-up timed out, or it reached its
     maximum duration."""
-    assert call.connection_id is not None
-    if call.answered_ms is None:
-        cause, sip_cause = "timeout", "408"
-    else:
-        cause, sip_cause = "time_limit", "unspecified"
-    return _hangup(call.id, call.connection_id, call.caller, call.dialled, call.authorized_ms, call.expires_ms,
-                   cause, sip_cause, "unknown")
+    return _call_hangup(call, "expired", call.expires_ms)
 
 
 def rejected(refusal: Refusal) -> Event:
