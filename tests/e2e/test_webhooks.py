@@ -113,7 +113,12 @@ def test_a_server_killed_mid_backlog_loses_no_event(start_server: StartServer, r
         by_call.setdefault(event["payload"]["call_control_id"], []).append(event["event_type"])
     assert by_call == {f"v3:{call_id}": ["call.initiated", "call.answered", "call.hangup"] for call_id in calls}
     with second.client(TOKEN) as client:  # the official SDK reads what was delivered
-        listed = client.webhook_deliveries.list(filter={"status": {"eq": "delivered"}}, page_size=250)
+        deadline = time.monotonic() + 10  # the sender records results in batches, after the receiver's reply
+        while True:
+            listed = client.webhook_deliveries.list(filter={"status": {"eq": "delivered"}}, page_size=250)
+            if len(listed.data) >= 3 * len(calls) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert len(listed.data) == 3 * len(calls)
         first_call = {delivery.webhook.event_type: delivery for delivery in listed.data
                       if delivery.webhook and delivery.webhook.payload
