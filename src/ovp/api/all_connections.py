@@ -1,5 +1,5 @@
-"""Routes for /v2/connections: every kind of the account's connections, read only, and the calls in
-progress on each; the work lives in ovp.services.all_connections."""
+"""Routes for /v2/connections: every kind of the account's connections, read only, how many of each
+kind, and the calls in progress on each; the work lives in ovp.services.all_connections."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ async def list_all(request: Request) -> Response:
     return json_response({"data": page, "meta": asdict(meta)})
 
 
+async def count(request: Request) -> Response:
+    account_id = request.account_id
+    return json_response({"data": await request.app.database.read(lambda tx: service.count(tx, account_id))})
+
+
 async def retrieve(request: Request) -> Response:
     connection_id, account_id = path_id(request), request.account_id
     return json_response({"data": await request.app.database.read_one(
@@ -38,6 +43,7 @@ async def active_calls(request: Request) -> Response:
 
 routes = [
     Route.at(PREFIX, {"GET": list_all}),
+    Route.at(PREFIX + "/count", {"GET": count}),  # before /{id}, which it would otherwise match
     Route.at(PREFIX + "/{id}", {"GET": retrieve}),
     Route.at(PREFIX + "/{id}/active_calls", {"GET": active_calls}),
 ]

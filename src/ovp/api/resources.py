@@ -87,6 +87,8 @@ COLLECTIONS = (
     Collection("/v2/credential_connections", connections.credential_connections, created_status=201),
     Collection("/v2/ip_connections", connections.ip_connections, created_status=201),
     Collection("/v2/fqdn_connections", connections.fqdn_connections, created_status=201),
+    Collection("/v2/call_control_applications", connections.call_control_applications, created_status=201),
+    Collection("/v2/texml_applications", connections.texml_applications, created_status=201),
     Collection("/v2/ips", addresses.ips, created_status=201),
     Collection("/v2/fqdns", addresses.fqdns, created_status=201),
     Collection("/v2/billing_groups", billing_groups.resource),

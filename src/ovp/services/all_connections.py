@@ -7,7 +7,7 @@ from typing import Any
 
 from ovp.domain.calls.active_call import ActiveCall
 from ovp.domain.connections.listing import ConnectionListQuery
-from ovp.domain.connections.summary import summary
+from ovp.domain.connections.summary import connection_count, summary
 from ovp.domain.listing import ListQuery, PageMeta
 from ovp.store import calls as call_store
 from ovp.store import connections as connection_store
@@ -17,6 +17,11 @@ from ovp.store.database import Transaction
 def list_page(tx: Transaction, account_id: str, query: ConnectionListQuery) -> tuple[list[dict[str, Any]], PageMeta]:
     page, total = connection_store.list_page(tx, account_id, query, None)
     return [summary(connection) for connection, _counted in page], PageMeta.of(query.page, total)
+
+
+def count(tx: Transaction, account_id: str) -> dict[str, Any]:
+    """The account's connections by kind, as Telnyx's `GET /v2/connections/count` answers them."""
+    return connection_count(connection_store.count_by_kind(tx, account_id))
 
 
 def retrieve(tx: Transaction, account_id: str, connection_id: int) -> dict[str, Any]:

@@ -1,17 +1,26 @@
-"""Connections of every kind, declared: a connection's outbound profile must be one of the account's
-(locked while the write commits, so that it cannot be deleted meanwhile); a credential connection's
-user name is no other connection's of the account; an IP or FQDN connection's addresses go with it."""
+"""Connections of every kind, declared: SIP connections (credential, IP, FQDN) and applications (Call
+Control, TeXML), which Telnyx counts among connections. A connection's outbound profile must be one
+of the account's (locked while the write commits, so that it cannot be deleted meanwhile); a
+credential connection's user name is no other connection's of the account; an IP or FQDN
+connection's addresses go with it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from ovp.domain.connections import call_control_application as call_control_rules
 from ovp.domain.connections import credential_connection as credential_rules
 from ovp.domain.connections import fqdn_connection as fqdn_rules
 from ovp.domain.connections import ip_connection as ip_rules
+from ovp.domain.connections import texml_application as texml_rules
 from ovp.domain.connections.credential_connection import ConnectionDocument, outbound_profile_id
-from ovp.domain.connections.listing import ConnectionListQuery, parse_connection_list_query
+from ovp.domain.connections.listing import (
+    ConnectionListQuery,
+    parse_call_control_application_list_query,
+    parse_connection_list_query,
+    parse_texml_application_list_query,
+)
 from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.validation import BAD_VALUE
 from ovp.services.resources import Hooks, Resource
@@ -80,4 +89,13 @@ fqdn_connections = Resource[Document, int, ConnectionListQuery](
     fqdn_rules.KIND, store.fqdn_connections, parse_connection_list_query,
     store.finder(fqdn_rules.RECORD_TYPE, store.fqdn_connections),
     Hooks(check=check_profile, before_delete=delete_addresses),
+)
+# Applications: a profile and nothing else of the account's to check.
+call_control_applications = Resource[Document, int, ConnectionListQuery](
+    call_control_rules.KIND, store.call_control_applications, parse_call_control_application_list_query,
+    store.finder(call_control_rules.RECORD_TYPE, store.call_control_applications), Hooks(check=check_profile),
+)
+texml_applications = Resource[Document, int, ConnectionListQuery](
+    texml_rules.KIND, store.texml_applications, parse_texml_application_list_query,
+    store.finder(texml_rules.RECORD_TYPE, store.texml_applications), Hooks(check=check_profile),
 )

@@ -4,9 +4,10 @@ API checks them.
     {"data": [profile, ...], "credential_connections": [connection, ...], "billing_groups": [group, ...]}
 
 `data` (or `outbound_voice_profiles`) holds profiles, `credential_connections` credential connections
-(with their `password`), `ip_connections` IP connections (a connection of either kind naming in
+(with their `password`), `ip_connections`, `fqdn_connections`, `call_control_applications` and
+`texml_applications` the other kinds of connection (a connection of any kind naming in
 `outbound.outbound_voice_profile_id` a profile of the seed or of the account; an id once across
-both lists), `billing_groups` billing groups (their ids UUIDs), and `account` the account's own
+these lists), `billing_groups` billing groups (their ids UUIDs), and `account` the account's own
 settings as `PATCH /ovp/account` takes them (`{"channel_limit": 10}`). Timestamps must be real ones; an
 id given twice is refused at each place. A seed stores all of itself or nothing: a problem anywhere
 is a 422 that lists every problem with its pointer. A resource of the account with a seeded id is
@@ -60,7 +61,9 @@ SEEDED = (
     *(Seeded((name,), resource, "connections", connection_store.any_kind, connections.delete_addresses)
       for name, resource in (("credential_connections", connections.credential_connections),
                              ("ip_connections", connections.ip_connections),
-                             ("fqdn_connections", connections.fqdn_connections))),
+                             ("fqdn_connections", connections.fqdn_connections),
+                             ("call_control_applications", connections.call_control_applications),
+                             ("texml_applications", connections.texml_applications))),
     Seeded(("ips",), addresses.ips, "ips"),
     Seeded(("fqdns",), addresses.fqdns, "fqdns"),
 )

@@ -9,11 +9,14 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, bindparam, func, select
 
+from ovp.domain.connections.call_control_application import RECORD_TYPE as CALL_CONTROL_APPLICATION
 from ovp.domain.connections.credential_connection import RECORD_TYPE as CREDENTIAL
 from ovp.domain.connections.credential_connection import ConnectionDocument, OutboundDocument, outbound_profile_id
 from ovp.domain.connections.fqdn_connection import RECORD_TYPE as FQDN_CONNECTION
 from ovp.domain.connections.ip_connection import RECORD_TYPE as IP_CONNECTION
-from ovp.domain.connections.listing import ConnectionListQuery
+from ovp.domain.connections.listing import NAME_SORTS, ConnectionListQuery
+from ovp.domain.connections.summary import name_of
+from ovp.domain.connections.texml_application import RECORD_TYPE as TEXML_APPLICATION
 from ovp.domain.errors import NotFound
 from ovp.domain.webhooks.events import Webhooks, wanted
 from ovp.store import documents
@@ -31,10 +34,11 @@ def fold_user_name(user_name: str) -> str:
 
 def _columns(connection: Mapping[str, Any]) -> dict[str, Any]:
     credential = connection["record_type"] == CREDENTIAL
+    name = name_of(connection)
     return {
         "record_type": connection["record_type"],
-        "connection_name": connection["connection_name"],
-        "connection_name_folded": connection["connection_name"].casefold(),  # as profiles' name_folded
+        "connection_name": name,
+        "connection_name_folded": name.casefold(),  # as profiles' name_folded
         "active": connection["active"],
         "outbound_voice_profile_id": outbound_profile_id(connection),
         "user_name_folded": fold_user_name(connection["user_name"]) if credential else None,
@@ -51,6 +55,10 @@ ip_connections = documents.DocumentTable[dict[str, Any]](
     connections, _columns, counts_in=CONNECTIONS_COUNTER, kind=IP_CONNECTION)
 fqdn_connections = documents.DocumentTable[dict[str, Any]](
     connections, _columns, counts_in=CONNECTIONS_COUNTER, kind=FQDN_CONNECTION)
+call_control_applications = documents.DocumentTable[dict[str, Any]](
+    connections, _columns, counts_in=CONNECTIONS_COUNTER, kind=CALL_CONTROL_APPLICATION)
+texml_applications = documents.DocumentTable[dict[str, Any]](
+    connections, _columns, counts_in=CONNECTIONS_COUNTER, kind=TEXML_APPLICATION)
 any_kind = documents.DocumentTable[dict[str, Any]](connections, _columns, counts_in=CONNECTIONS_COUNTER)
 
 
@@ -73,6 +81,17 @@ def count_by_profile(tx: Transaction, account_id: str, profile_ids: Sequence[int
     params: dict[str, Any] = {f"p{i}": profile_id for i, profile_id in enumerate(profile_ids)}
     rows = tx.rows(_count_statement(len(profile_ids)), {"owner": account_id, **params})
     return {int(profile_id): int(count) for profile_id, count in rows}
+
+
+_BY_KIND = Statement(
+    select(_COLUMNS.record_type, func.count()).where(_COLUMNS.account_id == bindparam("owner"))
+    .group_by(_COLUMNS.record_type)
+)
+
+
+def count_by_kind(tx: Transaction, account_id: str) -> dict[str, int]:
+    """How many connections the account has of each record_type it has any of."""
+    return {str(kind): int(count) for kind, count in tx.rows(_BY_KIND, {"owner": account_id})}
 
 
 _CALLING = Statement(
@@ -140,7 +159,7 @@ def _list_statements(
     if profile_filtered:
         condition = condition & (_COLUMNS.outbound_voice_profile_id == bindparam("profile_id"))
     sort_column = (
-        documents.folded_order(_COLUMNS.connection_name_folded, dialect) if sort_field == "connection_name"
+        documents.folded_order(_COLUMNS.connection_name_folded, dialect) if sort_field in NAME_SORTS
         else _SORT_COLUMNS[sort_field]
     )
     return any_kind.page_statements(condition, sort_column, descending)
