@@ -161,3 +161,17 @@ def test_the_sender_process_is_started_again_when_it_dies(start_server: StartSer
     with server.http(TOKEN) as http:
         call(http, prepared(http, receiver))
     assert len(wait_for_events(receiver, 3, timeout_s=20)) == 3
+
+
+def test_a_clock_moved_in_the_worker_sends_an_expired_calls_hangup_at_once(start_server: StartServer,
+                                                                           receiver: Receiver) -> None:
+    server = start_server()  # the sender is a process apart; the worker sweeps expiry on its own clock
+    with server.http(TOKEN) as http:
+        trunk = prepared(http, receiver)
+        allowed = http.post(CALLS, json={"connection_id": trunk, "to": "+14155552671", "from": "+12025550100"})
+        call_id = allowed.json()["data"]["id"]
+        assert http.post("/_ovp/admin/clock", json={"advance_secs": 121}).status_code == 200  # past set-up
+        events = wait_for_events(receiver, 2, timeout_s=20)
+        http.delete("/_ovp/admin/clock")
+    hangup = next(event for event in events if event["event_type"] == "call.hangup")
+    assert (hangup["payload"]["call_control_id"], hangup["payload"]["hangup_cause"]) == (f"v3:{call_id}", "timeout")

@@ -42,6 +42,7 @@ from ovp.services.calls import CallSettings
 from ovp.store import keys
 from ovp.store.backends import is_memory_sqlite, open_database
 from ovp.store.database import Database
+from ovp.webhooks.expiry import ExpirySweep
 from ovp.webhooks.sender import WebhookSender
 
 log = logging.getLogger("ovp")
@@ -217,6 +218,8 @@ class OvpApp:
                     await database.start()
                     if self.context.webhooks is not None:
                         await self.context.webhooks.start()
+                    if self.context.expiry is not None:
+                        await self.context.expiry.start()
                 except Exception as error:  # the server must not serve: say why in one line, and stop
                     reason = " ".join(str(error).split()) or type(error).__name__
                     log.error("start-up failed: %s", reason)
@@ -224,6 +227,8 @@ class OvpApp:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.context.expiry is not None:
+                    await self.context.expiry.close()
                 if self.context.webhooks is not None:
                     await self.context.webhooks.close()
                 await database.close()
@@ -277,8 +282,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
     emulator = Emulator(Journal(), FaultBook()) if settings.auth == "open" else None
     calls = CallSettings(BillingIncrement.parse(settings.billing_increment), settings.max_call_duration,
                          settings.setup_timeout)
+    sender = WebhookSender(database) if settings.send_webhooks else None
     context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator, calls=calls,
-                         webhooks=WebhookSender(database) if settings.send_webhooks else None)
+                         webhooks=sender, expiry=ExpirySweep(database, sender.wake if sender is not None else None))
     # Rate limits are for keys: an open-mode account is a test's, which injects its own 429s.
     rate_limiter = (RateLimiter(settings.rate_limit, settings.rate_limit_storage)
                     if settings.auth == "keys" and settings.rate_limit != "0" else None)

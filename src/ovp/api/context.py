@@ -10,6 +10,7 @@ from ovp.emulator.faults import FaultBook
 from ovp.emulator.journal import Journal
 from ovp.services.calls import CallSettings, FullProfiles
 from ovp.store.database import Database
+from ovp.webhooks.expiry import ExpirySweep
 from ovp.webhooks.sender import WebhookSender
 
 
@@ -30,3 +31,4 @@ class AppContext:
     calls: CallSettings = field(default_factory=CallSettings)
     full_profiles: FullProfiles = field(default_factory=FullProfiles)  # a hint of this process's own
     webhooks: WebhookSender | None = None  # made with the database, started with the app
+    expiry: ExpirySweep | None = None  # every process that decides calls sweeps their expiry

@@ -23,10 +23,10 @@ import httpx
 import orjson
 from prometheus_client import Counter
 
-from ovp.domain.clock import CLOCK, wall_ms
+from ovp.domain.clock import wall_ms
 from ovp.domain.webhooks import retries, signing
 from ovp.domain.webhooks.signing import KeyPair
-from ovp.services import call_events, webhook_deliveries
+from ovp.services import webhook_deliveries
 from ovp.store import webhooks as store
 from ovp.store.database import Database, Transaction
 from ovp.store.webhooks import Claimed, Destination, Outcome
@@ -45,7 +45,6 @@ DEFAULT_TIMEOUT_S = 10.0  # a connection without webhook_timeout_secs
 IDLE_POLL_S = 0.25  # how often a server looks for events other servers wrote
 GATHER_S = 0.02
 MAX_FAILING = 100_000  # connections remembered as failing (a hint: one forgotten waits for its retries)
-EXPIRY_SWEEP_S = 1.0
 USER_AGENT = "ovp-webhooks"
 CLOSE_GRACE_S = 2.0
 # How long a claimed event waits for one of its receiver's slots before it goes back to the queue
@@ -90,14 +89,14 @@ class WebhookSender:
         self._loop = asyncio.get_running_loop()
         self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False, limits=httpx.Limits(
             max_connections=self._in_flight, max_keepalive_connections=self._in_flight))
-        self._tasks = [self._loop.create_task(self._send_forever()), self._loop.create_task(self._sweep_forever())]
+        self._tasks = [self._loop.create_task(self._send_forever())]
 
     def wake(self) -> None:
         """Something was written to send: look now rather than at the next poll."""
         self._wake.set()
 
     async def close(self) -> None:
-        """Stops claiming and sweeping between two database operations (a connection's set-up cut
+        """Stops claiming between two database operations (a connection's set-up cut
         by a cancellation can leave its socket open), gives the attempts in flight a moment to be
         recorded, and cancels the rest: their leases run out, and they are sent again."""
         if self._loop is not asyncio.get_running_loop():
@@ -149,7 +148,7 @@ class WebhookSender:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the database is down, say: try again shortly
-                log.warning("webhooks: could not claim events: %s", _said(error))
+                log.warning("webhooks: could not claim events: %s", said(error))
                 await self._pause(1.0)
 
     def _done(self, task: asyncio.Task[None]) -> None:
@@ -280,28 +279,8 @@ class WebhookSender:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("webhooks: could not record an attempt: %s", _said(error))
+                log.warning("webhooks: could not record an attempt: %s", said(error))
                 await self._pause(1.0)
-
-    async def _sweep_forever(self) -> None:
-        """Writes the call.hangup of the calls with webhooks that expired unended, on ovp's clock."""
-        since: int | None = None
-        while not self._stopping.is_set():
-            try:
-                now = CLOCK.now_ms()
-                # A minute at least: the clock a test moved back looks at the minute before its new time.
-                lookback = call_events.EXPIRY_LOOKBACK_MS if since is None else max(60_000, now - since)
-                swept = await self._database.write(functools.partial(call_events.expired, now_ms=now,
-                                                                     lookback_ms=lookback))
-                since = now - 60_000  # a margin for calls another server's clock saw expire later
-                if swept:
-                    self.wake()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("webhooks: could not sweep expired calls: %s", _said(error))
-            await self._pause(EXPIRY_SWEEP_S)
-
 
 def _receiver(url: str | None) -> str | None:
     if url is None:
@@ -323,6 +302,6 @@ def _transport_error(error: httpx.HTTPError) -> int:
     return attempts.TRANSPORT
 
 
-def _said(error: Exception) -> str:
+def said(error: BaseException) -> str:
     """An error in one line, for the log."""
     return " ".join(str(error).split()) or type(error).__name__
