@@ -17,11 +17,13 @@ def test_fqdn_connections_and_their_fqdns(client: telnyx.Telnyx) -> None:
     profile = client.outbound_voice_profiles.create(name="by name").data
     assert profile is not None
     assert profile.id is not None
-    connection = client.fqdn_connections.create(connection_name="pbx", transport_protocol="TLS",
-                                                 outbound={"outbound_voice_profile_id": profile.id}).data
+    connection = client.fqdn_connections.create(connection_name="pbx", transport_protocol="TLS", outbound={
+        "outbound_voice_profile_id": profile.id, "tech_prefix": "1234"}).data
     assert connection is not None
     assert connection.id is not None
     assert (connection.record_type, connection.transport_protocol) == ("fqdn_connection", "TLS")
+    assert connection.outbound is not None
+    assert connection.outbound.tech_prefix == "1234"
     fqdn = client.fqdns.create(connection_id=connection.id, fqdn="pbx.example.com", dns_record_type="a").data
     assert fqdn is not None
     assert fqdn.id is not None
@@ -68,11 +70,14 @@ def test_the_async_client_drives_fqdn_connections(server: OvpServer, account: st
             assert fetched is not None
             assert fetched.fqdn == "sip.example.net"
             listed = [each.id async for each in sdk.fqdn_connections.list()]
-            renamed = (await sdk.fqdn_connections.update(created.id, connection_name="renamed")).data
+            renamed = (await sdk.fqdn_connections.update(created.id, connection_name="renamed",
+                                                         outbound={"tech_prefix": "0042"})).data
             assert renamed is not None
             retrieved = (await sdk.fqdn_connections.retrieve(created.id)).data
             assert retrieved is not None
             assert retrieved.connection_name == "renamed"
+            assert retrieved.outbound is not None
+            assert retrieved.outbound.tech_prefix == "0042"
             assert (await sdk.fqdns.delete(fqdn.id)).data is not None
             await sdk.fqdn_connections.delete(created.id)
             return listed, fqdns

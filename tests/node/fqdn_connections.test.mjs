@@ -16,8 +16,11 @@ const client = new Telnyx({ apiKey: `${API_KEY}-fqdn-connections-${randomUUID()}
 
 describe('FQDN connections', () => {
   test('every operation, their FQDNs, and the connections list by FQDN', async () => {
-    const connection = (await client.fqdnConnections.create({ connection_name: 'pbx' })).data;
+    const connection = (await client.fqdnConnections.create({
+      connection_name: 'pbx', outbound: { tech_prefix: '1234' },
+    })).data;
     assert.equal(connection.record_type, 'fqdn_connection');
+    assert.equal(connection.outbound.tech_prefix, '1234');
     const fqdn = (await client.fqdns.create({
       connection_id: connection.id, fqdn: 'pbx.example.com', dns_record_type: 'a',
     })).data;

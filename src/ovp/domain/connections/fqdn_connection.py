@@ -21,7 +21,7 @@ from ovp.domain.connections.credential_connection import (
     SharedChanges,
     check_consistency,
 )
-from ovp.domain.connections.fields import ConnectionName, ShortText, Timeout1xx, Timeout2xx
+from ovp.domain.connections.fields import ConnectionName, ShortText, TechPrefix, Timeout1xx, Timeout2xx
 from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.patch import merge_patch
 from ovp.domain.resource import NUMERIC_IDS, Kind
@@ -51,6 +51,7 @@ class OutboundFqdnChanges(OutboundChanges):
     encrypted_media: Literal["SRTP"] | None = None
     ip_authentication_method: Literal["credential-authentication", "ip-authentication"] | None = None
     ip_authentication_token: ShortText | None = None
+    tech_prefix: TechPrefix | None = None  # as an IP connection's
     timeout_1xx_secs: Timeout1xx = 3
     timeout_2xx_secs: Timeout2xx = 90
 
