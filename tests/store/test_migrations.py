@@ -145,6 +145,7 @@ def test_fqdn_connections_get_the_fields_added_since_at_their_defaults(file_data
     engine.dispose()
     documents = {record_type: (revision, json.loads(document)) for record_type, revision, document in rows}
     assert documents == {
-        "fqdn_connection": (3, {"id": "1", "outbound": {"channel_limit": 4, "tech_prefix": None}}),
+        "fqdn_connection": (3, {"id": "1", "outbound": {"channel_limit": 4, "tech_prefix": None},
+                                "fqdn_authentication": {"ip_authentication_method": None}}),
         "ip_connection": (3, stored["ip_connection"]),
     }

@@ -73,6 +73,7 @@ ConnectionReference = Annotated[str, AfterValidator(_connection_id)]
 TechPrefix = Annotated[str, AfterValidator(_tech_prefix)]  # an IP or FQDN connection's outbound.tech_prefix
 ShortText = Annotated[str, Field(max_length=255), AfterValidator(no_nul)]
 ChannelLimit = Annotated[int, Field(ge=0, le=MAX_INT32)]
+TxtTtl = Annotated[int, Field(ge=0, le=MAX_INT32)]  # seconds, as DNS has them (RFC 2181: at most 2^31 - 1)
 Codec = Annotated[str, Field(min_length=1, max_length=32)]
 Codecs = Annotated[list[Codec], Field(max_length=32)]
 WebhookTimeout = Annotated[int, Field(ge=0, le=30)]

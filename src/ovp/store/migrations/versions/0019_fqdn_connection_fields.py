@@ -1,5 +1,6 @@
 """FQDN connections stored before this revision get the fields added since, at their defaults:
-`outbound.tech_prefix`, null. A connection is kept as its wire document, so one stored without a
+`outbound.tech_prefix`, null, and what only their authentication has, `fqdn_authentication` with its
+`ip_authentication_method` null. A connection is kept as its wire document, so one stored without a
 field would be answered without it.
 
 Revision ID: 0019
@@ -22,6 +23,7 @@ depends_on = None
 
 def _with_new_fields(document: dict[str, Any]) -> dict[str, Any]:
     document["outbound"].setdefault("tech_prefix", None)
+    document.setdefault("fqdn_authentication", {"ip_authentication_method": None})
     return document
 
 
