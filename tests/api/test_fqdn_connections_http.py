@@ -55,6 +55,24 @@ def test_create_answers_201_with_telnyx_defaults_and_read_only_fields(api: Api) 
     assert nameless.json()["errors"][0]["source"] == {"pointer": "/connection_name"}
 
 
+def test_outbound_tech_prefix_is_an_ip_connections(api: Api) -> None:
+    assert fqdn_connect(api)["outbound"]["tech_prefix"] is None
+    created = fqdn_connect(api, outbound={"tech_prefix": "0123"})
+    assert created["outbound"]["tech_prefix"] == "0123"
+    path = f"{FQDN_CONNECTIONS}/{created['id']}"
+    kept = api.request("PATCH", path, json={"outbound": {"channel_limit": 4}}).json()["data"]
+    assert (kept["outbound"]["tech_prefix"], kept["outbound"]["channel_limit"]) == ("0123", 4)  # merged
+    assert api.request("GET", path).json()["data"]["outbound"]["tech_prefix"] == "0123"
+    for bad, code in (("123", "10015"), ("12345", "10015"), ("12a4", "10015"), (1234, "10026")):
+        for method, target in (("POST", FQDN_CONNECTIONS), ("PATCH", path)):
+            refused = api.request(method, target, json={"connection_name": "pbx", "outbound": {"tech_prefix": bad}})
+            assert refused.status_code == 422, (method, bad)
+            [error] = refused.json()["errors"]
+            assert (error["code"], error["source"]) == (code, {"pointer": "/outbound/tech_prefix"}), (method, bad)
+    cleared = api.request("PATCH", path, json={"outbound": {"tech_prefix": None}}).json()["data"]
+    assert cleared["outbound"]["tech_prefix"] is None
+
+
 def test_fqdns_follow_the_record_type_rules_and_go_with_their_connection(api: Api, other_api: Api) -> None:
     connection = fqdn_connect(api)
     a_record = add_fqdn(api, connection["id"], "pbx.example.com")

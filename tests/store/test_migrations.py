@@ -1,5 +1,6 @@
 """Migrations keep the data already there: 0006 keys every account's table by (account_id, id), 0007
-makes user names unique within an account, 0010 keeps every kind of connection in one table."""
+makes user names unique within an account, 0010 keeps every kind of connection in one table, 0019
+gives FQDN connections stored before it the fields added since."""
 
 from __future__ import annotations
 
@@ -123,3 +124,28 @@ def test_a_profile_keeps_the_count_of_the_connections_already_there(file_databas
         counts = connection.execute(text("SELECT id, connections_count FROM outbound_voice_profiles ORDER BY id"))
         assert counts.all() == [(7, 2), (8, 0)]  # another account's connection is not the profile's
     engine.dispose()
+
+
+def test_fqdn_connections_get_the_fields_added_since_at_their_defaults(file_database_url: str) -> None:
+    stored = {"fqdn_connection": {"id": "1", "outbound": {"channel_limit": 4}},
+              "ip_connection": {"id": "2", "outbound": {"tech_prefix": "1234"}}}
+    with at_revision(file_database_url, "0018") as connection:
+        for connection_id, (record_type, document) in enumerate(stored.items(), start=1):
+            connection.execute(text(
+                "INSERT INTO connections (id, account_id, connection_name, connection_name_folded, active, "
+                "outbound_voice_profile_id, created_at, updated_at, revision, document, user_name_folded, "
+                "record_type) VALUES (:id, 'a', 'trunk', 'trunk', true, NULL, '2026-01-01T00:00:00.000Z', "
+                "'2026-01-01T00:00:00.000Z', 3, :document, NULL, :record_type)"
+            ), {"id": connection_id, "document": json.dumps(document), "record_type": record_type})
+    with migrated_database(file_database_url):
+        pass
+    engine = create_engine(_sync_url(file_database_url))
+    with engine.begin() as connection:
+        rows = connection.execute(text("SELECT record_type, revision, document FROM connections ORDER BY id")).all()
+    engine.dispose()
+    documents = {record_type: (revision, json.loads(document)) for record_type, revision, document in rows}
+    assert documents == {
+        "fqdn_connection": (3, {"id": "1", "outbound": {"channel_limit": 4, "tech_prefix": None},
+                                "fqdn_authentication": {"ip_authentication_method": None}}),
+        "ip_connection": (3, stored["ip_connection"]),
+    }

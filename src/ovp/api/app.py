@@ -15,6 +15,7 @@ from ovp.api import (
     docs,
     documents,
     emulating,
+    fqdn_authentication,
     ip_sources,
     metrics,
     probes,
@@ -89,8 +90,8 @@ class OvpApp:
         self._in_flight = 0  # requests being answered, of this process
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
-            *resources.routes, *all_connections.routes, *calls.routes, *account.routes, *rates.routes,
-            *sip_credentials.routes, *webhooks.routes,
+            *resources.routes, *fqdn_authentication.routes, *all_connections.routes, *calls.routes,
+            *account.routes, *rates.routes, *sip_credentials.routes, *webhooks.routes,
             *ip_sources.routes, *probes.routes, *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
 

@@ -44,23 +44,24 @@ class Collection:
             changes = resource.kind.parse_new(await request.json())
             account_id, ids = request.account_id, request.app.ids
             created = await request.app.database.write(lambda tx: resource.create(tx, account_id, changes, ids))
-            return _one(created, self.created_status)
+            return revised_response(created, self.created_status)
 
         async def retrieve(request: Request) -> Response:
             resource_id, account_id = self._path_id(request), request.account_id
-            return _one(await request.app.database.read_one(lambda tx: resource.retrieve(tx, account_id, resource_id)))
+            return revised_response(await request.app.database.read_one(
+                lambda tx: resource.retrieve(tx, account_id, resource_id)))
 
         async def update(request: Request) -> Response:
             resource_id = self._path_id(request)
             changes = resource.kind.parse_changes(await request.json())
             account_id, if_match = request.account_id, request.headers.get("if-match")
-            return _one(await request.app.database.write(
+            return revised_response(await request.app.database.write(
                 lambda tx: resource.update(tx, account_id, resource_id, changes, if_match)))
 
         async def delete(request: Request) -> Response:
             resource_id = self._path_id(request)
             account_id, if_match = request.account_id, request.headers.get("if-match")
-            return _one(await request.app.database.write(
+            return revised_response(await request.app.database.write(
                 lambda tx: resource.delete(tx, account_id, resource_id, if_match)))
 
         return [
@@ -69,7 +70,8 @@ class Collection:
         ]
 
 
-def _one(shown: Revised[View], status: int = 200) -> Response:
+def revised_response(shown: Revised[View], status: int = 200) -> Response:
+    """`{"data": ...}` with the ETag of the revision shown."""
     return json_response({"data": shown.value}, status, headers={"ETag": shown.etag})
 
 

@@ -35,7 +35,7 @@ async def retrieve(request: Request) -> Response:
     asked, realm, account_id = request.path_params["user_name"], parse_realm(request.query), request.account_id
     if not could_be_user_name(asked):
         raise NotFound()
-    found = await request.app.database.read_one(lambda tx: store.by_user_name(tx, account_id, asked))
+    found = await request.app.database.read_one(lambda tx: store.credential_by_user_name(tx, account_id, asked))
     if found is None:
         raise NotFound()
     return json_response({"data": _credential(asked, realm, *found)})

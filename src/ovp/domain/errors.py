@@ -17,6 +17,13 @@ class Problem:
     parameter: str | None = None
 
 
+def problems_at(problems: list[Problem], at: str) -> list[Problem]:
+    """The problems of a part of a body (pointed at within it), pointed at within the whole, the
+    part being at `at`."""
+    return [Problem(problem.code, problem.title, problem.detail, pointer=at + (problem.pointer or ""))
+            for problem in problems]
+
+
 class OvpError(Exception):
     """Base of every error that reaches a client. Each subclass knows its HTTP status."""
 

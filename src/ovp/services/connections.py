@@ -1,8 +1,8 @@
 """Connections of every kind, declared: SIP connections (credential, IP, FQDN) and applications (Call
 Control, TeXML), which Telnyx counts among connections. A connection's outbound profile must be one
 of the account's (locked while the write commits, so that it cannot be deleted meanwhile); a
-credential connection's user name is no other connection's of the account; an IP or FQDN
-connection's addresses go with it."""
+credential connection's user name, and an FQDN connection's if it has one, is no other connection's
+of the account; an IP or FQDN connection's addresses go with it."""
 
 from __future__ import annotations
 
@@ -51,17 +51,19 @@ def check_profile(tx: Transaction, account_id: str, connection: Mapping[str, Any
                                         f"outbound voice profile {profile_id}.", pointer=PROFILE_POINTER)])
 
 
-def user_name_problem(tx: Transaction, account_id: str, connection: ConnectionDocument) -> str | None:
-    """Why the connection cannot have its user_name: another of the account's connections has it,
-    in any case (a switch finds a SIP caller's connection by it)."""
-    holder = store.by_user_name(tx, account_id, connection["user_name"])
+def user_name_problem(tx: Transaction, account_id: str, connection: Mapping[str, Any]) -> str | None:
+    """Why the connection cannot have its user_name: another of the account's connections, of any
+    kind, has it, in any case (a switch finds a SIP caller's connection by it)."""
+    user_name = connection["user_name"]
+    holder = None if user_name is None else store.by_user_name(tx, account_id, user_name)
     if holder is None or holder[0] == int(connection["id"]):
         return None
-    return f"user_name: {connection['user_name']!r} is taken by the account's connection {holder[0]}."
+    return f"user_name: {user_name!r} is taken by the account's connection {holder[0]}."
 
 
-def _check_credential(tx: Transaction, account_id: str, connection: ConnectionDocument,
-                      previous: ConnectionDocument | None) -> None:
+def _check_named(tx: Transaction, account_id: str, connection: Mapping[str, Any],
+                 previous: Mapping[str, Any] | None) -> None:
+    """A credential or FQDN connection: its profile, and its user name if it has one."""
     check_profile(tx, account_id, connection, previous)
     problem = user_name_problem(tx, account_id, connection)
     if problem is not None:
@@ -77,7 +79,7 @@ def delete_addresses(tx: Transaction, account_id: str, connection: Mapping[str, 
 
 credential_connections = Resource[ConnectionDocument, int, ConnectionListQuery](
     credential_rules.KIND, store.credential_connections, parse_connection_list_query,
-    store.finder(credential_rules.RECORD_TYPE, store.credential_connections), Hooks(check=_check_credential),
+    store.finder(credential_rules.RECORD_TYPE, store.credential_connections), Hooks(check=_check_named),
 )
 # IP and FQDN connections are SIP trunks: the same rules, each kind with its own fields and addresses.
 ip_connections = Resource[Document, int, ConnectionListQuery](
@@ -88,7 +90,7 @@ ip_connections = Resource[Document, int, ConnectionListQuery](
 fqdn_connections = Resource[Document, int, ConnectionListQuery](
     fqdn_rules.KIND, store.fqdn_connections, parse_connection_list_query,
     store.finder(fqdn_rules.RECORD_TYPE, store.fqdn_connections),
-    Hooks(check=check_profile, before_delete=delete_addresses),
+    Hooks(check=_check_named, before_delete=delete_addresses),
 )
 # Applications: a profile and nothing else of the account's to check.
 call_control_applications = Resource[Document, int, ConnectionListQuery](

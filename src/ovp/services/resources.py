@@ -85,12 +85,18 @@ class Resource(Generic[D, K, Q]):
 
     def update(self, tx: Transaction, account_id: str, resource_id: K, changes: Changes,
                if_match: str | None = None) -> Revised[View]:
+        stored, previous, counted = self.revise(tx, account_id, resource_id, changes, if_match)
+        return Revised(self.kind.shown_written(stored.value, previous, counted), stored.revision)
+
+    def revise(self, tx: Transaction, account_id: str, resource_id: K, changes: Changes,
+               if_match: str | None = None) -> tuple[Revised[D], D, int]:
+        """An update, answered as stored, with the document it replaced and its counted number: for
+        a view of the resource other than its own (an FQDN connection's authentication)."""
         current, counted = self.table.get_counted(tx, account_id, resource_id, for_update=True)
         check_if_match(if_match, current)
         document = self.kind.apply(current.value, changes, now_timestamp())
         self.hooks.check(tx, account_id, document, current.value)
-        stored = self.table.replace(tx, account_id, current, document)
-        return Revised(self.kind.shown_written(stored.value, current.value, counted), stored.revision)
+        return self.table.replace(tx, account_id, current, document), current.value, counted
 
     def delete(self, tx: Transaction, account_id: str, resource_id: K, if_match: str | None = None) -> Revised[View]:
         """Answers the resource as it was."""

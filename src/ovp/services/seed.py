@@ -7,11 +7,13 @@ API checks them.
 (with their `password`), `ip_connections`, `fqdn_connections`, `call_control_applications` and
 `texml_applications` the other kinds of connection (a connection of any kind naming in
 `outbound.outbound_voice_profile_id` a profile of the seed or of the account; an id once across
-these lists), `billing_groups` billing groups (their ids UUIDs), and `account` the account's own
-settings as `PATCH /ovp/account` takes them (`{"channel_limit": 10}`). Timestamps must be real ones; an
-id given twice is refused at each place. A seed stores all of itself or nothing: a problem anywhere
-is a 422 that lists every problem with its pointer. A resource of the account with a seeded id is
-replaced; a connection's user_name must not be another of the account's connections' (in any case).
+these lists; an FQDN connection with its authentication, if any, under `fqdn_authentication` as
+PATCH /v2/fqdn_connections/{id}/fqdn_authentication takes it), `billing_groups` billing groups
+(their ids UUIDs), and `account` the account's own settings as `PATCH /ovp/account` takes them
+(`{"channel_limit": 10}`). Timestamps must be real ones; an id given twice is refused at each place.
+A seed stores all of itself or nothing: a problem anywhere is a 422 that lists every problem with its
+pointer. A resource of the account with a seeded id is replaced; a connection's user_name must not be
+another of the account's connections' (in any case).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from typing import Any
 
 from ovp.domain.accounts.account import AccountChanges, parse_account_changes
 from ovp.domain.clock import now_timestamp
-from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
-from ovp.domain.resource import Kind
+from ovp.domain.connections.fqdn_authentication import parse_seeded as parse_seeded_fqdn
+from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList, problems_at
+from ovp.domain.resource import Changes
 from ovp.domain.validation import BAD_VALUE, WRONG_TYPE
 from ovp.services import accounts, addresses, billing_groups, connections, profiles
 from ovp.services.resources import Resource
@@ -40,30 +43,34 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 @dataclass(frozen=True)
 class Seeded:
     """A resource a seed may hold: the seed's lists that hold it, what it counts as in the answer,
-    the table whose row of the same id it replaces (connections: of any kind), and what goes with
-    a replaced row."""
+    the table whose row of the same id it replaces (connections: of any kind), what goes with
+    a replaced row, and how an item is read when not as the body of a create."""
 
     lists: tuple[str, ...]
     resource: Resource[Any, Any, Any]
     counted_as: str
     replaces: DocumentTable[Any] | None = None
     with_replaced: Callable[[Transaction, str, Mapping[str, Any]], None] | None = None
+    parse_item: Callable[[object], Changes] | None = None
 
     @property
     def replaced_table(self) -> DocumentTable[Any]:
         return self.replaces if self.replaces is not None else self.resource.table
+
+    def parse(self, item: object) -> Changes:
+        return (self.parse_item or self.resource.kind.parse_new)(item)
 
 
 # In the order they are stored: what a resource names is stored before it.
 SEEDED = (
     Seeded(("billing_groups",), billing_groups.resource, "billing_groups"),
     Seeded(("data", "outbound_voice_profiles"), profiles.resource, "profiles"),
-    *(Seeded((name,), resource, "connections", connection_store.any_kind, connections.delete_addresses)
-      for name, resource in (("credential_connections", connections.credential_connections),
-                             ("ip_connections", connections.ip_connections),
-                             ("fqdn_connections", connections.fqdn_connections),
-                             ("call_control_applications", connections.call_control_applications),
-                             ("texml_applications", connections.texml_applications))),
+    *(Seeded((name,), resource, "connections", connection_store.any_kind, connections.delete_addresses, parse)
+      for name, resource, parse in (("credential_connections", connections.credential_connections, None),
+                                    ("ip_connections", connections.ip_connections, None),
+                                    ("fqdn_connections", connections.fqdn_connections, parse_seeded_fqdn),
+                                    ("call_control_applications", connections.call_control_applications, None),
+                                    ("texml_applications", connections.texml_applications, None))),
     Seeded(("ips",), addresses.ips, "ips"),
     Seeded(("fqdns",), addresses.fqdns, "fqdns"),
 )
@@ -86,11 +93,6 @@ Placed = list[tuple[str, dict[str, Any]]]  # each document, and where the seed h
 def _problem(kind: tuple[str, str], detail: str, pointer: str) -> Problem:
     code, title = kind
     return Problem(code, title, detail, pointer=pointer)
-
-
-def _placed_problems(error: InvalidInput, at: str) -> list[Problem]:
-    return [Problem(problem.code, problem.title, problem.detail, pointer=at + (problem.pointer or ""))
-            for problem in error.problems]
 
 
 def _is_timestamp(value: object) -> bool:
@@ -120,10 +122,11 @@ def _items(seed: dict[str, Any], key: str, problems: ProblemList) -> list[tuple[
     return [(f"/{key}/{index}", item) for index, item in enumerate(items)]
 
 
-def _documents(items: list[tuple[str, object]], kind: Kind[Any, Any], account_id: str, ids: list[tuple[str, str]],
+def _documents(items: list[tuple[str, object]], seeded: Seeded, account_id: str, ids: list[tuple[str, str]],
                problems: ProblemList) -> Placed:
     """Each item checked and made the document the API would store, its id and times kept; each id
     read is added to `ids` with its place, the item valid or not."""
+    kind = seeded.resource.kind
     documents: Placed = []
     now = now_timestamp()
     for at, item in items:
@@ -141,10 +144,10 @@ def _documents(items: list[tuple[str, object]], kind: Kind[Any, Any], account_id
         created_at = _timestamp(item, "created_at", now, at, problems)
         updated_at = _timestamp(item, "updated_at", created_at, at, problems)
         try:
-            documents.append((at, dict(kind.made(resource_id, account_id, kind.parse_new(item), created_at,
+            documents.append((at, dict(kind.made(resource_id, account_id, seeded.parse(item), created_at,
                                                   updated_at))))
         except InvalidInput as error:
-            problems.extend(_placed_problems(error, at))
+            problems.extend(problems_at(error.problems, at))
     return documents
 
 
@@ -170,7 +173,7 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
     account = _account_changes(seed, problems)
     ids: list[tuple[Seeded, list[tuple[str, str]]]] = [(seeded, []) for seeded in SEEDED]
     staged = [(seeded, _documents([item for name in seeded.lists for item in _items(seed, name, problems)],
-                                  seeded.resource.kind, account_id, read, problems)) for seeded, read in ids]
+                                  seeded, account_id, read, problems)) for seeded, read in ids]
     _ids_once_a_table(ids, problems)
     problems.raise_if_any()
     # Whatever the seed replaces goes first, so that seeded connections may trade user names.
@@ -182,7 +185,7 @@ def load(tx: Transaction, account_id: str, seed: object) -> Loaded:
             try:
                 seeded.resource.hooks.check(tx, account_id, document, None)
             except InvalidInput as error:
-                problems.extend(_placed_problems(error, at))
+                problems.extend(problems_at(error.problems, at))
                 continue
             seeded.resource.table.insert(tx, account_id, document)
         problems.raise_if_any()  # the transaction is rolled back: nothing of the seed is stored
@@ -201,7 +204,7 @@ def _account_changes(seed: dict[str, Any], problems: ProblemList) -> AccountChan
     try:
         return parse_account_changes(seed[ACCOUNT])
     except InvalidInput as error:
-        problems.extend(_placed_problems(error, f"/{ACCOUNT}"))
+        problems.extend(problems_at(error.problems, f"/{ACCOUNT}"))
         return None
 
 

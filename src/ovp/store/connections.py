@@ -33,15 +33,15 @@ def fold_user_name(user_name: str) -> str:
 
 
 def _columns(connection: Mapping[str, Any]) -> dict[str, Any]:
-    credential = connection["record_type"] == CREDENTIAL
     name = name_of(connection)
+    user_name = connection.get("user_name")  # a credential connection's, or an FQDN connection's if set
     return {
         "record_type": connection["record_type"],
         "connection_name": name,
         "connection_name_folded": name.casefold(),  # as profiles' name_folded
         "active": connection["active"],
         "outbound_voice_profile_id": outbound_profile_id(connection),
-        "user_name_folded": fold_user_name(connection["user_name"]) if credential else None,
+        "user_name_folded": None if user_name is None else fold_user_name(user_name),
         "created_at": connection["created_at"],
         "updated_at": connection["updated_at"],
     }
@@ -130,12 +130,24 @@ _BY_USER_NAME = Statement(
 )
 
 
-def by_user_name(tx: Transaction, account_id: str, user_name: str) -> tuple[int, ConnectionDocument] | None:
-    """The account's connection whose user_name is `user_name`, whatever its case; None when none."""
+def by_user_name(tx: Transaction, account_id: str, user_name: str) -> tuple[int, dict[str, Any]] | None:
+    """The account's connection of any kind whose user_name is `user_name`, whatever its case; None
+    when none."""
     found = tx.rows(_BY_USER_NAME, {"owner": account_id, "folded": fold_user_name(user_name)})
     if not found:
         return None
     return int(found[0][0]), documents.load(found[0][1])
+
+
+def credential_by_user_name(tx: Transaction, account_id: str,
+                            user_name: str) -> tuple[int, ConnectionDocument] | None:
+    """The account's credential connection whose user_name is `user_name`, whatever its case; None
+    when none (an FQDN connection's user name is the account's too, but a switch does not
+    authenticate its callers)."""
+    found = by_user_name(tx, account_id, user_name)
+    if found is None or found[1]["record_type"] != CREDENTIAL:
+        return None
+    return found[0], cast(ConnectionDocument, found[1])
 
 
 _SORT_COLUMNS: dict[str, ColumnElement[Any]] = {"created_at": _COLUMNS.created_at, "active": _COLUMNS.active}

@@ -47,8 +47,10 @@ connections = Table(
     Column("active", Boolean, nullable=False),
     Column("outbound_voice_profile_id", BigInteger, nullable=True),
     # A credential connection's SIP user name, lower-cased: unique within the account, as a switch
-    # finds a caller's connection by it. Null for the other kinds, and for a credential connection
-    # stored before names were unique that shared its name with an older one (see migration 0007).
+    # finds a caller's connection by it; an FQDN connection's too, when its authentication has one
+    # (Telnyx: unique "among all connections"). Null for the other kinds and an FQDN connection
+    # without one, and for a credential connection stored before names were unique that shared its
+    # name with an older one (see migration 0007).
     Column("user_name_folded", String(32), nullable=True),
     Column("created_at", String(24), nullable=False),
     Column("updated_at", String(24), nullable=False),

@@ -13,6 +13,7 @@ from ovp.domain.fields import _no_nul as no_nul
 from ovp.domain.ids import parse_id
 
 _USER_NAME = re.compile(r"[A-Za-z0-9]{4,32}")
+_TECH_PREFIX = re.compile(r"[0-9]{4}")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 
 
@@ -27,6 +28,12 @@ def _user_name(value: str) -> str:
         raise PydanticCustomError("user_name", "must be 4 to 32 letters and digits, with no spaces or other characters")
     if not any(character.isalpha() for character in value[:5]):
         raise PydanticCustomError("user_name", "must have a letter among its first 5 characters")
+    return value
+
+
+def _tech_prefix(value: str) -> str:
+    if not _TECH_PREFIX.fullmatch(value):  # Telnyx: "numerical chars only, exactly 4 characters"
+        raise PydanticCustomError("tech_prefix", "must be exactly 4 digits")
     return value
 
 
@@ -63,8 +70,10 @@ FailoverUrl = Annotated[str, Field(max_length=2048), AfterValidator(_failover_ur
 PushCredentialId = BillingGroupId  # any UUID, normalised to lower case
 ProfileReference = Annotated[str, AfterValidator(_profile_id)]
 ConnectionReference = Annotated[str, AfterValidator(_connection_id)]
+TechPrefix = Annotated[str, AfterValidator(_tech_prefix)]  # an IP or FQDN connection's outbound.tech_prefix
 ShortText = Annotated[str, Field(max_length=255), AfterValidator(no_nul)]
 ChannelLimit = Annotated[int, Field(ge=0, le=MAX_INT32)]
+TxtTtl = Annotated[int, Field(ge=0, le=MAX_INT32)]  # seconds, as DNS has them (RFC 2181: at most 2^31 - 1)
 Codec = Annotated[str, Field(min_length=1, max_length=32)]
 Codecs = Annotated[list[Codec], Field(max_length=32)]
 WebhookTimeout = Annotated[int, Field(ge=0, le=30)]

@@ -22,21 +22,14 @@ from ovp.domain.connections.credential_connection import (
     SharedChanges,
     check_consistency,
 )
-from ovp.domain.connections.fields import PushCredentialId, ShortText
+from ovp.domain.connections.fields import PushCredentialId, ShortText, TechPrefix
 from ovp.domain.errors import InvalidInput, Problem
 from ovp.domain.patch import merge_patch
 from ovp.domain.resource import NUMERIC_IDS, Kind
 from ovp.domain.validation import BAD_VALUE, parse_object
 
 RECORD_TYPE = "ip_connection"
-_TECH_PREFIX = re.compile(r"[0-9]{4}")
 _SUBDOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-
-
-def _tech_prefix(value: str) -> str:
-    if not _TECH_PREFIX.fullmatch(value):  # Telnyx: "numerical chars only, exactly 4 characters"
-        raise PydanticCustomError("tech_prefix", "must be exactly 4 digits")
-    return value
 
 
 def _subdomain(value: str) -> str:
@@ -45,7 +38,6 @@ def _subdomain(value: str) -> str:
     return value
 
 
-TechPrefix = Annotated[str, AfterValidator(_tech_prefix)]
 Subdomain = Annotated[str, AfterValidator(_subdomain)]
 IpId = PushCredentialId  # the id of one of the connection's IPs: a UUID
 
