@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 MINIMUM_NODE = 20  # telnyx on npm supports "Node.js 20 LTS or later"
 NODE_TIMEOUT = 120.0
-MINIMUM_TESTS = 24
+MINIMUM_TESTS = 26
 INSTALL_HINT = "run `make install` (it runs `npm ci` in tests/node)"
 
 
@@ -56,10 +56,11 @@ def check_installed() -> None:
 
 
 @contextmanager
-def servers(tmp_path: Path) -> Iterator[tuple[OvpServer, OvpServer]]:
-    """An open-mode server for the SDK's own accounts, and a keys-mode server without a single key
-    (where every key is unknown), each on an SQLite file of its own; both stopped by PID at teardown."""
-    open_server = launch(tmp_path, f"sqlite:///{tmp_path / 'open.db'}", auth="open")
+def servers(tmp_path: Path, database_url: str) -> Iterator[tuple[OvpServer, OvpServer]]:
+    """An open-mode server for the SDK's own accounts on `database_url` (SQLite or PostgreSQL), and
+    a keys-mode server without a single key (where every key is unknown) on an SQLite file of its
+    own; both stopped by PID at teardown."""
+    open_server = launch(tmp_path, database_url, auth="open")
     try:
         keys_server = launch(tmp_path, f"sqlite:///{tmp_path / 'keys.db'}", auth="keys")
     except BaseException:
@@ -87,11 +88,11 @@ def summary(output: str, name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def test_the_node_sdk_drives_every_operation_and_error(tmp_path: Path) -> None:
+def test_the_node_sdk_drives_every_operation_and_error(tmp_path: Path, file_database_url: str) -> None:
     # Checked in the test itself, before any server starts, so that a missing install is a failure.
     node = node_executable()
     check_installed()
-    with servers(tmp_path) as (open_server, keys_server):
+    with servers(tmp_path, file_database_url) as (open_server, keys_server):
         run_node_suite(node, open_server, keys_server)
 
 
