@@ -150,6 +150,10 @@ def test_bad_filters_are_named_all_at_once(api: Api) -> None:
         "filter[decision]", "filter[status]", "filter[outbound_voice_profile_id]", "filter[connection_id]",
         "filter[billing_group_id]", "filter[authorized_at][gte]", "filter[authorized_at][lt]", "filter[code]",
         "page[size]"])
+    # PostgreSQL keeps no NUL in text: a code with one is named, not a 500.
+    nul = api.request("GET", CALLS, params={"filter[code]": "D\x002"})
+    assert (nul.status_code, [error["source"] for error in nul.json()["errors"]]) == (
+        422, [{"parameter": "filter[code]"}])
     # The export checks them as the list does, before it starts.
     assert api.request("GET", CALLS, params={"filter[status]": "lost"},
                        headers={"Accept": "text/csv"}).status_code == 422

@@ -221,10 +221,13 @@ def test_deliveries_are_filtered_as_the_sdk_asks(ready: Api, receiver: Receiver)
     assert deliveries(ready, **{"filter[status][eq]": "failed"})["meta"]["total_results"] == 0
     bad = ready.request("GET", "/v2/webhook_deliveries", params={"filter[status][eq]": "lost",
                                                                  "filter[event_type]": "call.bridged",
-                                                                 "filter[started_at][gte]": "yesterday"})
+                                                                 "filter[started_at][gte]": "yesterday",
+                                                                 "filter[attempts][contains]": "a" * 256,
+                                                                 "filter[webhook][contains]": "v3\x00"})
     assert bad.status_code == 422
     assert sorted(error["source"]["parameter"] for error in bad.json()["errors"]) == [
-        "filter[event_type]", "filter[started_at][gte]", "filter[status][eq]"]
+        "filter[attempts][contains]", "filter[event_type]", "filter[started_at][gte]", "filter[status][eq]",
+        "filter[webhook][contains]"]
 
 
 def test_the_backlog_and_the_deliveries_are_in_the_metrics(ready: Api, receiver: Receiver) -> None:

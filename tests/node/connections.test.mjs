@@ -1,40 +1,21 @@
 // npm's `telnyx` SDK on `client.connections` (every kind of connection, and each one's active calls),
 // against a real `ovp serve`. Run by tests/e2e/test_node_sdk.py, with the environment described in
-// outbound_voice_profiles.test.mjs. ovp's own endpoints (rates, call authorizations) are called with fetch.
+// outbound_voice_profiles.test.mjs, on an account of its own (account.mjs).
 
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 
-import Telnyx, { NotFoundError } from 'telnyx';
+import { NotFoundError } from 'telnyx';
 
-const BASE_URL = process.env.OVP_BASE_URL;
-const API_KEY = process.env.OVP_API_KEY;
-assert.ok(BASE_URL && API_KEY, 'run these tests through tests/e2e/test_node_sdk.py');
+import { account, every } from './account.mjs';
 
-const apiKey = `${API_KEY}-all-connections-${randomUUID()}`;
-/** A client on an account of this file's own: only `baseURL` differs from a user's client. */
-const client = new Telnyx({ apiKey, baseURL: BASE_URL, maxRetries: 0 });
-const ORIGIN = new URL(BASE_URL).origin;
+const { client, ovp } = account('all-connections');
 
-/** One of ovp's own endpoints, outside the SDK. */
-async function ovp(method, path, body, contentType = 'application/json') {
-  const response = await fetch(`${ORIGIN}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': contentType },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  assert.equal(response.status, 200, await response.clone().text());
-  return (await response.json()).data;
-}
-
-async function activeCallIds(connectionId, query = {}) {
-  const ids = [];
-  for await (const call of client.connections.listActiveCalls(connectionId, query)) {
+function activeCallIds(connectionId, query = {}) {
+  return every(client.connections.listActiveCalls(connectionId, query), (call) => {
     assert.equal(call.record_type, 'call');
-    ids.push(call.call_control_id);
-  }
-  return ids;
+    return call.call_control_id;
+  });
 }
 
 describe('connections', () => {

@@ -12,6 +12,7 @@ from ovp.api import (
     admin,
     all_connections,
     calls,
+    detail_records,
     docs,
     documents,
     emulating,
@@ -91,7 +92,7 @@ class OvpApp:
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
             *resources.routes, *fqdn_authentication.routes, *all_connections.routes, *calls.routes,
-            *account.routes, *rates.routes, *sip_credentials.routes, *webhooks.routes,
+            *account.routes, *rates.routes, *sip_credentials.routes, *webhooks.routes, *detail_records.routes,
             *ip_sources.routes, *probes.routes, *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
         ])
 

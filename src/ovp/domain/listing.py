@@ -173,6 +173,21 @@ def parse_list_query(params: Mapping[str, str], shape: ListShape = PROFILE_LIST)
     return query
 
 
+def parse_text(params: Mapping[str, str], name: str, max_length: int, problems: ProblemList) -> str | None:
+    """The parameter as text of at most `max_length` characters; None when absent or empty, or bad
+    (a problem). PostgreSQL keeps no NUL character in text, so a NUL could never match."""
+    raw = params.get(name) or None
+    if raw is not None and len(raw) > max_length:
+        code, title = BAD_LENGTH
+        problems.add(Problem(code, title, f"{name} is at most {max_length} characters.", parameter=name))
+        return None
+    if raw is not None and "\x00" in raw:
+        code, title = BAD_VALUE
+        problems.add(Problem(code, title, f"{name} must not contain NUL characters.", parameter=name))
+        return None
+    return raw
+
+
 def parse_choice(params: Mapping[str, str], name: str, choices: tuple[str, ...], problems: ProblemList) -> str | None:
     """The parameter, one of `choices`; None when absent or empty (a problem when it is none of them)."""
     raw = params.get(name)

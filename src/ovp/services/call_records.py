@@ -1,9 +1,11 @@
-"""Reading the calls on record, allowed and refused: pages, an export's chunks, usage reports."""
+"""Reading the calls on record, allowed and refused: pages, an export's chunks, usage reports, and
+pages of them as Telnyx's detail records."""
 
 from __future__ import annotations
 
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.decisions import DecisionFilter, DecisionListQuery, UsageReportQuery
+from ovp.domain.calls.detail_records import DetailRecordQuery
 from ovp.domain.calls.refusal import Refusal
 from ovp.domain.listing import PageMeta
 from ovp.store import decisions as store
@@ -17,6 +19,17 @@ def list_page(tx: Transaction, account_id: str, query: DecisionListQuery,
     """One page of the account's call records, newest first, and its meta (a snapshot: read())."""
     found, total = store.page(tx, account_id, query.filter, now_ms, limit=query.page.page_size,
                               offset=query.page.offset)
+    return found, PageMeta.of(query.page, total)
+
+
+def detail_record_page(tx: Transaction, account_id: str, query: DetailRecordQuery,
+                       now_ms: int) -> tuple[list[CallRecord], PageMeta]:
+    """One page of the account's finished calls and refusals as detail records, in the query's
+    order, and its meta (a snapshot: read())."""
+    if query.matches_nothing:
+        return [], PageMeta.of(query.page, 0)
+    found, total = store.page(tx, account_id, query.filter, now_ms, limit=query.page.page_size,
+                              offset=query.page.offset, order=query.order)
     return found, PageMeta.of(query.page, total)
 
 

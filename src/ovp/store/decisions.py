@@ -4,14 +4,16 @@ first, the chunks of an export, and totals grouped by one of their columns.
 An allowed call and a refusal live in tables of their own (see migration 0016); each is read by
 one SELECT with the same columns, NULL where a kind has none. Ids are time-ordered
 (ovp.domain.ids), so newest first is by id: a page or an export's chunk reads each table's primary
-key backwards, as far as it needs, and merges the two; counts and totals are a UNION ALL.
+key backwards, as far as it needs, and merges the two; counts and totals are a UNION ALL. A page
+sorted by the records' moments (ovp.domain.calls.decisions.Order) reads each table in that order
+as far as it needs, and merges the two the same way.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    asc,
     bindparam,
     case,
     cast,
@@ -35,7 +38,7 @@ from sqlalchemy import (
 )
 
 from ovp.domain.calls.authorization import Authorization
-from ovp.domain.calls.decisions import DecisionFilter, GroupBy
+from ovp.domain.calls.decisions import DecisionFilter, GroupBy, Moment, Order, Window, moment_of
 from ovp.domain.calls.refusal import Refusal
 from ovp.store.calls import HOLDING
 from ovp.store.database import Statement, Transaction
@@ -81,6 +84,10 @@ def _record(row: Sequence[Any]) -> Authorization | Refusal:
                    reason, decided_ms)
 
 
+def _bounds(window: Window | None) -> tuple[bool, bool]:
+    return (False, False) if window is None else (window.low_ms is not None, window.high_ms is not None)
+
+
 @dataclass(frozen=True)
 class _Shape:
     """What a statement's WHERE clauses test: which filters are set, not their values, so that
@@ -95,19 +102,40 @@ class _Shape:
     billing_group: bool
     since: bool
     until: bool
+    finished_only: bool = False
+    record: bool = False
+    caller: bool = False
+    dialled: bool = False
+    answered: tuple[bool, bool] = (False, False)  # a low bound, a high bound
+    finished: tuple[bool, bool] = (False, False)
     after_id: bool = False  # keyset: only ids below :before_id
 
     @classmethod
     def of(cls, found: DecisionFilter, *, keyset: bool = False) -> _Shape:
         return cls(found.allowed_ones, found.refused_ones, found.status, found.code is not None,
                    found.profile_id is not None, found.connection_id is not None, found.billing_group_id is not None,
-                   found.since_ms is not None, found.until_ms is not None, keyset)
+                   found.since_ms is not None, found.until_ms is not None, found.finished_only,
+                   found.record_id is not None, found.caller is not None, found.dialled is not None,
+                   _bounds(found.answered), _bounds(found.finished), keyset)
 
 
 def _params(account_id: str, found: DecisionFilter, now_ms: int) -> dict[str, Any]:
+    answered, finished = found.answered or Window(), found.finished or Window()
     return {"owner": account_id, "code": found.code, "profile_id": found.profile_id,
             "connection_id": found.connection_id, "billing_group_id": found.billing_group_id,
-            "since_ms": found.since_ms, "until_ms": found.until_ms, "now_ms": now_ms}
+            "since_ms": found.since_ms, "until_ms": found.until_ms, "now_ms": now_ms, "record_id": found.record_id,
+            "caller": found.caller, "dialled": found.dialled, "answered_low": answered.low_ms,
+            "answered_high": answered.high_ms, "finished_low": finished.low_ms, "finished_high": finished.high_ms}
+
+
+# An allowed call has finished once it ended, or expired unended.
+_FINISHED = _CALLS.ended_ms.is_not(None) | (_CALLS.expires_ms <= bindparam("now_ms"))
+# Each moment of a record (ovp.domain.calls.decisions.moment_of), of an allowed call and of a refusal.
+_MOMENTS: dict[Moment, tuple[ColumnElement[Any], ColumnElement[Any]]] = {
+    "started": (_CALLS.authorized_ms, _REFUSALS.decided_ms),
+    "answered": (_CALLS.answered_ms, _nothing(BigInteger)),
+    "finished": (func.coalesce(_CALLS.ended_ms, _CALLS.expires_ms), _REFUSALS.decided_ms),
+}
 
 
 def _status_test(status: str) -> ColumnElement[bool]:
@@ -119,18 +147,31 @@ def _status_test(status: str) -> ColumnElement[bool]:
     }[status]
 
 
-def _where(shape: _Shape, table: Any, time_column: ColumnElement[int]) -> ColumnElement[bool]:
+def _in_window(column: ColumnElement[Any], bounds: tuple[bool, bool], name: str) -> list[ColumnElement[bool]]:
+    low, high = bounds
+    return ([column >= bindparam(f"{name}_low")] if low else []) + (
+        [column < bindparam(f"{name}_high")] if high else [])
+
+
+def _where(shape: _Shape, table: Any, allowed: bool) -> ColumnElement[bool]:
     columns = table.c
+    side = 0 if allowed else 1
     test: ColumnElement[bool] = columns.account_id == bindparam("owner")
     for present, column, name in ((shape.profile, columns.profile_id, "profile_id"),
                                   (shape.connection, columns.connection_id, "connection_id"),
-                                  (shape.billing_group, columns.billing_group_id, "billing_group_id")):
+                                  (shape.billing_group, columns.billing_group_id, "billing_group_id"),
+                                  (shape.record, columns.id, "record_id"),
+                                  (shape.caller, columns.caller, "caller"),
+                                  (shape.dialled, columns.dialled, "dialled")):
         if present:
             test = test & (column == bindparam(name))
+    started = _MOMENTS["started"][side]
     if shape.since:
-        test = test & (time_column >= bindparam("since_ms"))
+        test = test & (started >= bindparam("since_ms"))
     if shape.until:
-        test = test & (time_column < bindparam("until_ms"))
+        test = test & (started < bindparam("until_ms"))
+    for within in _in_window(_MOMENTS["finished"][side], shape.finished, "finished"):
+        test = test & within
     if shape.after_id:
         test = test & (columns.id < bindparam("before_id"))
     return test
@@ -140,38 +181,66 @@ def _branches(shape: _Shape, allowed_columns: Sequence[ColumnElement[Any]],
               refused_columns: Sequence[ColumnElement[Any]]) -> list[Select[Any]]:
     branches = []
     if shape.allowed_ones:
-        where = _where(shape, call_authorizations, _CALLS.authorized_ms)
+        where = _where(shape, call_authorizations, allowed=True)
         if shape.status is not None:
             where = where & _status_test(shape.status)
+        if shape.finished_only:
+            where = where & _FINISHED
+        for within in _in_window(_CALLS.answered_ms, shape.answered, "answered"):
+            where = where & within
         branches.append(select(*allowed_columns).where(where))
     if shape.refused_ones:
-        where = _where(shape, call_refusals, _REFUSALS.decided_ms)
+        where = _where(shape, call_refusals, allowed=False)
         if shape.code:
             where = where & (_REFUSALS.code == bindparam("code"))
         branches.append(select(*refused_columns).where(where))
     return branches
 
 
-def _newest_first(branch: Select[Any]) -> Statement:
-    """A branch's rows newest first, up to :limit: its table's primary key read backwards."""
+def _ordered(branch: Select[Any], order: tuple[Order, ...], allowed: bool) -> Statement:
+    """A branch's rows in `order`, up to :limit; without an order, newest first: its table's
+    primary key read backwards. Ties go by id, in the direction of the first key."""
+    keys = [(_MOMENTS[key.moment][0 if allowed else 1], key.descending) for key in order]
+    by_id: ColumnElement[Any] = desc("id") if not order or order[0].descending else asc("id")
+    columns = [(column.desc() if descending else column.asc()).nulls_last() for column, descending in keys]
     # An offset of its own: SQLite's LIMIT would bind another.
-    return Statement(branch.order_by(desc("id")).limit(bindparam("limit", literal_execute=False))
+    return Statement(branch.order_by(*columns, by_id).limit(bindparam("limit", literal_execute=False))
                      .offset(literal_column("0")))
 
 
 @cache
-def _branch_statements(shape: _Shape) -> list[Statement]:
-    """Each table's rows, newest first: merged by id here, since PostgreSQL sorts every row of a
-    UNION ALL before it can order it (it made no Merge Append of the two primary keys), and a page
-    or a chunk then cost as much as the account's whole history."""
-    return [_newest_first(branch) for branch in _branches(shape, _ALLOWED_COLUMNS, _REFUSED_COLUMNS)]
+def _branch_statements(shape: _Shape, order: tuple[Order, ...] = ()) -> list[Statement]:
+    """Each table's rows in order: merged here, since PostgreSQL sorts every row of a UNION ALL
+    before it can order it (it made no Merge Append of the two primary keys), and a page or a chunk
+    newest first then cost as much as the account's whole history."""
+    branches = _branches(shape, _ALLOWED_COLUMNS, _REFUSED_COLUMNS)
+    sides = [allowed for allowed, present in ((True, shape.allowed_ones), (False, shape.refused_ones)) if present]
+    return [_ordered(branch, order, allowed) for branch, allowed in zip(branches, sides, strict=True)]
 
 
-def _merged(tx: Transaction, shape: _Shape, params: dict[str, Any], limit: int) -> list[Sequence[Any]]:
-    """The newest `limit` rows of both tables, newest first."""
-    runs = [tx.rows(statement, {**params, "limit": limit}) for statement in _branch_statements(shape)]
-    merged = heapq.merge(*runs, key=lambda row: row[1], reverse=True)
-    return list(itertools.islice(merged, limit))
+Record = Authorization | Refusal
+
+
+def _sort_key(order: tuple[Order, ...]) -> Callable[[Record], tuple[int, ...]]:
+    """What the statements of `_ordered` sort by, as a key that sorts the same way ascending."""
+    sign = -1 if not order or order[0].descending else 1
+
+    def key(record: Record) -> tuple[int, ...]:
+        parts: list[int] = []
+        for each in order:
+            value = moment_of(record, each.moment)
+            parts += [1, 0] if value is None else [0, -value if each.descending else value]
+        return (*parts, sign * record.id)
+
+    return key
+
+
+def _merged(tx: Transaction, shape: _Shape, params: dict[str, Any], limit: int,
+            order: tuple[Order, ...] = ()) -> list[Record]:
+    """The first `limit` records of both tables in `order` (newest first without one)."""
+    runs = [[_record(row) for row in tx.rows(statement, {**params, "limit": limit})]
+            for statement in _branch_statements(shape, order)]
+    return list(itertools.islice(heapq.merge(*runs, key=_sort_key(order)), limit))
 
 
 @cache
@@ -186,9 +255,9 @@ def _count_statement(shape: _Shape) -> Statement:
 
 
 def page(tx: Transaction, account_id: str, found: DecisionFilter, now_ms: int, *, limit: int,
-         offset: int) -> tuple[list[Authorization | Refusal], int]:
-    """One page of the account's call records that pass `found`, newest first, and how many pass
-    (several statements: a read's snapshot)."""
+         offset: int, order: tuple[Order, ...] = ()) -> tuple[list[Record], int]:
+    """One page of the account's call records that pass `found`, in `order` (newest first without
+    one), and how many pass (several statements: a read's snapshot)."""
     shape = _Shape.of(found)
     if not (shape.allowed_ones or shape.refused_ones):
         return [], 0
@@ -196,20 +265,18 @@ def page(tx: Transaction, account_id: str, found: DecisionFilter, now_ms: int, *
     total = int(tx.scalar(_count_statement(shape), params))
     if offset >= total:
         return [], total
-    rows = _merged(tx, shape, params, offset + limit)[offset:]
-    return [_record(row) for row in rows], total
+    return _merged(tx, shape, params, offset + limit, order)[offset:], total
 
 
 def chunk(tx: Transaction, account_id: str, found: DecisionFilter, now_ms: int, *, before_id: int | None,
-          limit: int) -> list[Authorization | Refusal]:
+          limit: int) -> list[Record]:
     """Up to `limit` of the account's call records that pass `found`, newest first, from the one
     after `before_id` (None: from the newest): an export reads them chunk by chunk, each a short
     read of its own, and never sees one twice."""
     shape = _Shape.of(found, keyset=before_id is not None)
     if not (shape.allowed_ones or shape.refused_ones):
         return []
-    rows = _merged(tx, shape, {**_params(account_id, found, now_ms), "before_id": before_id}, limit)
-    return [_record(row) for row in rows]
+    return _merged(tx, shape, {**_params(account_id, found, now_ms), "before_id": before_id}, limit)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Which call records a list, an export or a usage report asks for: the filters of
 GET /ovp/call_authorizations and GET /ovp/usage_reports, parsed from Telnyx's deepObject
-parameters. Pure, no I/O."""
+parameters, and what the records are filtered and sorted by (the detail records of
+GET /v2/detail_records take more of them). Pure, no I/O."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from ovp.domain.calls.authorization import Authorization
+from ovp.domain.calls.refusal import Refusal
 from ovp.domain.errors import Problem, ProblemList
 from ovp.domain.ids import parse_id
 from ovp.domain.listing import ListQuery, parse_choice, parse_moment, parse_page
@@ -19,7 +22,45 @@ CallStatus = Literal["ringing", "active", "ended", "expired"]
 GroupBy = Literal["outbound_voice_profile_id", "connection_id", "billing_group_id", "country_code", "code"]
 # A refusal's code: Telnyx's (D1, D11, ...) or ovp's (OVP2, ...).
 _MAX_CODE_LENGTH = 16
-_ID_FILTERS = {"outbound_voice_profile_id": "profile_id", "connection_id": "connection_id"}
+# A record's moments: when it was decided (allowed or refused), when it was answered (an allowed
+# call, once the switch said so), and when it finished: ended, or expired unended, or, for a
+# refusal, when it was refused.
+Moment = Literal["started", "answered", "finished"]
+
+
+def moment_of(record: Authorization | Refusal, moment: Moment) -> int | None:
+    """The record's moment in epoch milliseconds, as the store filters and sorts by it: None for a
+    call not answered; an allowed call not ended finishes at its expiry."""
+    if isinstance(record, Refusal):
+        return None if moment == "answered" else record.decided_ms
+    if moment == "started":
+        return record.authorized_ms
+    if moment == "answered":
+        return record.answered_ms
+    return record.ended_ms if record.ended_ms is not None else record.expires_ms
+
+
+@dataclass(frozen=True)
+class Window:
+    """Times at or after `low_ms` and before `high_ms`, in epoch milliseconds; None: unbounded."""
+
+    low_ms: int | None = None
+    high_ms: int | None = None
+
+    def within(self, other: Window) -> Window:
+        """The times in both."""
+        lows = [low for low in (self.low_ms, other.low_ms) if low is not None]
+        highs = [high for high in (self.high_ms, other.high_ms) if high is not None]
+        return Window(max(lows) if lows else None, min(highs) if highs else None)
+
+
+@dataclass(frozen=True)
+class Order:
+    """One key of a sort: a moment, newest first unless not `descending`. A record without the
+    moment comes last either way."""
+
+    moment: Moment
+    descending: bool = True
 
 
 @dataclass(frozen=True)
@@ -34,6 +75,12 @@ class DecisionFilter:
     billing_group_id: str | None = None
     since_ms: int | None = None  # authorized (or refused) at or after
     until_ms: int | None = None  # before
+    finished_only: bool = False  # allowed calls only once they ended or expired
+    record_id: int | None = None
+    caller: str | None = None  # as the record reads it
+    dialled: str | None = None
+    answered: Window | None = None
+    finished: Window | None = None
 
     @property
     def allowed_ones(self) -> bool:
@@ -42,8 +89,8 @@ class DecisionFilter:
 
     @property
     def refused_ones(self) -> bool:
-        """Whether refused calls can pass: they have no status."""
-        return self.decision != "allowed" and self.status is None
+        """Whether refused calls can pass: they have no status, and were never answered."""
+        return self.decision != "allowed" and self.status is None and self.answered is None
 
 
 @dataclass(frozen=True)
@@ -52,7 +99,7 @@ class DecisionListQuery:
     filter: DecisionFilter
 
 
-def _id(params: Mapping[str, str], name: str, problems: ProblemList) -> int | None:
+def id_parameter(params: Mapping[str, str], name: str, problems: ProblemList) -> int | None:
     raw = params.get(name)
     if not raw:
         return None
@@ -63,28 +110,39 @@ def _id(params: Mapping[str, str], name: str, problems: ProblemList) -> int | No
     return found
 
 
-def _filter(params: Mapping[str, str], problems: ProblemList) -> DecisionFilter:
-    code = params.get("filter[code]") or None
-    if code is not None and len(code) > _MAX_CODE_LENGTH:
+def code_parameter(params: Mapping[str, str], name: str, problems: ProblemList) -> str | None:
+    """A refusal's code."""
+    code = params.get(name) or None
+    if code is not None and (len(code) > _MAX_CODE_LENGTH or "\x00" in code):
         problem_code, title = BAD_VALUE
-        problems.add(Problem(problem_code, title, f"filter[code] is a refusal's code such as 'D2', at most "
-                             f"{_MAX_CODE_LENGTH} characters.", parameter="filter[code]"))
-        code = None
-    ids = {field: _id(params, f"filter[{name}]", problems) for name, field in _ID_FILTERS.items()}
-    billing_group = params.get("filter[billing_group_id]") or None
-    if billing_group is not None:
-        billing_group = parse_uuid(billing_group)
-        if billing_group is None:
-            problem_code, title = BAD_VALUE
-            problems.add(Problem(problem_code, title, "filter[billing_group_id] must be a billing group's id, a UUID.",
-                                 parameter="filter[billing_group_id]"))
+        problems.add(Problem(problem_code, title, f"{name} is a refusal's code such as 'D2', at most "
+                             f"{_MAX_CODE_LENGTH} characters.", parameter=name))
+        return None
+    return code
+
+
+def billing_group_parameter(params: Mapping[str, str], name: str, problems: ProblemList) -> str | None:
+    raw = params.get(name) or None
+    if raw is None:
+        return None
+    billing_group = parse_uuid(raw)
+    if billing_group is None:
+        problem_code, title = BAD_VALUE
+        problems.add(Problem(problem_code, title, f"{name} must be a billing group's id, a UUID.", parameter=name))
+    return billing_group
+
+
+def _filter(params: Mapping[str, str], problems: ProblemList) -> DecisionFilter:
     since = parse_moment(params, "filter[authorized_at][gte]", problems)
     until = parse_moment(params, "filter[authorized_at][lt]", problems)
     return DecisionFilter(
         decision=parse_choice(params, "filter[decision]", get_args(DecisionKind), problems),  # type: ignore[arg-type]
-        code=code,
+        code=code_parameter(params, "filter[code]", problems),
         status=parse_choice(params, "filter[status]", get_args(CallStatus), problems),  # type: ignore[arg-type]
-        billing_group_id=billing_group, since_ms=since, until_ms=until, **ids,
+        profile_id=id_parameter(params, "filter[outbound_voice_profile_id]", problems),
+        connection_id=id_parameter(params, "filter[connection_id]", problems),
+        billing_group_id=billing_group_parameter(params, "filter[billing_group_id]", problems), since_ms=since,
+        until_ms=until,
     )
 
 

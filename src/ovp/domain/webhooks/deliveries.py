@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ovp.domain.errors import Problem, ProblemList
-from ovp.domain.listing import ListQuery, parse_choice, parse_moment, parse_page
-from ovp.domain.validation import BAD_LENGTH, NOT_IN_ENUM
+from ovp.domain.listing import ListQuery, parse_choice, parse_moment, parse_page, parse_text
+from ovp.domain.validation import NOT_IN_ENUM
 from ovp.domain.webhooks.events import EVENT_TYPES
 
 MAX_CONTAINS = 255
@@ -35,15 +35,6 @@ class DeliveryListQuery:
     filter: DeliveryFilter
 
 
-def _contains(params: Mapping[str, str], name: str, problems: ProblemList) -> str | None:
-    raw = params.get(name) or None
-    if raw is not None and len(raw) > MAX_CONTAINS:
-        code, title = BAD_LENGTH
-        problems.add(Problem(code, title, f"{name} is at most {MAX_CONTAINS} characters.", parameter=name))
-        return None
-    return raw
-
-
 def _event_types(params: Mapping[str, str], problems: ProblemList) -> tuple[str, ...]:
     named = tuple(part.strip() for part in (params.get("filter[event_type]") or "").split(",") if part.strip())
     unknown = [name for name in named if name not in EVENT_TYPES]
@@ -61,8 +52,8 @@ def parse_delivery_list_query(params: Mapping[str, str]) -> DeliveryListQuery:
     found = DeliveryFilter(
         status=parse_choice(params, "filter[status][eq]", ("delivered", "failed"), problems),
         event_types=_event_types(params, problems),
-        webhook_contains=_contains(params, "filter[webhook][contains]", problems),
-        attempts_contains=_contains(params, "filter[attempts][contains]", problems),
+        webhook_contains=parse_text(params, "filter[webhook][contains]", MAX_CONTAINS, problems),
+        attempts_contains=parse_text(params, "filter[attempts][contains]", MAX_CONTAINS, problems),
         started_gte=parse_moment(params, "filter[started_at][gte]", problems),
         started_lte=parse_moment(params, "filter[started_at][lte]", problems),
         finished_gte=parse_moment(params, "filter[finished_at][gte]", problems),

@@ -1,9 +1,8 @@
 """The call events ovp sends to a connection's webhook URL, in Telnyx's shape (the official SDKs'
 call_initiated, call_answered, call_hangup and call_cost webhook event types).
 
-Each event is tied to ovp's record of the call: `call_control_id` is "v3:" and the record's id,
-`call_leg_id` and `call_session_id` are UUIDs that hold the id in their last 64 bits (the session's
-with a 1 before it), and `connection_id` is the connection the call came through."""
+Each event is tied to ovp's record of the call by its ids (ovp.domain.calls.call_ids), and
+`connection_id` is the connection the call came through."""
 
 from __future__ import annotations
 
@@ -14,8 +13,11 @@ from typing import Any
 
 import orjson
 
+from ovp.domain.calls import hangups
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.billing import money_text
+from ovp.domain.calls.call_ids import call_control_id, call_leg_id, call_session_id
+from ovp.domain.calls.hangups import Ending, Hangup
 from ovp.domain.calls.refusal import Refusal
 from ovp.domain.clock import timestamp_of_ms
 
@@ -50,18 +52,6 @@ class Event:
     connection_id: int
     event_type: str
     body: str  # {"data": {...}}, exactly as signed and sent on every attempt
-
-
-def call_control_id(call_id: int) -> str:
-    return f"v3:{call_id}"
-
-
-def call_leg_id(call_id: int) -> str:
-    return str(uuid.UUID(int=call_id))
-
-
-def call_session_id(call_id: int) -> str:
-    return str(uuid.UUID(int=(1 << 64) | call_id))
 
 
 def _event(call_id: int, connection_id: int, event_type: str, occurred_ms: int,
@@ -100,28 +90,17 @@ def answered(call: Authorization) -> Event:
 
 
 def _hangup(call_id: int, connection_id: int, caller: str, dialled: str, started_ms: int, ended_ms: int,
-            cause: str, sip_cause: str, source: str) -> Event:
+            hangup: Hangup) -> Event:
     return _event(call_id, connection_id, HANGUP, ended_ms, {
-        **_numbers(call_id, connection_id, caller, dialled), "state": "hangup", "hangup_cause": cause,
-        "hangup_source": source, "sip_hangup_cause": sip_cause, "start_time": timestamp_of_ms(started_ms),
-        "end_time": timestamp_of_ms(ended_ms)})
+        **_numbers(call_id, connection_id, caller, dialled), "state": "hangup", "hangup_cause": hangup.cause,
+        "hangup_source": hangup.source, "sip_hangup_cause": hangup.sip_status,
+        "start_time": timestamp_of_ms(started_ms), "end_time": timestamp_of_ms(ended_ms)})
 
 
-# (hangup_cause, sip_hangup_cause, hangup_source) of an allowed call, by how it ended and whether
-# it had been answered.
-_CALL_HANGUPS = {
-    ("ended", True): ("normal_clearing", "200", "caller"),
-    ("ended", False): ("originator_cancel", "487", "caller"),
-    ("expired", True): ("time_limit", "unspecified", "unknown"),  # its maximum duration reached
-    ("expired", False): ("timeout", "408", "unknown"),  # its set-up timed out
-}
-
-
-def _call_hangup(call: Authorization, how: str, at_ms: int) -> Event:
+def _call_hangup(call: Authorization, how: Ending, at_ms: int) -> Event:
     assert call.connection_id is not None, "only a call through a connection has webhooks"
-    cause, sip_cause, source = _CALL_HANGUPS[how, call.answered_ms is not None]
-    return _hangup(call.id, call.connection_id, call.caller, call.dialled, call.authorized_ms, at_ms, cause,
-                   sip_cause, source)
+    return _hangup(call.id, call.connection_id, call.caller, call.dialled, call.authorized_ms, at_ms,
+                   hangups.of_call(call, how))
 
 
 def ended(call: Authorization) -> Event:
@@ -140,7 +119,7 @@ def rejected(refusal: Refusal) -> Event:
     """The call.hangup of a refused call: call_rejected, with the refusal's SIP status."""
     assert refusal.connection_id is not None
     return _hangup(refusal.id, refusal.connection_id, refusal.caller, refusal.dialled, refusal.decided_ms,
-                   refusal.decided_ms, "call_rejected", str(refusal.sip_status), "callee")
+                   refusal.decided_ms, hangups.of_refusal(refusal))
 
 
 def cost(call: Authorization) -> Event:
