@@ -8,6 +8,7 @@ from typing import Any
 import schemathesis
 
 from ovp.api.documents import openapi_document
+from ovp.domain.calls.call_ids import call_leg_id
 from tests.api.test_calls_http import CALLS, US, end, load_deck
 from tests.api.test_connections_http import CONNECTIONS, UNKNOWN_ID, connect
 from tests.conftest import Api
@@ -118,6 +119,7 @@ def test_active_calls_appear_with_an_authorization_and_go_at_its_end(api: Api) -
     assert 0 <= first["call_duration"] <= 5
     assert len({call["call_leg_id"] for call in shown}) == 3
     assert first["call_leg_id"] != first["call_session_id"]
+    assert first["call_leg_id"] == call_leg_id(int(first["call_control_id"]))  # as its webhooks carry it
     again, _ = active_calls(api, connection["id"])
     assert [call["call_leg_id"] for call in again] == [call["call_leg_id"] for call in shown]  # stable ids
 

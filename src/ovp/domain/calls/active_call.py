@@ -5,7 +5,8 @@ authorizations that holds its slot.
 - `call_control_id` is the authorization's id: what ends the call in ovp
   (`POST /ovp/call_authorizations/{id}/actions/end`).
 - `call_leg_id` and `call_session_id` are UUIDs that Telnyx draws per call; ovp derives them from
-  the authorization's id, so each call keeps its own from one answer to the next.
+  the authorization's id (ovp.domain.calls.call_ids), so each call keeps its own from one answer to
+  the next, the same as its webhooks and its detail record carry.
 - `call_duration` counts the whole seconds since the call was answered (since it was authorized,
   while it rings).
 - `client_state` is empty: ovp is given none.
@@ -13,11 +14,10 @@ authorizations that holds its slot.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-_IDS = uuid.UUID("6f1b8e52-3c1a-4c8e-9a51-0b7f4f0d2a11")  # ovp's namespace for the derived UUIDs
+from ovp.domain.calls.call_ids import call_leg_id, call_session_id
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class ActiveCall:
         return {
             "record_type": "call",
             "call_control_id": str(self.call_id),
-            "call_leg_id": str(uuid.uuid5(_IDS, f"leg {self.call_id}")),
-            "call_session_id": str(uuid.uuid5(_IDS, f"session {self.call_id}")),
+            "call_leg_id": call_leg_id(self.call_id),
+            "call_session_id": call_session_id(self.call_id),
             "client_state": "",
             "call_duration": max(now_ms - self.since_ms, 0) // 1000,
         }
