@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint bench bench-flood bench-switch bench-storm bench-webhooks bench-export bench-drivers bench-long-work soak lock clean debian
+.PHONY: install serve test lint sdk-tests bench bench-flood bench-switch bench-storm bench-webhooks bench-export bench-drivers bench-long-work soak lock clean debian
 
 install: $(STAMP) $(NODE_STAMP) debian
 
@@ -52,6 +52,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The official Python SDK's own generated tests (tests/api_resources of PyPI telnyx 4.189.0's sdist) of
+# every resource ovp serves, against a real `ovp serve --auth open`: passed/run per resource file, and
+# each failure's reason (see tests/sdk_generated). The sdist and a virtualenv of the run's own are made
+# once, in .cache/sdk-tests. Not part of make test. Arguments for pytest: make sdk-tests PYTEST_ARGS="-x".
+sdk-tests: $(STAMP)
+	$(BIN)/python -m tests.sdk_generated $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
 
 # PostgreSQL for the benchmark: the harness makes a database of its own there and drops it after.
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
