@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     send_webhooks: bool = setting(
         True, "Send the call webhooks that are due, from a process of the server's own (off: this server writes "
         "events, and the servers that send deliver them).")
+    # A test tool that runs the app's lifespan again on loops of its own (schemathesis) would share
+    # the database's connections between the sweep's loop and its own.
+    sweep_expiry: bool = setting(True, "Test suites: sweep the expiry of calls with webhooks in the background.",
+                                 internal=True)
     # Every write work runs twice, the first time undone (see ovp.store.database.Database), so that
     # a work with an effect outside its transaction shows.
     rehearse_writes: bool = setting(False, "Test suites: run every write twice, the first time undone.",

@@ -43,10 +43,11 @@ OVP_CHECKS = [*CONTRACT_CHECKS, status_code_conformance]
 
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
-    """The app of the backend, sending no webhooks: schemathesis runs the app's lifespan again on
-    loops of its own, and a sender at work on this client's loop would share the database's
-    connections across the two."""
-    app = create_app(Settings(database_url=database_url, auth="open", rehearse_writes=True, send_webhooks=False))
+    """The app of the backend, with no work in the background (no sender, no expiry sweep):
+    schemathesis runs the app's lifespan again on loops of its own, and a task at work on this
+    client's loop would share the database's connections across the two."""
+    app = create_app(Settings(database_url=database_url, auth="open", rehearse_writes=True, send_webhooks=False,
+                              sweep_expiry=False))
     with TestClient(app) as test_client:
         yield test_client
 

@@ -285,8 +285,9 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
     calls = CallSettings(BillingIncrement.parse(settings.billing_increment), settings.max_call_duration,
                          settings.setup_timeout)
     sender = WebhookSender(database) if settings.send_webhooks else None
+    expiry = ExpirySweep(database, sender.wake if sender else None) if settings.sweep_expiry else None
     context = AppContext(settings=settings, database=database, ids=IdGenerator(), emulator=emulator, calls=calls,
-                         webhooks=sender, expiry=ExpirySweep(database, sender.wake if sender is not None else None))
+                         webhooks=sender, expiry=expiry)
     # Rate limits are for keys: an open-mode account is a test's, which injects its own 429s.
     rate_limiter = (RateLimiter(settings.rate_limit, settings.rate_limit_storage)
                     if settings.auth == "keys" and settings.rate_limit != "0" else None)
