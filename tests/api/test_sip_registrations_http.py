@@ -243,7 +243,7 @@ def test_every_missing_field_is_named_and_a_body_must_be_a_json_object(api: Api)
     assert (garbled.status_code, garbled.json()["errors"][0]["code"]) == (400, "10023")
 
 
-def test_an_address_is_kept_in_its_canonical_form_and_the_user_agent_may_be_absent(api: Api) -> None:
+def test_an_address_is_kept_canonical_the_user_agent_may_be_absent_and_unknown_fields_are_named(api: Api) -> None:
     connection_id = connection(api)
     body = {"user_name": "pbxtrunk1", "contact": "SIPS:pbxtrunk1@[2001:db8::1]:5061", "ip_address": "2001:DB8::0001",
             "port": 5061, "transport": "TLS", "expires": 300}
@@ -252,6 +252,8 @@ def test_an_address_is_kept_in_its_canonical_form_and_the_user_agent_may_be_abse
     assert (response.json()["data"]["ip_address"], response.json()["data"]["user_agent"]) == ("2001:db8::1", None)
     shown = status(api, connection_id)
     assert (shown["ip_address"], shown["user_agent"], shown["transport"]) == ("2001:db8::1", None, "TLS")
+    # A field ovp does not know is ignored, and named.
+    assert report(api, q=0.8).headers["ovp-ignored-fields"] == "q"
 
 
 @pytest.fixture
