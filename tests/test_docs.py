@@ -4,10 +4,10 @@ and exits 0 against a real `ovp serve --auth open`, with `OVP` set to its origin
 token: shell with bash, Python with this environment's interpreter (which has the telnyx SDK), and
 JavaScript with node beside the telnyx package that `make install` puts in tests/node. A block
 marked `<!-- runnable: needs kamailio sipp -->` is a walk-through that starts servers of its own: it
-runs from the repository's root with OVP_PORT, SIP_PORT and CARRIER_PORT free, and is skipped (not
-root) or fails (root) as the switch tests are when those commands are missing. A block marked
-`<!-- runnable: in the repository -->` runs from the repository's root, as its reader would, for
-the files it names there."""
+runs from the repository's root with OVP_PORT, SIP_PORT, CARRIER_PORT and PHONE_PORT free, and is
+skipped (not root) or fails (root) as the switch tests are when those commands are missing. A block
+marked `<!-- runnable: in the repository -->` runs from the repository's root, as its reader would,
+for the files it names there."""
 
 from __future__ import annotations
 
@@ -152,7 +152,7 @@ def test_runnable_block(place: str, server: OvpServer, tmp_path: Path) -> None:
             required(needed)
         cwd = ROOT
         environment.update(OVP_PORT=str(free_port()), SIP_PORT=str(free_udp_port()),
-                           CARRIER_PORT=str(free_udp_port()))
+                           CARRIER_PORT=str(free_udp_port()), PHONE_PORT=str(free_udp_port()))
     if block.language == "sh":
         command = ["bash", "-euo", "pipefail", "-c", code]
     elif block.language == "python":

@@ -29,9 +29,10 @@ CALLER = ROOT / "examples" / "kamailio" / "sipp" / "caller.xml"
 CALLER_FROM_ADDRESS = ROOT / "examples" / "kamailio" / "sipp" / "caller_from_address.xml"
 CARRIER = ROOT / "examples" / "kamailio" / "sipp" / "carrier.xml"
 CARRIER_HANGS_UP = ROOT / "examples" / "kamailio" / "sipp" / "carrier_hangs_up.xml"
+REGISTER = ROOT / "examples" / "kamailio" / "sipp" / "register.xml"
 HOST = "127.0.0.1"
 MODULES = Path("/usr/lib/x86_64-linux-gnu/kamailio/modules")
-NEEDED_MODULES = ("http_client.so", "jansson.so", "dialog.so", "auth.so", "htable.so")
+NEEDED_MODULES = ("http_client.so", "jansson.so", "dialog.so", "auth.so", "htable.so", "usrloc.so", "registrar.so")
 READY_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 10.0
 PACKAGES = "kamailio, kamailio-utils-modules, kamailio-extra-modules and sip-tester"
@@ -273,3 +274,36 @@ def call(directory: Path, proxy: Kamailio, *, to: str, user_name: str, password:
             status, _, phrase = answer.partition(" ")
             refused.append(Refusal(call_id, int(status), phrase, reason_header.strip()))
     return CallerRun(answered, refused, far_end_hung_up, done.returncode, done.stdout + done.stderr)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What SIPp's phone saw of its REGISTER: registered, or refused with a status and phrase."""
+
+    registered: bool
+    refused: tuple[int, str] | None
+    returncode: int
+    output: str
+
+
+def register(directory: Path, proxy: Kamailio, *, user_name: str, password: str, expires: int, port: int,
+             timeout_s: int = 15) -> Registration:
+    """SIPp REGISTERs `user_name` through the proxy from `port` (its contact's port too), asking for
+    `expires` seconds (0: removes the contact); returns once the registrar answered."""
+    log_file = directory / f"register-{port}-{time.time_ns()}.log"
+    done = subprocess.run(
+        [required("sipp"), "-sf", str(REGISTER), "-s", user_name, "-au", user_name, "-ap", password,
+         "-key", "expires", str(expires), "-m", "1", "-i", HOST, "-p", str(port), "-mp", str(free_udp_port()),
+         "-nostdin", "-trace_logs", "-log_file", str(log_file), "-timeout", f"{timeout_s}s",
+         "-timeout_error", proxy.address],
+        cwd=directory, capture_output=True, text=True, timeout=timeout_s + 30, check=False,
+    )
+    registered, refused = False, None
+    for line in log_file.read_text().splitlines() if log_file.exists() else []:
+        outcome, _call_id, *rest = line.split(" ", 2)
+        if outcome == "registered":
+            registered = True
+        elif outcome == "refused":
+            status, _, phrase = rest[0].partition(" ")
+            refused = (int(status), phrase)
+    return Registration(registered, refused, done.returncode, done.stdout + done.stderr)

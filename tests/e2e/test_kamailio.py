@@ -24,8 +24,10 @@ from tests.e2e.switch import (
     CallerRun,
     Carrier,
     Kamailio,
+    Registration,
     call,
     free_udp_port,
+    register,
     start_carrier,
     start_kamailio,
 )
@@ -85,6 +87,14 @@ class Operator:
             response = client.patch("/ovp/account", json={"channel_limit": limit})
         assert response.status_code == 200, response.text
 
+    def registration_status(self, connection_id: str) -> dict[str, Any]:
+        """Telnyx's check_registration_status of the connection."""
+        with self.http() as client:
+            response = client.post(f"/v2/credential_connections/{connection_id}/actions/check_registration_status")
+        assert response.status_code == 200, response.text
+        data: dict[str, Any] = response.json()["data"]
+        return data
+
     def usage(self, profile_id: str) -> dict[str, Any]:
         with self.http() as client:
             data: dict[str, Any] = client.get(f"/ovp/outbound_voice_profiles/{profile_id}/usage").json()["data"]
@@ -130,6 +140,10 @@ class Switch:
 
     def call(self, to: str, user_name: str, password: str = PASSWORD, **options: Any) -> CallerRun:
         return call(self.directory, self.kamailio, to=to, user_name=user_name, password=password, **options)
+
+    def register(self, user_name: str, port: int, *, expires: int = 3600, password: str = PASSWORD) -> Registration:
+        return register(self.directory, self.kamailio, user_name=user_name, password=password, expires=expires,
+                        port=port)
 
 
 @pytest.fixture
@@ -316,6 +330,42 @@ def test_a_call_that_outlives_what_ovp_allowed_is_hung_up_and_booked_to_then(
     # Hung up within what ovp allowed (3 s), never after: the dialog's timer ticks in whole seconds
     # and is set a second short, so it fires 1 to 3 s after the answer, booked rounded to the second.
     assert Decimal(usage["spent"]) in {1 * US_PER_SECOND, 2 * US_PER_SECOND, 3 * US_PER_SECOND}, switch.kamailio.log()
+
+
+def test_a_phone_registers_through_the_switch_and_the_connection_reads_registered(
+    switch_for: Callable[..., Switch],
+) -> None:
+    switch = switch_for()
+    connection_id = switch.operator.connection("deskphone1", switch.operator.profile())
+    assert switch.operator.registration_status(connection_id)["status"] == "Not Registered"
+    port = free_udp_port()
+    seen = switch.register("deskphone1", port)
+    assert (seen.registered, seen.refused) == (True, None), seen.output
+    # ovp was told before the phone had its 200: no wait. SIPp's contact is <sip:deskphone1@127.0.0.1:PORT>,
+    # from where the REGISTER came.
+    status = switch.operator.registration_status(connection_id)
+    assert {key: status[key] for key in ("status", "sip_username", "ip_address", "port", "transport",
+                                         "user_agent")} == {
+        "status": "Registered", "sip_username": "deskphone1", "ip_address": HOST, "port": port, "transport": "UDP",
+        "user_agent": "ovp SIPp phone"}, switch.kamailio.log()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", status["last_registration"])
+    assert "POST /ovp/sip_registrations" in switch.operator.ovp.log()  # the access log shows what the switch told
+
+    # The phone unregisters (expires 0), from the contact it bound.
+    gone = switch.register("deskphone1", port, expires=0)
+    assert (gone.registered, gone.refused) == (True, None), gone.output
+    assert switch.operator.registration_status(connection_id)["status"] == "Not Registered", switch.kamailio.log()
+
+
+def test_a_wrong_password_registers_nothing_and_ovp_is_not_told(switch_for: Callable[..., Switch]) -> None:
+    switch = switch_for()
+    connection_id = switch.operator.connection("deskphone1", switch.operator.profile())
+    for user_name, password in (("deskphone1", "not-the-passw0rd"), ("nosuchuser", PASSWORD)):
+        seen = switch.register(user_name, free_udp_port(), password=password)
+        assert (seen.registered, seen.refused) == (False, (403, "Forbidden")), seen.output
+    assert switch.operator.registration_status(connection_id)["status"] == "Not Registered"
+    assert "/ovp/sip_registrations" not in switch.operator.ovp.log()  # never told (the access log)
+    assert "registration of" not in switch.kamailio.log()  # nor refused anything
 
 
 def test_with_ovp_stopped_the_switch_fails_closed_by_default(switch_for: Callable[..., Switch]) -> None:

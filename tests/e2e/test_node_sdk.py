@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 MINIMUM_NODE = 20  # telnyx on npm supports "Node.js 20 LTS or later"
 NODE_TIMEOUT = 120.0
-MINIMUM_TESTS = 28
+MINIMUM_TESTS = 29
 INSTALL_HINT = "run `make install` (it runs `npm ci` in tests/node)"
 
 

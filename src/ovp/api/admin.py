@@ -24,6 +24,7 @@ from ovp.store import fqdns as fqdn_store
 from ovp.store import ips as ip_store
 from ovp.store import profiles as store
 from ovp.store import rates as rate_store
+from ovp.store import registrations as registration_store
 from ovp.store import webhooks as webhook_store
 from ovp.store.database import Transaction
 
@@ -45,11 +46,12 @@ async def reset(request: Request) -> Response:
     everything = scope == "all"
 
     def wipe(tx: Transaction) -> int:
-        # Connections first: they name profiles. Then the account's calls, rates, billing groups,
-        # addresses and settings.
+        # Connections first: they name profiles. Then the account's calls, registrations, rates, billing
+        # groups, addresses and settings.
         if everything:
             connection_store.any_kind.delete_everything(tx)
             call_store.delete_everything(tx)
+            registration_store.delete_everything(tx)
             webhook_store.delete_everything(tx)
             rate_store.delete_everything(tx)
             billing_group_store.table.delete_everything(tx)
@@ -59,6 +61,7 @@ async def reset(request: Request) -> Response:
             return store.delete_everything(tx)
         connection_store.any_kind.delete_account(tx, account_id)
         call_store.delete_account(tx, account_id)
+        registration_store.delete_account(tx, account_id)
         webhook_store.delete_account(tx, account_id)
         rate_store.delete_account(tx, account_id)
         billing_group_store.table.delete_account(tx, account_id)

@@ -21,6 +21,7 @@ from ovp.api import (
     metrics,
     probes,
     rates,
+    registrations,
     resources,
     sip_credentials,
     webhooks,
@@ -92,8 +93,9 @@ class OvpApp:
         emulator_routes = admin.routes if context.emulator is not None else []
         self.router = Router([
             *resources.routes, *fqdn_authentication.routes, *all_connections.routes, *calls.routes,
-            *account.routes, *rates.routes, *sip_credentials.routes, *webhooks.routes, *detail_records.routes,
-            *ip_sources.routes, *probes.routes, *documents.routes, *docs.routes, *metrics.routes, *emulator_routes,
+            *account.routes, *rates.routes, *sip_credentials.routes, *registrations.routes, *webhooks.routes,
+            *detail_records.routes, *ip_sources.routes, *probes.routes, *documents.routes, *docs.routes,
+            *metrics.routes, *emulator_routes,
         ])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from ovp.domain.errors import InvalidInput, Problem
+from ovp.domain.errors import InvalidInput, Problem, ProblemList
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -94,3 +94,20 @@ def parse_object(model: type[Model], body: object) -> Model:
         return model.model_validate(integral_numbers_as_integers(body))
     except ValidationError as error:
         raise InvalidInput(body_problems(error)) from None
+
+
+def parse_object_checked(model: type[Model], body: object,
+                         check: Callable[[dict[str, Any]], Iterable[Problem]]) -> Model:
+    """parse_object, with the problems `check` finds in an object body beside its fields' (a rule
+    across fields): every one at once."""
+    problems = ProblemList()
+    parsed: Model | None = None
+    try:
+        parsed = parse_object(model, body)
+    except InvalidInput as error:
+        problems.extend(error.problems)
+    if isinstance(body, dict):
+        problems.extend(list(check(body)))
+    problems.raise_if_any()
+    assert parsed is not None
+    return parsed

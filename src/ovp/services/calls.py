@@ -24,10 +24,10 @@ from ovp.domain.calls.billing import BillingIncrement, cost_micros
 from ovp.domain.calls.numbers import AniOverrideType, Outbound, parse_destination
 from ovp.domain.calls.policy import Allowed, CallRequest, Connection, Rate, Rejected, Usage
 from ovp.domain.calls.refusal import Refusal
-from ovp.domain.errors import InvalidInput, NotFound, Problem, ProblemList
+from ovp.domain.errors import InvalidInput, NotFound, Problem
 from ovp.domain.ids import IdGenerator, parse_id
 from ovp.domain.profiles.profile import ProfileDocument
-from ovp.domain.validation import BAD_VALUE, MISSING, parse_object
+from ovp.domain.validation import BAD_VALUE, MISSING, parse_object, parse_object_checked
 from ovp.domain.webhooks.events import Webhooks
 from ovp.services import call_events
 from ovp.services.creating import with_new_id
@@ -163,21 +163,16 @@ def _profile(tx: Transaction, account_id: str, subject: Subject) -> ProfileDocum
 def parse_authorize(body: object) -> AuthorizeBody:
     """Checked before the work joins a group commit, so that a bad request fails alone; every problem
     at once, the fields' and which of the two ids it names."""
-    problems = ProblemList()
-    parsed: AuthorizeBody | None = None
-    try:
-        parsed = parse_object(AuthorizeBody, body)
-    except InvalidInput as error:
-        problems.extend(error.problems)
-    if isinstance(body, dict):
-        named = [name for name in ("connection_id", "outbound_voice_profile_id") if body.get(name) is not None]
-        if len(named) != 1:
-            code, title = MISSING
-            problems.add(Problem(code, title, "Send exactly one of connection_id and outbound_voice_profile_id.",
-                                 pointer="/connection_id"))
-    problems.raise_if_any()
-    assert parsed is not None
-    return parsed
+    return parse_object_checked(AuthorizeBody, body, _one_subject)
+
+
+def _one_subject(body: dict[str, object]) -> list[Problem]:
+    named = [name for name in ("connection_id", "outbound_voice_profile_id") if body.get(name) is not None]
+    if len(named) == 1:
+        return []
+    code, title = MISSING
+    return [Problem(code, title, "Send exactly one of connection_id and outbound_voice_profile_id.",
+                    pointer="/connection_id")]
 
 
 def parse_end(body: object) -> int:

@@ -2,7 +2,8 @@
 Control, TeXML), which Telnyx counts among connections. A connection's outbound profile must be one
 of the account's (locked while the write commits, so that it cannot be deleted meanwhile); a
 credential connection's user name, and an FQDN connection's if it has one, is no other connection's
-of the account; an IP or FQDN connection's addresses go with it."""
+of the account; an IP or FQDN connection's addresses go with it, and a credential connection's
+SIP registrations."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from ovp.store import connections as store
 from ovp.store import fqdns as fqdn_store
 from ovp.store import ips as ip_store
 from ovp.store import profiles as profile_store
+from ovp.store import registrations as registration_store
 from ovp.store.database import Transaction
 
 PROFILE_POINTER = "/outbound/outbound_voice_profile_id"
@@ -71,15 +73,27 @@ def _check_named(tx: Transaction, account_id: str, connection: Mapping[str, Any]
         raise InvalidInput([Problem(code, title, problem, pointer="/user_name")])
 
 
+def _drop_registrations(tx: Transaction, account_id: str, connection: Mapping[str, Any]) -> None:
+    """A credential connection's SIP registrations go with it."""
+    registration_store.unbind(tx, account_id, int(connection["id"]), None)
+
+
 def delete_addresses(tx: Transaction, account_id: str, connection: Mapping[str, Any]) -> None:
     """An IP or FQDN connection's IPs and FQDNs go with it."""
     ip_store.delete_of_connection(tx, account_id, int(connection["id"]))
     fqdn_store.delete_of_connection(tx, account_id, int(connection["id"]))
 
 
+def delete_dependents(tx: Transaction, account_id: str, connection: Mapping[str, Any]) -> None:
+    """What goes with a connection of any kind (a seed replaces one of another kind by its id)."""
+    delete_addresses(tx, account_id, connection)
+    _drop_registrations(tx, account_id, connection)
+
+
 credential_connections = Resource[ConnectionDocument, int, ConnectionListQuery](
     credential_rules.KIND, store.credential_connections, parse_connection_list_query,
-    store.finder(credential_rules.RECORD_TYPE, store.credential_connections), Hooks(check=_check_named),
+    store.finder(credential_rules.RECORD_TYPE, store.credential_connections),
+    Hooks(check=_check_named, before_delete=_drop_registrations),
 )
 # IP and FQDN connections are SIP trunks: the same rules, each kind with its own fields and addresses.
 ip_connections = Resource[Document, int, ConnectionListQuery](

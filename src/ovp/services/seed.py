@@ -65,7 +65,7 @@ class Seeded:
 SEEDED = (
     Seeded(("billing_groups",), billing_groups.resource, "billing_groups"),
     Seeded(("data", "outbound_voice_profiles"), profiles.resource, "profiles"),
-    *(Seeded((name,), resource, "connections", connection_store.any_kind, connections.delete_addresses, parse)
+    *(Seeded((name,), resource, "connections", connection_store.any_kind, connections.delete_dependents, parse)
       for name, resource, parse in (("credential_connections", connections.credential_connections, None),
                                     ("ip_connections", connections.ip_connections, None),
                                     ("fqdn_connections", connections.fqdn_connections, parse_seeded_fqdn),

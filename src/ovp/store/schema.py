@@ -62,6 +62,24 @@ connections = Table(
     PrimaryKeyConstraint("account_id", "id", name="connections_pkey"),
 )
 
+# The contacts a switch reported bound to a credential connection by its REGISTERs (POST
+# /ovp/sip_registrations), one row a contact: kept past their expiry, so that the connection's status
+# reads Expired, until the switch's next report of the connection or the connection's deletion.
+sip_registrations = Table(
+    "sip_registrations",
+    metadata,
+    Column("account_id", String(64), nullable=False),
+    Column("connection_id", BigInteger, nullable=False),
+    Column("contact", String(512), nullable=False),
+    Column("ip_address", String(45), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("transport", String(8), nullable=False),
+    Column("user_agent", String(255), nullable=True),
+    Column("registered_ms", BigInteger, nullable=False),  # on ovp's clock, as expires_ms
+    Column("expires_ms", BigInteger, nullable=False),
+    PrimaryKeyConstraint("account_id", "connection_id", "contact", name="sip_registrations_pkey"),
+)
+
 # An IP connection's IPs, keyed by UUID within an account. An address and port belong to one IP of
 # an account at most: a switch finds the connection of a call by where the call comes from.
 ips = Table(
