@@ -29,12 +29,18 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 # missing one are skipped and say why.
 DEBIAN_PACKAGES := chromium wrk kamailio kamailio-utils-modules kamailio-extra-modules sip-tester nginx-light
 debian:
-	@command -v dpkg-query >/dev/null || { echo "make install: not Debian: install$(foreach p,$(DEBIAN_PACKAGES), $(p)) yourself, or the tests that need them will be skipped"; exit 0; }; \
-	missing=""; for package in $(DEBIAN_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	else echo "make install: not root, so Debian's$$missing not installed: the tests that need them will be skipped"; fi
+	$(call install_debian,$(DEBIAN_PACKAGES),the tests that need them will be skipped)
+
+# $(call install_debian,PACKAGES,WHAT FOLLOWS WITHOUT THEM): Debian's PACKAGES that are missing, installed
+# by apt-get when root; otherwise a line that says which, and what follows.
+define install_debian
+@command -v dpkg-query >/dev/null || { echo "make $@: not Debian: install $(1) yourself, or $(2)"; exit 0; }; \
+missing=""; for package in $(1); do \
+  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; done; \
+if [ -z "$$missing" ]; then exit 0; fi; \
+if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+else echo "make $@: not root, so Debian's$$missing not installed: $(2)"; fi
+endef
 
 # make serve PORT=8001 DATABASE=sqlite:///other.db (or PORT and DATABASE in the environment).
 PORT ?= 8000
