@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: install serve test lint sdk-tests bench bench-flood bench-switch bench-storm bench-webhooks bench-export bench-drivers bench-long-work soak lock clean debian
+.PHONY: install serve test lint sdk-tests image test-image test-base bench bench-flood bench-switch bench-storm bench-webhooks bench-export bench-drivers bench-long-work soak lock clean debian
 
 install: $(STAMP) $(NODE_STAMP) debian
 
@@ -29,12 +29,18 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 # missing one are skipped and say why.
 DEBIAN_PACKAGES := chromium wrk kamailio kamailio-utils-modules kamailio-extra-modules sip-tester nginx-light
 debian:
-	@command -v dpkg-query >/dev/null || { echo "make install: not Debian: install$(foreach p,$(DEBIAN_PACKAGES), $(p)) yourself, or the tests that need them will be skipped"; exit 0; }; \
-	missing=""; for package in $(DEBIAN_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	else echo "make install: not root, so Debian's$$missing not installed: the tests that need them will be skipped"; fi
+	$(call install_debian,$(DEBIAN_PACKAGES),the tests that need them will be skipped)
+
+# $(call install_debian,PACKAGES,WHAT FOLLOWS WITHOUT THEM): Debian's PACKAGES that are missing, installed
+# by apt-get when root; otherwise a line that says which, and what follows.
+define install_debian
+@command -v dpkg-query >/dev/null || { echo "make $@: not Debian: install $(1) yourself, or $(2)"; exit 0; }; \
+missing=""; for package in $(1); do \
+  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; done; \
+if [ -z "$$missing" ]; then exit 0; fi; \
+if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+else echo "make $@: not root, so Debian's$$missing not installed: $(2)"; fi
+endef
 
 # make serve PORT=8001 DATABASE=sqlite:///other.db (or PORT and DATABASE in the environment).
 PORT ?= 8000
@@ -49,7 +55,7 @@ test: $(STAMP) $(NODE_STAMP) debian
 
 # ruff, mypy (strict), and import-linter's layers contract (pyproject.toml): the layers run one way.
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench image
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -59,6 +65,48 @@ lint: $(STAMP)
 # once, in .cache/sdk-tests. Not part of make test. Arguments for pytest: make sdk-tests PYTEST_ARGS="-x".
 sdk-tests: $(STAMP)
 	$(BIN)/python -m tests.sdk_generated $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
+
+# ovp's container image (Containerfile, docs/container.md), tagged $(IMAGE_NAME):latest and
+# $(IMAGE_NAME):$(VERSION), built by ENGINE (podman, or docker where podman is missing) on BASE. The
+# wheels it installs are written first, here, for the base's Python: IMAGE_PYTHON, read from a
+# python:X.Y tag, else given (make image BASE=my/base IMAGE_PYTHON=3.11).
+ENGINE ?= $(if $(shell command -v podman),podman,docker)
+BASE ?= python:3.12-slim
+IMAGE_PYTHON ?= $(shell echo '$(BASE)' | sed -n 's/^\(.*\/\)\{0,1\}python:\([0-9]*\.[0-9]*\).*/\2/p')
+IMAGE_NAME ?= ovp-server
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+IMAGE_CONTEXT := build/image
+image: $(STAMP)
+	@test -n "$(IMAGE_PYTHON)" || { echo "make image: give IMAGE_PYTHON=X.Y, the Python of $(BASE)" >&2; exit 2; }
+	$(BIN)/python -m image.wheels --python $(IMAGE_PYTHON) $(IMAGE_CONTEXT)
+	$(ENGINE) build $(if $(filter podman,$(notdir $(ENGINE))),--format docker) --build-arg BASE=$(BASE) \
+	  --build-arg IMAGE_PYTHON=$(IMAGE_PYTHON) --tag $(IMAGE_NAME):latest --tag $(IMAGE_NAME):$(VERSION) \
+	  --file Containerfile $(IMAGE_CONTEXT)
+	@$(ENGINE) image ls $(IMAGE_NAME):$(VERSION)
+
+# The image as CI checks it (tests/image): built on Debian bookworm's own packages, a base mmdebstrap
+# makes here (no image registry needed; made once a machine, then reused: `podman rmi $(TEST_BASE)`
+# makes it again), whose python3 is 3.11, and run by podman.
+IMAGE_PACKAGES := podman runc mmdebstrap
+TEST_BASE := localhost/ovp-test-base:bookworm
+TEST_IMAGE := ovp-server-test
+test-image: $(STAMP)
+	$(call install_debian,$(IMAGE_PACKAGES),make test-image cannot run)
+	podman image exists $(TEST_BASE) || flock /tmp/ovp-test-base.lock $(MAKE) --no-print-directory test-base
+	$(MAKE) --no-print-directory image ENGINE=podman BASE=$(TEST_BASE) IMAGE_PYTHON=3.11 IMAGE_NAME=$(TEST_IMAGE)
+	OVP_TEST_IMAGE=$(TEST_IMAGE):$(VERSION) $(BIN)/pytest -m image tests/image
+
+# Docs, manuals and translations left out: 50 MB the image never uses. The image's PATH is the usual
+# one (an imported file system has none).
+test-base:
+	podman image exists $(TEST_BASE) || { \
+	  tar=$$(mktemp -d)/base.tar && \
+	  mmdebstrap --quiet --variant=minbase --include=python3,python3-venv,ca-certificates \
+	    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+	    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+	    --dpkgopt='path-exclude=/usr/share/locale/*' bookworm $$tar && \
+	  podman import --change 'ENV=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' $$tar $(TEST_BASE); \
+	  status=$$?; rm -r $$(dirname $$tar); exit $$status; }
 
 # PostgreSQL for the benchmark: the harness makes a database of its own there and drops it after.
 BENCH_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres

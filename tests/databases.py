@@ -68,7 +68,7 @@ def backends() -> list[object]:
     ]
 
 
-def _libpq(url: str) -> str:
+def libpq_url(url: str) -> str:
     """psycopg takes the URL without SQLAlchemy's driver suffix."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -113,18 +113,19 @@ def migrated_database(url: str) -> Iterator[BlockingDatabase]:
 
 
 @contextmanager
-def scratch_postgres_database(admin_url: str) -> Iterator[str]:
-    """A new, migrated database on the server of `admin_url`, dropped afterwards."""
+def scratch_postgres_database(admin_url: str, *, migrated: bool = True) -> Iterator[str]:
+    """A new database on the server of `admin_url` (migrated, or empty), dropped afterwards."""
     name = f"ovp_test_{os.getpid()}_{secrets.token_hex(4)}"
-    with psycopg.connect(_libpq(admin_url), autocommit=True) as admin:
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    with migrated_database(url):
-        pass
+    if migrated:
+        with migrated_database(url):
+            pass
     try:
         yield url
     finally:
-        with psycopg.connect(_libpq(admin_url), autocommit=True) as admin:
+        with psycopg.connect(libpq_url(admin_url), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -134,11 +135,11 @@ def scratch_postgres_connection(**options: Any) -> Iterator[psycopg.Connection]:
     server, dropped afterwards; `options` go to psycopg.connect."""
     admin_url = postgres_admin_url()
     assert admin_url is not None, SKIPPED_REASON
-    with scratch_postgres_database(admin_url) as url, psycopg.connect(_libpq(url), autocommit=True,
+    with scratch_postgres_database(admin_url) as url, psycopg.connect(libpq_url(url), autocommit=True,
                                                                       **options) as connection:
         yield connection
 
 
 def empty_postgres_database(url: str) -> None:
-    with psycopg.connect(_libpq(url), autocommit=True) as connection:
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         connection.execute(f"TRUNCATE {', '.join(TABLES)}")
