@@ -62,7 +62,7 @@ lint: $(STAMP)
 # The official Python SDK's own generated tests (tests/api_resources of PyPI telnyx 4.189.0's sdist) of
 # every resource ovp serves, against a real `ovp serve --auth open`: passed/run per resource file, and
 # each failure's reason (see tests/sdk_generated). The sdist and a virtualenv of the run's own are made
-# once, in .cache/sdk-tests. Not part of make test. Arguments for pytest: make sdk-tests PYTEST_ARGS="-x".
+# once, in .cache/sdk-tests. Not part of make test; CI runs it. Arguments for pytest: make sdk-tests PYTEST_ARGS="-x".
 sdk-tests: $(STAMP)
 	$(BIN)/python -m tests.sdk_generated $(if $(PYTEST_ARGS),-- $(PYTEST_ARGS))
 
