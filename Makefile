@@ -31,15 +31,16 @@ DEBIAN_PACKAGES := chromium wrk kamailio kamailio-utils-modules kamailio-extra-m
 debian:
 	$(call install_debian,$(DEBIAN_PACKAGES),the tests that need them will be skipped)
 
-# $(call install_debian,PACKAGES,WHAT FOLLOWS WITHOUT THEM): Debian's PACKAGES that are missing, installed
-# by apt-get when root; otherwise a line that says which, and what follows.
+# $(call install_debian,PACKAGES,WHAT FOLLOWS WITHOUT THEM[,STATUS]): Debian's PACKAGES that are missing,
+# installed by apt-get when root; otherwise a line that says which, and what follows, and the exit
+# STATUS (0 unless given: a target that cannot go on without them gives 1).
 define install_debian
-@command -v dpkg-query >/dev/null || { echo "make $@: not Debian: install $(1) yourself, or $(2)"; exit 0; }; \
+@command -v dpkg-query >/dev/null || { echo "make $@: not Debian: install $(1) yourself, or $(2)"; exit $(or $(3),0); }; \
 missing=""; for package in $(1); do \
   dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; done; \
 if [ -z "$$missing" ]; then exit 0; fi; \
 if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-else echo "make $@: not root, so Debian's$$missing not installed: $(2)"; fi
+else echo "make $@: not root, so Debian's$$missing not installed: $(2)"; exit $(or $(3),0); fi
 endef
 
 # make serve PORT=8001 DATABASE=sqlite:///other.db (or PORT and DATABASE in the environment).
@@ -91,7 +92,7 @@ IMAGE_PACKAGES := podman runc mmdebstrap
 TEST_BASE := localhost/ovp-test-base:bookworm
 TEST_IMAGE := ovp-server-test
 test-image: $(STAMP)
-	$(call install_debian,$(IMAGE_PACKAGES),make test-image cannot run)
+	$(call install_debian,$(IMAGE_PACKAGES),make test-image cannot run,1)
 	podman image exists $(TEST_BASE) || flock /tmp/ovp-test-base.lock $(MAKE) --no-print-directory test-base
 	$(MAKE) --no-print-directory image ENGINE=podman BASE=$(TEST_BASE) IMAGE_PYTHON=3.11 IMAGE_NAME=$(TEST_IMAGE)
 	OVP_TEST_IMAGE=$(TEST_IMAGE):$(VERSION) $(BIN)/pytest -m image tests/image

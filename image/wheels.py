@@ -41,6 +41,9 @@ def main() -> int:
     parser.add_argument("directory", type=Path, help="emptied, then given ovp/ and dependencies/")
     arguments = parser.parse_args()
     own, dependencies = arguments.directory / "ovp", arguments.directory / "dependencies"
+    if arguments.directory.exists() and {entry.name for entry in arguments.directory.iterdir()} - {own.name,
+                                                                                                  dependencies.name}:
+        raise SystemExit(f"{arguments.directory} holds more than a former run's ovp/ and dependencies/: not emptied")
     shutil.rmtree(arguments.directory, ignore_errors=True)
     dependencies.mkdir(parents=True)
     pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(own), str(ROOT))

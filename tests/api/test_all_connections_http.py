@@ -111,7 +111,7 @@ def test_active_calls_appear_with_an_authorization_and_go_at_its_end(api: Api) -
     api.request("POST", CALLS, json={"outbound_voice_profile_id": profile["id"], "to": US, "from": "+12025550100"})
 
     shown, meta = active_calls(api, connection["id"])
-    assert [call["call_control_id"] for call in shown] == [call["id"] for call in calls]  # oldest first
+    assert [call["call_control_id"] for call in shown] == [f"v3:{call['id']}" for call in calls]  # oldest first
     assert meta["total_results"] == 3
     first = shown[0]
     assert first["record_type"] == "call"
@@ -119,17 +119,19 @@ def test_active_calls_appear_with_an_authorization_and_go_at_its_end(api: Api) -
     assert 0 <= first["call_duration"] <= 5
     assert len({call["call_leg_id"] for call in shown}) == 3
     assert first["call_leg_id"] != first["call_session_id"]
-    assert first["call_leg_id"] == call_leg_id(int(first["call_control_id"]))  # as its webhooks carry it
+    assert first["call_leg_id"] == call_leg_id(int(calls[0]["id"]))  # as its webhooks carry it
     again, _ = active_calls(api, connection["id"])
     assert [call["call_leg_id"] for call in again] == [call["call_leg_id"] for call in shown]  # stable ids
 
     paged, paged_meta = active_calls(api, connection["id"], **{"page[size]": "2", "page[number]": "2"})
-    assert [call["call_control_id"] for call in paged] == [calls[2]["id"]]
+    assert [call["call_control_id"] for call in paged] == [f"v3:{calls[2]['id']}"]
     assert paged_meta == {"page_number": 2, "page_size": 2, "total_pages": 2, "total_results": 3}
 
-    end(api, calls[1]["id"], 30)
+    end(api, shown[1]["call_control_id"], 30)  # a call is named by its call_control_id too
     remaining, _ = active_calls(api, connection["id"])
-    assert [call["call_control_id"] for call in remaining] == [calls[0]["id"], calls[2]["id"]]
+    assert [call["call_control_id"] for call in remaining] == [f"v3:{calls[0]['id']}", f"v3:{calls[2]['id']}"]
+    assert api.request("GET", f"{CALLS}/v3:{calls[1]['id']}").json()["data"]["status"] == "ended"
+    assert api.request("GET", f"{CALLS}/v3:x").status_code == 404
     bad = api.request("GET", f"{ALL}/{connection['id']}/active_calls", params={"page[number]": "zero"})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["source"] == {"parameter": "page[number]"}

@@ -286,14 +286,18 @@ class Registration:
     output: str
 
 
+PHONE = "ovp SIPp phone"  # the User-Agent of SIPp's phone
+
+
 def register(directory: Path, proxy: Kamailio, *, user_name: str, password: str, expires: int, port: int,
-             timeout_s: int = 15) -> Registration:
+             user_agent: str = PHONE, timeout_s: int = 15) -> Registration:
     """SIPp REGISTERs `user_name` through the proxy from `port` (its contact's port too), asking for
-    `expires` seconds (0: removes the contact); returns once the registrar answered."""
+    `expires` seconds (0: removes the contact), as `user_agent`; returns once the registrar answered."""
     log_file = directory / f"register-{port}-{time.time_ns()}.log"
     done = subprocess.run(
         [required("sipp"), "-sf", str(REGISTER), "-s", user_name, "-au", user_name, "-ap", password,
-         "-key", "expires", str(expires), "-m", "1", "-i", HOST, "-p", str(port), "-mp", str(free_udp_port()),
+         "-key", "expires", str(expires), "-key", "user_agent", user_agent, "-m", "1", "-i", HOST,
+         "-p", str(port), "-mp", str(free_udp_port()),
          "-nostdin", "-trace_logs", "-log_file", str(log_file), "-timeout", f"{timeout_s}s",
          "-timeout_error", proxy.address],
         cwd=directory, capture_output=True, text=True, timeout=timeout_s + 30, check=False,

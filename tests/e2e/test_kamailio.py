@@ -21,6 +21,7 @@ from tests.e2e.servers import OvpServer, launch, run_ovp
 from tests.e2e.switch import (
     CALLER_FROM_ADDRESS,
     HOST,
+    PHONE,
     CallerRun,
     Carrier,
     Kamailio,
@@ -141,9 +142,10 @@ class Switch:
     def call(self, to: str, user_name: str, password: str = PASSWORD, **options: Any) -> CallerRun:
         return call(self.directory, self.kamailio, to=to, user_name=user_name, password=password, **options)
 
-    def register(self, user_name: str, port: int, *, expires: int = 3600, password: str = PASSWORD) -> Registration:
+    def register(self, user_name: str, port: int, *, expires: int = 3600, password: str = PASSWORD,
+                 user_agent: str = PHONE) -> Registration:
         return register(self.directory, self.kamailio, user_name=user_name, password=password, expires=expires,
-                        port=port)
+                        port=port, user_agent=user_agent)
 
 
 @pytest.fixture
@@ -355,6 +357,19 @@ def test_a_phone_registers_through_the_switch_and_the_connection_reads_registere
     gone = switch.register("deskphone1", port, expires=0)
     assert (gone.registered, gone.refused) == (True, None), gone.output
     assert switch.operator.registration_status(connection_id)["status"] == "Not Registered", switch.kamailio.log()
+
+
+def test_a_long_user_agent_with_a_tab_is_kept_whole_characters_at_most_255_bytes(
+    switch_for: Callable[..., Switch],
+) -> None:
+    switch = switch_for()
+    connection_id = switch.operator.connection("deskphone1", switch.operator.profile())
+    phone = "Desk\tphone: " + "é" * 200  # 412 bytes, 255 of which end inside an é
+    seen = switch.register("deskphone1", free_udp_port(), user_agent=phone)
+    assert (seen.registered, seen.refused) == (True, None), seen.output
+    shown = switch.operator.registration_status(connection_id)
+    assert shown["status"] == "Registered", switch.kamailio.log()
+    assert shown["user_agent"] == phone.encode()[:254].decode(), shown  # the tab kept, the last whole é
 
 
 def test_a_wrong_password_registers_nothing_and_ovp_is_not_told(switch_for: Callable[..., Switch]) -> None:

@@ -23,7 +23,7 @@ def _authorize(http: httpx.Client, connection_id: str) -> str:
     assert answer.status_code == 200, answer.text
     assert answer.json()["data"]["decision"] == "allowed", answer.text
     call_id: str = answer.json()["data"]["id"]
-    return call_id
+    return f"v3:{call_id}"  # the call_control_id, by which ovp's paths name the call too
 
 
 def _end(http: httpx.Client, call_id: str) -> None:

@@ -48,7 +48,7 @@ describe('connections', () => {
         connection_id: used.id, to: '+14155552671', from: '+12025550100',
       });
       assert.equal(allowed.decision, 'allowed');
-      calls.push(allowed.id);
+      calls.push(`v3:${allowed.id}`); // its call_control_id, which names it in ovp's paths too
     }
     assert.deepEqual(await activeCallIds(used.id, { page_size: 2 }), calls);
     await ovp('POST', `/ovp/call_authorizations/${calls[0]}/actions/end`, { duration_secs: 5 });

@@ -13,8 +13,10 @@ from ovp.api.resources import path_id
 from ovp.api.routing import Route
 from ovp.domain.calls.authorization import Authorization
 from ovp.domain.calls.billing import money_text
+from ovp.domain.calls.call_ids import record_of_path
 from ovp.domain.calls.refusal import Refusal
 from ovp.domain.clock import CLOCK
+from ovp.domain.errors import NotFound
 from ovp.services import calls as service
 
 PREFIX = "/ovp/call_authorizations"
@@ -43,8 +45,17 @@ async def authorize(request: Request) -> Response:
     return _answer(outcome.decision, now)
 
 
+def call_path_id(request: Request) -> int:
+    """A call is named by its record's id or by its call_control_id (`v3:<id>`), as its webhooks
+    and its connection's active calls give it."""
+    call_id = record_of_path(request.path_params["id"])
+    if call_id is None:
+        raise NotFound()
+    return call_id
+
+
 async def retrieve(request: Request) -> Response:
-    call_id, account_id = path_id(request), request.account_id
+    call_id, account_id = call_path_id(request), request.account_id
     found = await request.app.database.read(lambda tx: service.retrieve_decision(tx, account_id, call_id))
     if isinstance(found, Refusal):
         return json_response({"data": refused_view(found)})
@@ -52,14 +63,14 @@ async def retrieve(request: Request) -> Response:
 
 
 async def answer(request: Request) -> Response:
-    call_id, account_id, now = path_id(request), request.account_id, CLOCK.now()
+    call_id, account_id, now = call_path_id(request), request.account_id, CLOCK.now()
     answered = await request.app.database.write(service.answering(account_id, call_id, now))
     _sent(request, answered.webhooks)
     return _answer(answered, now)
 
 
 async def end(request: Request) -> Response:
-    call_id = path_id(request)
+    call_id = call_path_id(request)
     duration = service.parse_end(await request.json())
     account_id, now = request.account_id, CLOCK.now()
     ended = await request.app.database.write(service.ending(account_id, call_id, duration, now))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovp.domain.connections.fields import could_be_user_name
-from ovp.domain.errors import InvalidInput, Problem
+from ovp.domain.errors import InvalidInput, NotFound, Problem
 from ovp.domain.registrations.registration import (
     EVERY_CONTACT,
     Binding,
@@ -38,11 +38,17 @@ def report(tx: Transaction, account_id: str, reported: RegistrationReport, now_m
     removes it (expires 0); a user name none of the account's credential connections has is a 422."""
     found = connection_store.credential_by_user_name(tx, account_id, reported.user_name) \
         if could_be_user_name(reported.user_name) else None
-    if found is None:
+    try:
+        if found is None:
+            raise NotFound()
+        connection_id = found[0]
+        # Locked until the binding is stored, so that a delete of the connection on another server
+        # either waits for it (and drops it) or comes first (and the report is refused).
+        connection = connection_store.credential_connections.get(tx, account_id, connection_id, for_update=True).value
+    except NotFound:
         code, title = BAD_VALUE
         raise InvalidInput([Problem(code, title, f"user_name: no credential connection of the account has the "
-                                                 f"user name {reported.user_name!r}.", pointer="/user_name")])
-    connection_id, connection = found
+                                                 f"user name {reported.user_name!r}.", pointer="/user_name")]) from None
     binding = binding_of(reported, now_ms)
     store.forget_expired(tx, account_id, connection_id, now_ms)
     if reported.expires > 0:

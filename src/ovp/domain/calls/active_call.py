@@ -2,8 +2,8 @@
 4.189, `types/connection_list_active_calls_response.py`), made from one of ovp's call
 authorizations that holds its slot.
 
-- `call_control_id` is the authorization's id: what ends the call in ovp
-  (`POST /ovp/call_authorizations/{id}/actions/end`).
+- `call_control_id` is `v3:` and the authorization's id, as the call's webhooks carry it; either
+  form names the call in `POST /ovp/call_authorizations/{id}/actions/end`.
 - `call_leg_id` and `call_session_id` are UUIDs that Telnyx draws per call; ovp derives them from
   the authorization's id (ovp.domain.calls.call_ids), so each call keeps its own from one answer to
   the next, the same as its webhooks and its detail record carry.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ovp.domain.calls.call_ids import call_leg_id, call_session_id
+from ovp.domain.calls.call_ids import call_control_id, call_leg_id, call_session_id
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class ActiveCall:
     def view(self, now_ms: int) -> dict[str, Any]:
         return {
             "record_type": "call",
-            "call_control_id": str(self.call_id),
+            "call_control_id": call_control_id(self.call_id),
             "call_leg_id": call_leg_id(self.call_id),
             "call_session_id": call_session_id(self.call_id),
             "client_state": "",

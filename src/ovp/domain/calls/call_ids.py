@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import uuid
 
-from ovp.domain.ids import MAX_ID
+from ovp.domain.ids import MAX_ID, parse_id
 
 _SESSION = 1 << 64
 
 
+_CALL_CONTROL = "v3:"
+
+
 def call_control_id(call_id: int) -> str:
-    return f"v3:{call_id}"
+    return f"{_CALL_CONTROL}{call_id}"
+
+
+def record_of_path(text: str) -> int | None:
+    """The record a path names, by its id or by its call_control_id; None when none could be."""
+    return parse_id(text.removeprefix(_CALL_CONTROL))
 
 
 def call_leg_id(call_id: int) -> str:

@@ -34,7 +34,8 @@ Status = Literal["Registered", "Expired", "Not Registered"]
 # As a registrar keeps a contact: a SIP or SIPS URI, without its angle brackets, with no whitespace
 # or control character (PostgreSQL cannot store NUL); or `*`, every contact.
 Contact = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^(\*|[sS][iI][pP][sS]?:[^\x00-\x20\x7f]+)$")]
-UserAgent = Annotated[str, Field(max_length=255, pattern=r"^[^\x00-\x1f\x7f]*$")]
+# A header's value: SIP allows horizontal tabs in it, no other control character.
+UserAgent = Annotated[str, Field(max_length=255, pattern=r"^[^\x00-\x08\x0a-\x1f\x7f]*$")]
 Transport = Literal["UDP", "TCP", "TLS", "SCTP", "WS", "WSS"]
 
 
