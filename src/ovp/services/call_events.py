@@ -40,6 +40,11 @@ def ended(tx: Transaction, account_id: str, call: Authorization) -> None:
 EXPIRY_LOOKBACK_MS = 24 * 3600 * 1000
 
 
+def any_expired(tx: Transaction, now_ms: int, lookback_ms: int = EXPIRY_LOOKBACK_MS) -> bool:
+    """Whether a call with webhooks expired unended in the last `lookback_ms` waits for its hangup."""
+    return store.any_expired(tx, now_ms, now_ms - lookback_ms)
+
+
 def expired(tx: Transaction, now_ms: int, lookback_ms: int = EXPIRY_LOOKBACK_MS) -> int:
     """Writes the call.hangup of every call with webhooks that expired unended in the last
     `lookback_ms`; answers how many."""

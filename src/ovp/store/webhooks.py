@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal_column, null, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, literal_column, null, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from ovp.domain.calls.authorization import Authorization
@@ -218,15 +218,25 @@ def _flags(flags: Webhooks) -> Any:
 # The calls whose call.hangup goes out at their expiry: their connection asked for events, they
 # were never ended, and their slot has expired since `since_ms` (the index of active calls by
 # expiry holds them).
+_EXPIRED_WHERE = (call_authorizations.c.ended_ms.is_(None) & (call_authorizations.c.expires_ms <= bindparam("now_ms"))
+                  & (call_authorizations.c.expires_ms > bindparam("since_ms"))
+                  & call_authorizations.c.webhooks.in_([_flags(Webhooks.EVENTS),
+                                                        _flags(Webhooks.EVENTS | Webhooks.COSTS)]))
 _EXPIRED = Statement(
     update(call_authorizations)
-    .where(call_authorizations.c.ended_ms.is_(None) & (call_authorizations.c.expires_ms <= bindparam("now_ms"))
-           & (call_authorizations.c.expires_ms > bindparam("since_ms"))
-           & call_authorizations.c.webhooks.in_([_flags(Webhooks.EVENTS), _flags(Webhooks.EVENTS | Webhooks.COSTS)]))
+    .where(_EXPIRED_WHERE)
     .values(webhooks=call_authorizations.c.webhooks + _flags(Webhooks.HANGUP_SENT))
     .returning(call_authorizations.c.account_id,
                *[call_authorizations.c[field.name] for field in fields(Authorization)])
 )
+
+
+_ANY_EXPIRED = Statement(select(exists().where(_EXPIRED_WHERE)))
+
+
+def any_expired(tx: Transaction, now_ms: int, since_ms: int) -> bool:
+    """Whether `expire` would find a call: read first, so that an idle sweep takes no write lock."""
+    return bool(tx.rows(_ANY_EXPIRED, {"now_ms": now_ms, "since_ms": since_ms})[0][0])
 
 
 def expire(tx: Transaction, now_ms: int, since_ms: int) -> Sequence[Any]:

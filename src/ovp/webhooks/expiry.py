@@ -2,7 +2,8 @@
 in every process that decides calls (each worker of `ovp serve`, or the one app of a test tool), on
 that process's clock, so that a test that moves the clock of the worker it talks to sees its calls
 expire there; the sender process only sends. Sweeps of several processes and servers write each
-hangup once: the statement that finds a call marks it, in the same transaction."""
+hangup once: the statement that finds a call marks it, in the same transaction. A sweep reads first,
+so that one with nothing to do takes no write lock."""
 
 from __future__ import annotations
 
@@ -57,8 +58,10 @@ class ExpirySweep:
             try:
                 now = CLOCK.now_ms()
                 lookback = call_events.EXPIRY_LOOKBACK_MS if since is None else max(MARGIN_MS, now - since)
+                due = await self._database.read_one(functools.partial(call_events.any_expired, now_ms=now,
+                                                                      lookback_ms=lookback))
                 swept = await self._database.write(functools.partial(call_events.expired, now_ms=now,
-                                                                     lookback_ms=lookback))
+                                                                     lookback_ms=lookback)) if due else 0
                 since = now - MARGIN_MS
                 if swept and self._on_swept is not None:
                     self._on_swept()
