@@ -33,8 +33,8 @@ profiles = Table(
     PrimaryKeyConstraint("account_id", "id", name="outbound_voice_profiles_pkey"),
 )
 
-# The connections of every kind (credential, IP, FQDN), each stored as its wire document like a
-# profile, told apart by record_type. Its outbound profile is a column too, indexed, so that a
+# The connections of every kind (credential, IP, FQDN; Call Control and TeXML applications, whose name
+# is in connection_name too), each stored as its wire document like a profile, told apart by record_type. Its outbound profile is a column too, indexed, so that a
 # profile's connections of every kind are counted without reading documents.
 connections = Table(
     "connections",

@@ -1,4 +1,4 @@
-"""Field types of a credential connection, with Telnyx's documented limits."""
+"""Field types of connections of every kind, with Telnyx's documented limits."""
 
 from __future__ import annotations
 
