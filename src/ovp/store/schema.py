@@ -34,8 +34,9 @@ profiles = Table(
 )
 
 # The connections of every kind (credential, IP, FQDN; Call Control and TeXML applications, whose name
-# is in connection_name too), each stored as its wire document like a profile, told apart by record_type. Its outbound profile is a column too, indexed, so that a
-# profile's connections of every kind are counted without reading documents.
+# is in connection_name too), each stored as its wire document like a profile, told apart by
+# record_type. Its outbound profile is a column too, indexed, so that a profile's connections of
+# every kind are counted without reading documents.
 connections = Table(
     "connections",
     metadata,
