@@ -30,9 +30,9 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 ROOT = Path(__file__).resolve().parents[1]
-# manylinux_2_17 (manylinux2014) to manylinux_2_28: the glibc of every base the image supports
-# (Debian bookworm has 2.36) runs all of them.
-GLIBC_MINORS = range(17, 29)
+# manylinux_2_17 (manylinux2014) to manylinux_2_36: Debian bookworm's glibc, the oldest of the bases
+# the image supports (python:3.12-slim is bookworm too), runs all of them.
+GLIBC_MINORS = range(17, 37)
 
 
 def main() -> int:

@@ -24,7 +24,7 @@ async def list_all(request: Request) -> Response:
 
 async def count(request: Request) -> Response:
     account_id = request.account_id
-    return json_response({"data": await request.app.database.read(lambda tx: service.count(tx, account_id))})
+    return json_response({"data": await request.app.database.read_one(lambda tx: service.count(tx, account_id))})
 
 
 async def retrieve(request: Request) -> Response:
