@@ -109,7 +109,7 @@ def test_a_call_is_authorized_through_an_ip_connection_and_listed_as_active(api:
     allowed = api.request("POST", CALLS, json={"connection_id": ip["id"], "to": US, "from": "+12025550100"})
     assert allowed.json()["data"]["decision"] == "allowed", allowed.text
     active = api.request("GET", f"/v2/connections/{ip['id']}/active_calls").json()["data"]
-    assert [call["call_control_id"] for call in active] == [allowed.json()["data"]["id"]]
+    assert [call["call_control_id"] for call in active] == [f"v3:{allowed.json()['data']['id']}"]
 
 
 def test_answers_match_the_documented_schemas(api: Api) -> None:
