@@ -48,8 +48,9 @@ class Checkpointer:
             while not self._stopped.wait(INTERVAL_S):
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except sqlite3.Error:  # the file is busy or gone for a moment: the next turn retries
-                    log.warning("WAL checkpoint failed", exc_info=True)
+                except sqlite3.Error as error:  # the file is busy, gone or its disk full for a moment:
+                    # the next turn retries; one plain line, as every database fault is logged
+                    log.warning("WAL checkpoint failed: %s", " ".join(str(error).split()) or type(error).__name__)
         finally:
             # A last full pass, so the file a stopped server leaves holds everything.
             try:
