@@ -37,7 +37,15 @@ from ovp.api.request_ids import current_request_id, request_id_from
 from ovp.api.routing import Match, Router
 from ovp.config import Settings
 from ovp.domain.calls.billing import BillingIncrement
-from ovp.domain.errors import MethodNotAllowed, NotFound, OvpError, ServiceUnavailable, Unexpected, UriTooLong
+from ovp.domain.errors import (
+    MethodNotAllowed,
+    NotFound,
+    OvpError,
+    ServiceUnavailable,
+    Unexpected,
+    UriTooLong,
+    in_one_line,
+)
 from ovp.domain.ids import IdGenerator
 from ovp.emulator.faults import FaultBook
 from ovp.emulator.journal import Journal
@@ -225,7 +233,7 @@ class OvpApp:
                     if self.context.expiry is not None:
                         await self.context.expiry.start()
                 except Exception as error:  # the server must not serve: say why in one line, and stop
-                    reason = " ".join(str(error).split()) or type(error).__name__
+                    reason = in_one_line(error)
                     log.error("start-up failed: %s", reason)
                     await send({"type": "lifespan.startup.failed", "message": reason})
                     return

@@ -180,3 +180,8 @@ class ProblemList:
     def raise_if_any(self) -> None:
         if self.problems:
             raise InvalidInput(self.problems)
+
+
+def in_one_line(error: BaseException) -> str:
+    """An error as one line of a log, its whitespace folded; its type's name when it says nothing."""
+    return " ".join(str(error).split()) or type(error).__name__

@@ -14,6 +14,8 @@ import logging
 import sqlite3
 import threading
 
+from ovp.domain.errors import in_one_line
+
 log = logging.getLogger("ovp")
 INTERVAL_S = 0.5
 # A PASSIVE checkpoint never waits for readers or writers; this bounds a wait on the file itself.
@@ -50,7 +52,7 @@ class Checkpointer:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
                 except sqlite3.Error as error:  # the file is busy, gone or its disk full for a moment:
                     # the next turn retries; one plain line, as every database fault is logged
-                    log.warning("WAL checkpoint failed: %s", " ".join(str(error).split()) or type(error).__name__)
+                    log.warning("WAL checkpoint failed: %s", in_one_line(error))
         finally:
             # A last full pass, so the file a stopped server leaves holds everything.
             try:

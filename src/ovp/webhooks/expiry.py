@@ -14,9 +14,9 @@ import logging
 from collections.abc import Callable
 
 from ovp.domain.clock import CLOCK
+from ovp.domain.errors import in_one_line
 from ovp.services import call_events
 from ovp.store.database import Database
-from ovp.webhooks.sender import said
 
 log = logging.getLogger("ovp")
 
@@ -68,6 +68,6 @@ class ExpirySweep:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("webhooks: could not sweep expired calls: %s", said(error))
+                log.warning("webhooks: could not sweep expired calls: %s", in_one_line(error))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), SWEEP_S)

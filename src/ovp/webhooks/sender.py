@@ -24,6 +24,7 @@ import orjson
 from prometheus_client import Counter
 
 from ovp.domain.clock import wall_ms
+from ovp.domain.errors import in_one_line
 from ovp.domain.webhooks import retries, signing
 from ovp.domain.webhooks.signing import KeyPair
 from ovp.services import webhook_deliveries
@@ -148,7 +149,7 @@ class WebhookSender:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the database is down, say: try again shortly
-                log.warning("webhooks: could not claim events: %s", said(error))
+                log.warning("webhooks: could not claim events: %s", in_one_line(error))
                 await self._pause(1.0)
 
     def _done(self, task: asyncio.Task[None]) -> None:
@@ -279,7 +280,7 @@ class WebhookSender:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                log.warning("webhooks: could not record an attempt: %s", said(error))
+                log.warning("webhooks: could not record an attempt: %s", in_one_line(error))
                 await self._pause(1.0)
 
 def _receiver(url: str | None) -> str | None:
@@ -300,8 +301,3 @@ def _transport_error(error: httpx.HTTPError) -> int:
     if isinstance(error, httpx.ConnectError):
         return attempts.COULD_NOT_CONNECT
     return attempts.TRANSPORT
-
-
-def said(error: BaseException) -> str:
-    """An error in one line, for the log."""
-    return " ".join(str(error).split()) or type(error).__name__
