@@ -35,6 +35,8 @@ async def serve(port: int, mode: str, count_file: Path) -> None:
                 writer.write(ANSWER)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        except asyncio.CancelledError:  # the receiver stops: a handler ended quietly prints no traceback
+            pass
         finally:
             writer.close()
 

@@ -4,11 +4,13 @@ Each backend's server is measured in one run, with wrk and the same connections,
 authorized, answered and ended (as the suite's calls scenario makes them) through four connections
 of one profile: one without a webhook URL, one whose events go to a local receiver that answers at
 once, one whose receiver is dead (connection refused) and one whose receiver is hung (accepts, never
-answers). Without webhooks and with the live receiver alternate, so that the ratio compares figures
-of the same minutes. After the live loads, every event must arrive (each call's three, counted by
-their ids at the receiver). The server's resident memory is read at the start and end of the dead
-and hung loads, whose backlog only grows. Floors: each with-webhooks figure at least 0.8 of the
-without.
+answers). Each kind with webhooks alternates with the kind without, round after round, so that each
+ratio compares figures of the same minutes. After the live loads, every event must arrive (each
+call's three, counted by their ids at the receiver). Then `--memory-seconds` of calls, half with the
+dead receiver and half with the hung one, whose backlog only grows: the server's resident memory
+(its processes and the sender's) is read every ten seconds and must stay flat. Floors: each
+with-webhooks figure at least 0.8 of the without; memory at most MEMORY_GROWTH_KIB more at the end
+of the window than at its start.
 
 `--outage SECONDS` measures the backlog instead: calls at `--rate` a second while the receiver is
 down (connection refused), then the receiver back; it reports how long the backlog took to drain,
@@ -28,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,13 +40,15 @@ from tests.databases import scratch_postgres_database
 
 from bench import wrk
 from bench.client import Client
-from bench.cpu import resident_kib
+from bench.cpu import group_cpu_seconds, machine_busy_seconds, resident_kib
 from bench.options import DEFAULT_POSTGRES_URL
 from bench.scenarios import CALLS, Request, call_counts, call_pairs_lua
 from bench.seed import seed_calls
 from bench.server import RunningServer, running_server
 
 KINDS = ("none", "live", "dead", "hung")
+MEMORY_GROWTH_KIB = 16 * 1024  # "flat": what allocators and caches may settle into, not a backlog
+MEMORY_SAMPLE_S = 10
 BACKLOG = re.compile(r"^ovp_webhook_backlog (\S+)$", re.MULTILINE)
 
 
@@ -123,31 +127,44 @@ def _drained(client: Client, timeout_s: float) -> float | None:
     return None
 
 
+@dataclass(frozen=True)
+class Load:
+    per_s: float  # calls authorized (answered and ended) a second
+    calls: int
+    server_cpu_us: float  # CPU the server's processes (its worker and its sender) spent a call
+    machine_busy: float  # the share of the machine's cores busy meanwhile (wrk and the receivers too)
+
+
+def _loads(loads: list[Load]) -> str:
+    """Each load's calls a second, then the medians of the three figures."""
+    return (", ".join(f"{load.per_s:,.0f}" for load in loads)
+            + f" (median {statistics.median(load.per_s for load in loads):,.0f}; the server's CPU "
+            + f"{statistics.median(load.server_cpu_us for load in loads):,.0f} µs a call; the machine "
+            + f"{statistics.median(load.machine_busy for load in loads):.0%} busy)")
+
+
 @dataclass
 class Figures:
     backend: str
-    per_s: dict[str, list[float]]
+    per_s: dict[str, dict[str, list[Load]]]  # kind with webhooks -> {"none": [...], kind: [...]}, alternated
     live_calls: int
     live_events: tuple[int, int]  # answered, distinct
     drain_s: float | None
-    memory_kib: dict[str, tuple[int, int]]
+    memory_kib: list[int]  # every MEMORY_SAMPLE_S of the window, dead then hung
 
     def lines(self) -> list[str]:
         out = []
-        none = statistics.median(self.per_s["none"])
-        out.append(f"{self.backend}: calls authorized + answered + ended a second: without webhooks "
-                   + ", ".join(f"{value:,.0f}" for value in self.per_s["none"])
-                   + f" (median {none:,.0f})")
-        for kind in ("live", "dead", "hung"):
-            figure = statistics.median(self.per_s[kind])
-            ratio = figure / none if none else 0.0
-            memory = self.memory_kib.get(kind)
-            grew = f"; resident memory {memory[0]:,} KiB -> {memory[1]:,} KiB" if memory else ""
-            out.append(f"{self.backend}: receiver {kind}: " + ", ".join(f"{v:,.0f}" for v in self.per_s[kind])
-                       + f" (median {figure:,.0f}){grew}")
+        for kind in self.per_s:
+            none, hooked = (statistics.median(load.per_s for load in self.per_s[kind][name]) for name in ("none", kind))
+            ratio = hooked / none if none else 0.0
+            out.append(f"{self.backend}: calls authorized + answered + ended a second, receiver {kind}: "
+                       + _loads(self.per_s[kind][kind]) + "; without webhooks in the rounds between: "
+                       + _loads(self.per_s[kind]["none"]))
             out.append(f"floor: {kind} / without on {self.backend}: {ratio:.2f} (at least 0.8): "
                        + ("PASS" if ratio >= 0.8 else "FAIL"))
         answered, distinct = self.live_events
+        if "live" not in self.per_s:
+            return out + self._memory_lines()
         # wrk counts the calls whose answer came within its run; a connection's last call may be
         # answered after it, or left ringing.
         expected_low, expected_high = 3 * self.live_calls - 3 * 64, 3 * self.live_calls + 3 * 64
@@ -155,18 +172,33 @@ class Figures:
         out.append(f"{self.backend}: the live receiver got {distinct:,} distinct events ({answered:,} requests) for "
                    f"{self.live_calls:,} calls; backlog drained {self.drain_s if self.drain_s is not None else 'NOT'}"
                    f" s after the load: " + ("PASS" if complete and self.drain_s is not None else "FAIL"))
+        return out + self._memory_lines()
+
+    def _memory_lines(self) -> list[str]:
+        out = []
+        if self.memory_kib:
+            window_s = MEMORY_SAMPLE_S * (len(self.memory_kib) - 1)
+            grew = self.memory_kib[-1] - self.memory_kib[0]
+            out.append(f"{self.backend}: resident memory over {window_s} s of calls, dead then hung receiver (KiB, "
+                       f"every {MEMORY_SAMPLE_S} s): " + ", ".join(f"{kib:,}" for kib in self.memory_kib))
+            out.append(f"floor: memory flat on {self.backend}: {grew:+,} KiB over {window_s} s (at most "
+                       f"{MEMORY_GROWTH_KIB:+,}): " + ("PASS" if grew <= MEMORY_GROWTH_KIB else "FAIL"))
         return out
 
 
-def _load(wrk_path: str, server: RunningServer, script: Path, seconds: int, connections: int) -> tuple[float, int]:
+def _load(wrk_path: str, server: RunningServer, script: Path, seconds: int, connections: int) -> Load:
+    cpu_before, busy_before, started = group_cpu_seconds(server.pid), machine_busy_seconds(), time.monotonic()
     output = wrk.run(wrk_path, server.base_url + CALLS, script, seconds=seconds, connections=connections,
                      threads=1)
+    cpu, busy, elapsed = (group_cpu_seconds(server.pid) - cpu_before, machine_busy_seconds() - busy_before,
+                          time.monotonic() - started)
     authorized, _rejected = call_counts(output)
-    return authorized / wrk.parse(output).duration_s, authorized
+    return Load(authorized / wrk.parse(output).duration_s, authorized, cpu / max(authorized, 1) * 1e6,
+                busy / (elapsed * (os.cpu_count() or 1)))
 
 
 def _measure(backend: str, url: str, workdir: Path, wrk_path: str, seconds: int, connections: int,
-             rounds: int) -> Figures:
+             rounds: int, memory_s: int, kinds: Sequence[str] = ("live", "dead", "hung")) -> Figures:
     token = f"hooks-{secrets.token_hex(6)}"
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     with ExitStack() as stack:
@@ -181,24 +213,37 @@ def _measure(backend: str, url: str, workdir: Path, wrk_path: str, seconds: int,
             connection_id = _connection(client, auth, profile_id, kind, urls[kind])
             scripts[kind] = workdir / f"{kind}.lua"
             scripts[kind].write_text(call_pairs_lua(Request("POST", CALLS, auth), connection_id, by="connection_id"))
-        per_s: dict[str, list[float]] = {kind: [] for kind in KINDS}
-        live_calls = 0
-        for number in range(rounds):
-            for kind in ("none", "live"):
-                _say(f"{backend}: round {number + 1}, receiver {kind}, {seconds} s")
-                figure, authorized = _load(wrk_path, server, scripts[kind], seconds, connections)
-                per_s[kind].append(figure)
-                live_calls += authorized if kind == "live" else 0
-        drain = _drained(client, 120)
-        answered, distinct = live.stop()
-        memory: dict[str, tuple[int, int]] = {}
-        for kind in ("dead", "hung"):
-            _say(f"{backend}: receiver {kind}, {seconds * rounds} s")
-            before = resident_kib(server.pid)
-            figure, _authorized = _load(wrk_path, server, scripts[kind], seconds * rounds, connections)
-            per_s[kind].append(figure)
-            memory[kind] = (before, resident_kib(server.pid))
-    return Figures(backend, per_s, live_calls, (answered, distinct), drain, memory)
+        per_s: dict[str, dict[str, list[Load]]] = {}
+        live_calls, drain, live_events = 0, None, (0, 0)
+        for kind in kinds:
+            per_s[kind] = {"none": [], kind: []}
+            for number in range(rounds):
+                for loaded in ("none", kind):
+                    _say(f"{backend}: {kind} against without, round {number + 1}: {loaded}, {seconds} s")
+                    load = _load(wrk_path, server, scripts[loaded], seconds, connections)
+                    per_s[kind][loaded].append(load)
+                    live_calls += load.calls if loaded == "live" else 0
+            if kind == "live":  # every live event delivered before the dead receiver's backlog starts
+                drain = _drained(client, 120)
+                live_events = live.stop()
+        memory = _memory_window(wrk_path, server, (scripts["dead"], scripts["hung"]), memory_s, connections, backend)
+    return Figures(backend, per_s, live_calls, live_events, drain, memory)
+
+
+def _memory_window(wrk_path: str, server: RunningServer, scripts: tuple[Path, Path], memory_s: int,
+                   connections: int, backend: str) -> list[int]:
+    """The server's resident memory every MEMORY_SAMPLE_S while calls go on for `memory_s`, half
+    through each script: read between loads of MEMORY_SAMPLE_S each."""
+    if memory_s <= 0:
+        return []
+    samples = [resident_kib(server.pid)]
+    loads = max(2, memory_s // MEMORY_SAMPLE_S)
+    _say(f"{backend}: {loads * MEMORY_SAMPLE_S} s of calls, the receiver dead then hung, memory read every "
+         f"{MEMORY_SAMPLE_S} s")
+    for number in range(loads):
+        _load(wrk_path, server, scripts[0] if number < loads // 2 else scripts[1], MEMORY_SAMPLE_S, connections)
+        samples.append(resident_kib(server.pid))
+    return samples
 
 
 def _outage(backend: str, url: str, workdir: Path, rate: int, down_s: int) -> list[str]:
@@ -251,6 +296,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=20, help="seconds of each load (20)")
     parser.add_argument("--rounds", type=int, default=2, help="loads without and with the live receiver (2)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (32)")
+    parser.add_argument("--kinds", default="live,dead,hung", help="receivers to measure against none (all three)")
+    parser.add_argument("--memory-seconds", type=int, default=300,
+                        help="seconds of calls with the dead, then the hung receiver, memory watched (300; 0: none)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="sqlite,postgresql (both)")
     parser.add_argument("--outage", type=int, default=0, help="seconds the receiver is down; 0: the loads instead")
     parser.add_argument("--rate", type=int, default=50, help="calls a second during the outage (50)")
@@ -265,7 +313,7 @@ def main() -> int:
                     lines += _outage(backend, url, workdir, args.rate, args.outage)
                 else:
                     lines += _measure(backend, url, workdir, wrk.find_wrk("wrk"), args.seconds, args.connections,
-                                      args.rounds).lines()
+                                      args.rounds, args.memory_seconds, args.kinds.split(",")).lines()
     print("\n".join(lines))
     return 1 if any("FAIL" in line for line in lines) else 0
 

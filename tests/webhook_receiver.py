@@ -22,6 +22,8 @@ class Behaviour:
     status: int = 200
     delay_s: float = 0.0  # before answering; a long one is a hung receiver
     fail_first: int = 0  # the first requests answered 500, before `status`
+    answer: bytes = b"ok"  # the body of every answer
+    headers: dict[str, str] = field(default_factory=dict)  # more headers of every answer
 
 
 @dataclass
@@ -75,9 +77,11 @@ def start_receiver() -> Receiver:
                 else:
                     receiver.refused.append(body)
             self.send_response(500 if failing else behaviour.status)
-            self.send_header("Content-Length", "2")
+            for name, value in behaviour.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(behaviour.answer)))
             self.end_headers()
-            self.wfile.write(b"ok")
+            self.wfile.write(behaviour.answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -112,6 +112,19 @@ def test_no_url_no_events_and_what_was_delivered_is_listed(ready: Api, receiver:
     assert ready.request("GET", f"{CALLS}/{silent['id']}").json()["data"]["status"] == "ended"
 
 
+def test_an_attempt_keeps_the_first_10_kb_of_the_answer_and_no_cookie(ready: Api, receiver: Receiver) -> None:
+    # 3 bytes a character, so that the 10,000th byte falls inside one: that character is left out.
+    receiver.behaviour.answer = ("€" * 20_000).encode()
+    receiver.behaviour.headers = {"Set-Cookie": "session=of-one-receiver", "X-Receiver": "kept"}
+    call = through(ready, connection(ready, ready.create(), "talkative", webhook_event_url=receiver.url))
+    end(ready, call["id"], 5)
+    first, *later = receiver.wait_for(3)
+    assert all("cookie" not in received.headers for received in [first, *later])
+    attempt = settled(ready, 3)[0]["attempts"][0]
+    assert attempt["http"]["response"]["body"] == "€" * 3_333
+    assert ["X-Receiver", "kept"] in attempt["http"]["response"]["headers"]
+
+
 def deliveries(api: Api, **params: str) -> dict[str, Any]:
     response = api.request("GET", "/v2/webhook_deliveries", params=params)
     assert response.status_code == 200, response.text

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 
+import uvloop
+
 from ovp.config import Settings
 from ovp.server.logs import logging_config
 from ovp.server.parent import end_with_the_server
@@ -78,7 +80,7 @@ def run() -> None:
     end_with_the_server()
     settings = Settings()
     logging.config.dictConfig(logging_config(settings.log_format, access_log=False))
-    asyncio.run(_send(settings))
+    uvloop.run(_send(settings))  # the workers' loop too (Granian's): a fifth less CPU an event than asyncio's
 
 
 async def _send(settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ class Attempt:
                 "http": {"request": {"url": self.url, "headers": self.request_headers}, "response": response}}
 
 
-def kept(text: str) -> str:
-    encoded = text.encode()
-    return text if len(encoded) <= KEPT_BYTES else encoded[:KEPT_BYTES].decode(errors="ignore")
+def kept(answer: bytes) -> str:
+    """What an attempt keeps of a receiver's answer: its first KEPT_BYTES as UTF-8, a byte that is
+    not UTF-8 replaced, a character cut at the end left out (not final: the decoder holds it back)."""
+    return codecs.getincrementaldecoder("utf-8")(errors="replace").decode(answer[:KEPT_BYTES], final=False)
