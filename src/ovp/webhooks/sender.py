@@ -88,7 +88,7 @@ class WebhookSender:
         if self._loop is not None:
             return
         self._loop = asyncio.get_running_loop()
-        # aiohttp rather than httpx: a POST costs it a twentieth of the CPU it costs httpx with 64
+        # aiohttp rather than httpx: a POST costs it a fifteenth of the CPU it costs httpx with 64
         # in flight (docs/performance.md). No cookie jar: a receiver's cookies would otherwise go to
         # every other receiver on its host.
         self._client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._in_flight),
