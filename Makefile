@@ -140,8 +140,9 @@ bench-storm: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.storm
 
-# Calls with and without webhooks (a live, a dead and a hung receiver), then a receiver down for five
-# minutes under 50 calls/s, on SQLite and PostgreSQL (see bench/webhooks.py).
+# Calls with and without webhooks (a live, a dead and a hung receiver), five minutes of memory with the
+# dead and hung ones, then a receiver down for five minutes under 50 calls/s, on SQLite and PostgreSQL
+# (see bench/webhooks.py).
 bench-webhooks: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python -m bench.webhooks
