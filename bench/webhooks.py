@@ -162,9 +162,9 @@ class Figures:
                        + _loads(self.per_s[kind]["none"]))
             out.append(f"floor: {kind} / without on {self.backend}: {ratio:.2f} (at least 0.8): "
                        + ("PASS" if ratio >= 0.8 else "FAIL"))
-        answered, distinct = self.live_events
-        if "live" not in self.per_s:
+        if "live" not in self.per_s:  # no live receiver: no events to count
             return out + self._memory_lines()
+        answered, distinct = self.live_events
         # wrk counts the calls whose answer came within its run; a connection's last call may be
         # answered after it, or left ringing.
         expected_low, expected_high = 3 * self.live_calls - 3 * 64, 3 * self.live_calls + 3 * 64
@@ -304,6 +304,8 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=50, help="calls a second during the outage (50)")
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     args = parser.parse_args()
+    if unknown := set(args.kinds.split(",")) - set(KINDS[1:]):
+        parser.error(f"--kinds: {', '.join(sorted(unknown))} is not one of live, dead, hung")
     lines: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ovp-hooks-") as tmp:
         workdir = Path(tmp)
