@@ -146,44 +146,46 @@ def _loads(loads: list[Load]) -> str:
 @dataclass
 class Figures:
     backend: str
-    per_s: dict[str, dict[str, list[Load]]]  # kind with webhooks -> {"none": [...], kind: [...]}, alternated
-    live_calls: int
+    loads: dict[str, dict[str, list[Load]]]  # kind with webhooks -> {"none": [...], kind: [...]}, alternated
     live_events: tuple[int, int]  # answered, distinct
     drain_s: float | None
     memory_kib: list[int]  # every MEMORY_SAMPLE_S of the window, dead then hung
 
     def lines(self) -> list[str]:
+        return self._ratio_lines() + self._live_lines() + self._memory_lines()
+
+    def _ratio_lines(self) -> list[str]:
         out = []
-        for kind in self.per_s:
-            none, hooked = (statistics.median(load.per_s for load in self.per_s[kind][name]) for name in ("none", kind))
+        for kind, loads in self.loads.items():
+            none, hooked = (statistics.median(load.per_s for load in loads[name]) for name in ("none", kind))
             ratio = hooked / none if none else 0.0
             out.append(f"{self.backend}: calls authorized + answered + ended a second, receiver {kind}: "
-                       + _loads(self.per_s[kind][kind]) + "; without webhooks in the rounds between: "
-                       + _loads(self.per_s[kind]["none"]))
+                       + _loads(loads[kind]) + "; without webhooks in the rounds between: " + _loads(loads["none"]))
             out.append(f"floor: {kind} / without on {self.backend}: {ratio:.2f} (at least 0.8): "
                        + ("PASS" if ratio >= 0.8 else "FAIL"))
-        if "live" not in self.per_s:  # no live receiver: no events to count
-            return out + self._memory_lines()
+        return out
+
+    def _live_lines(self) -> list[str]:
+        if "live" not in self.loads:  # no live receiver: no events to count
+            return []
+        calls = sum(load.calls for load in self.loads["live"]["live"])
         answered, distinct = self.live_events
         # wrk counts the calls whose answer came within its run; a connection's last call may be
         # answered after it, or left ringing.
-        expected_low, expected_high = 3 * self.live_calls - 3 * 64, 3 * self.live_calls + 3 * 64
-        complete = expected_low <= distinct <= expected_high
-        out.append(f"{self.backend}: the live receiver got {distinct:,} distinct events ({answered:,} requests) for "
-                   f"{self.live_calls:,} calls; backlog drained {self.drain_s if self.drain_s is not None else 'NOT'}"
-                   f" s after the load: " + ("PASS" if complete and self.drain_s is not None else "FAIL"))
-        return out + self._memory_lines()
+        complete = 3 * calls - 3 * 64 <= distinct <= 3 * calls + 3 * 64
+        return [f"{self.backend}: the live receiver got {distinct:,} distinct events ({answered:,} requests) for "
+                f"{calls:,} calls; backlog drained {self.drain_s if self.drain_s is not None else 'NOT'}"
+                f" s after the load: " + ("PASS" if complete and self.drain_s is not None else "FAIL")]
 
     def _memory_lines(self) -> list[str]:
-        out = []
-        if self.memory_kib:
-            window_s = MEMORY_SAMPLE_S * (len(self.memory_kib) - 1)
-            grew = self.memory_kib[-1] - self.memory_kib[0]
-            out.append(f"{self.backend}: resident memory over {window_s} s of calls, dead then hung receiver (KiB, "
-                       f"every {MEMORY_SAMPLE_S} s): " + ", ".join(f"{kib:,}" for kib in self.memory_kib))
-            out.append(f"floor: memory flat on {self.backend}: {grew:+,} KiB over {window_s} s (at most "
-                       f"{MEMORY_GROWTH_KIB:+,}): " + ("PASS" if grew <= MEMORY_GROWTH_KIB else "FAIL"))
-        return out
+        if not self.memory_kib:
+            return []
+        window_s = MEMORY_SAMPLE_S * (len(self.memory_kib) - 1)
+        grew = self.memory_kib[-1] - self.memory_kib[0]
+        return [f"{self.backend}: resident memory over {window_s} s of calls, dead then hung receiver (KiB, "
+                f"every {MEMORY_SAMPLE_S} s): " + ", ".join(f"{kib:,}" for kib in self.memory_kib),
+                f"floor: memory flat on {self.backend}: {grew:+,} KiB over {window_s} s (at most "
+                f"{MEMORY_GROWTH_KIB:+,}): " + ("PASS" if grew <= MEMORY_GROWTH_KIB else "FAIL")]
 
 
 def _load(wrk_path: str, server: RunningServer, script: Path, seconds: int, connections: int) -> Load:
@@ -213,21 +215,19 @@ def _measure(backend: str, url: str, workdir: Path, wrk_path: str, seconds: int,
             connection_id = _connection(client, auth, profile_id, kind, urls[kind])
             scripts[kind] = workdir / f"{kind}.lua"
             scripts[kind].write_text(call_pairs_lua(Request("POST", CALLS, auth), connection_id, by="connection_id"))
-        per_s: dict[str, dict[str, list[Load]]] = {}
-        live_calls, drain, live_events = 0, None, (0, 0)
+        loads: dict[str, dict[str, list[Load]]] = {}
+        drain, live_events = None, (0, 0)
         for kind in kinds:
-            per_s[kind] = {"none": [], kind: []}
+            loads[kind] = {"none": [], kind: []}
             for number in range(rounds):
                 for loaded in ("none", kind):
                     _say(f"{backend}: {kind} against without, round {number + 1}: {loaded}, {seconds} s")
-                    load = _load(wrk_path, server, scripts[loaded], seconds, connections)
-                    per_s[kind][loaded].append(load)
-                    live_calls += load.calls if loaded == "live" else 0
+                    loads[kind][loaded].append(_load(wrk_path, server, scripts[loaded], seconds, connections))
             if kind == "live":  # every live event delivered before the dead receiver's backlog starts
                 drain = _drained(client, 120)
                 live_events = live.stop()
         memory = _memory_window(wrk_path, server, (scripts["dead"], scripts["hung"]), memory_s, connections, backend)
-    return Figures(backend, per_s, live_calls, live_events, drain, memory)
+    return Figures(backend, loads, live_events, drain, memory)
 
 
 def _memory_window(wrk_path: str, server: RunningServer, scripts: tuple[Path, Path], memory_s: int,
