@@ -81,3 +81,72 @@ def test_the_housekeeper_keeps_at_it_only_where_autovacuum_is_off(libpq: str) ->
                 break
             asyncio.run(asyncio.sleep(0.1))
         assert _vacuumed(libpq)["call_authorizations"] > before.get("call_authorizations", 0)
+
+
+# 100 of the 1,000 accounts the test makes, each time it sets their limit.
+SET_FIRST_100 = ("UPDATE accounts SET channel_limit = coalesce(channel_limit, 0) + 1 "
+                 "WHERE account_id IN (SELECT 'account ' || n FROM generate_series(1, 100) n)")
+
+
+def _statistics(libpq: str, table: str) -> tuple[int, int, int]:
+    """The table's rows changed since its last ANALYZE, its live rows, and its ANALYZE count."""
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        row = connection.execute("SELECT n_mod_since_analyze, n_live_tup, analyze_count + autoanalyze_count "
+                                 "FROM pg_stat_user_tables WHERE relname = %s", (table,)).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def _changed(libpq: str, statement: str, table: str, *, changed: int) -> None:
+    """Runs `statement`, then waits until PostgreSQL's statistics count `changed` rows of `table`
+    changed since its last ANALYZE (a backend reports them a moment after the fact)."""
+    with psycopg.connect(libpq, autocommit=True) as connection:
+        connection.execute(statement)
+    for _ in range(100):
+        if _statistics(libpq, table)[0] >= changed:
+            return
+        asyncio.run(asyncio.sleep(0.1))
+    raise AssertionError(f"PostgreSQL never counted {changed} rows of {table} changed: {_statistics(libpq, table)}")
+
+
+def _vacuumed_once(libpq: str) -> None:
+    async def once() -> None:
+        connection = await asyncpg.connect(libpq)
+        try:
+            assert await housekeeping.vacuum_once(connection)
+        finally:
+            await connection.close()
+
+    asyncio.run(once())
+
+
+def _analyses_after(libpq: str, table: str, at_least: int) -> int:
+    """The table's ANALYZE count, once it reaches `at_least` or after 5 s."""
+    for _ in range(50):
+        count = _statistics(libpq, table)[2]
+        if count >= at_least:
+            return count
+        asyncio.run(asyncio.sleep(0.1))
+    return _statistics(libpq, table)[2]
+
+
+def test_a_table_is_analyzed_only_once_a_tenth_of_it_changed(libpq: str) -> None:
+    _vacuumed_once(libpq)  # every table's first round: nothing changed, nothing analyzed
+    untouched = _statistics(libpq, "daily_spend")[2]
+    _changed(libpq, "INSERT INTO accounts (account_id) SELECT 'account ' || n FROM generate_series(1, 1000) n",
+             "accounts", changed=1000)
+    before = _statistics(libpq, "accounts")[2]
+    _vacuumed_once(libpq)
+    analyzed = _analyses_after(libpq, "accounts", before + 1)
+    assert analyzed == before + 1  # 1,000 rows changed: more than 50 + a tenth of them
+    # 100 rows of 1,000 changed: fewer than 50 + 100, so no ANALYZE yet.
+    _changed(libpq, SET_FIRST_100, "accounts", changed=100)
+    assert _statistics(libpq, "accounts")[1] == 1000
+    _vacuumed_once(libpq)
+    _vacuumed_once(libpq)
+    assert _analyses_after(libpq, "accounts", analyzed + 1) == analyzed
+    # 200 of them now: past the rule, analyzed on the next round.
+    _changed(libpq, SET_FIRST_100, "accounts", changed=200)
+    _vacuumed_once(libpq)
+    assert _analyses_after(libpq, "accounts", analyzed + 1) == analyzed + 1
+    assert _statistics(libpq, "daily_spend")[2] == untouched  # a table nobody wrote is never analyzed
