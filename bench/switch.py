@@ -161,8 +161,10 @@ def _database(backend: str, directory: Path, postgres_admin: str | None) -> Iter
 
 
 def run_backend(backend: str, rates: Sequence[int], seconds: int, postgres_admin: str | None,
-                keep: Path | None = None, setup_timeout: int = 10) -> tuple[list[Step], tuple[int, int]]:
+                keep: Path | None = None, setup_timeout: int = 10,
+                kamailio_workers: int | None = None) -> tuple[list[Step], tuple[int, int]]:
     """`keep`: a directory to leave every process's output and SIPp's traces in (else a temporary one).
+    `kamailio_workers`: Kamailio's SIP workers (-A 'WORKERS=N'; else the configuration's default).
     Answers the steps, and the calls still holding a slot `setup_timeout` (and 2) seconds after the
     last (see _held)."""
     sipp, kamailio = installed("sipp"), installed("kamailio")
@@ -184,8 +186,9 @@ def run_backend(backend: str, rates: Sequence[int], seconds: int, postgres_admin
                                  str(free_udp_port()), "-nostdin", "-trace_err"], directory / "carrier.log", directory)
         stack.callback(carrier.stop)
         port = free_udp_port()
+        defines = ("OVP_LOG_WAITS=1", *([] if kamailio_workers is None else [f"WORKERS={kamailio_workers}"]))
         command = kamailio_command(kamailio, directory, port, ovp.base_url, TOKEN, f"sip:{HOST}:{carrier_port}",
-                                   ("OVP_LOG_WAITS=1",))
+                                   defines)
         proxy = Kamailio(port, Process.start(command, directory / "kamailio.log", directory))
         stack.callback(proxy.stop)
         if not proxy.wait_ready():
@@ -224,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--setup-timeout", type=int, default=10,
                         help="ovp's --setup-timeout, and how long the bench waits after the last rate (default: "
                              "%(default)s)")
+    parser.add_argument("--kamailio-workers", type=int,
+                        help="Kamailio's SIP workers, -A 'WORKERS=N' (default: the configuration's own)")
     options = parser.parse_args(argv)
     rates = [int(rate) for rate in options.rates.split(",")]
     print(f"Calls through Kamailio and ovp, each rate for {options.seconds} s; floor {FLOOR_CALLS_PER_S} calls/s")
@@ -233,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("postgresql: skipped, no --postgres or BENCH_POSTGRES_URL")
             continue
         steps, held = run_backend(backend, rates, options.seconds, options.postgres, options.keep,
-                                  options.setup_timeout)
+                                  options.setup_timeout, options.kamailio_workers)
         best = max((step.rate for step in steps if step.sustained), default=0)
         at_floor = next((step for step in steps if step.rate == FLOOR_CALLS_PER_S), None)
         figures = "" if at_floor is None else (
