@@ -28,6 +28,18 @@ def group_cpu_seconds(process_group: int) -> float:
     return total_ticks / TICKS_PER_SECOND
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds of a process and of the processes it started that still run
+    (a server and its workers), whatever their process group."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # the process ended while we looked
+        return 0.0
+    fields = text[text.rindex(")") + 2 :].split()
+    own = (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
+    return own + sum(tree_cpu_seconds(child) for child in child_processes(pid))
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds the whole machine has spent busy, summed over its cores: every process (the
     server, PostgreSQL, wrk) and the kernel's work for them (/proc/stat's first line, all but idle

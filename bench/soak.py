@@ -4,9 +4,11 @@ every minute, on SQLite and then on PostgreSQL. Not part of `make test`: it take
 The load: creates and PATCHes of profiles, credential connections attached to them, and calls
 authorized and ended. The faults, one a minute in turn: the database paused for 5 s (PostgreSQL
 behind a TCP proxy of the run's own, frozen with SIGSTOP; SQLite locked by another process), and,
-on PostgreSQL, every ovp backend terminated. Each minute prints its requests/s, p99 and the server's
-memory; the end checks every acknowledged write is there, the call counters are exact, and the
-memory grew less than 10% from the first minute to the last.
+on PostgreSQL, every ovp backend terminated. Each minute prints its requests/s, p99, the server's
+memory, and the CPU a request cost the server (its workers included) and the soak's own client: a
+minute where both costs rise alike is the machine slowing down, not ovp. The end checks every
+acknowledged write is there, the call counters are exact, and the memory grew less than 10% from
+the first minute to the last.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from tests.databases import scratch_postgres_database
 from tests.e2e.servers import OvpServer, free_port, launch
 from tests.e2e.tcp_proxy import TcpProxy, start_proxy
 
-from bench.cpu import resident_kib
+from bench.cpu import resident_kib, tree_cpu_seconds
 from bench.options import DEFAULT_POSTGRES_URL
 
 PROFILES = "/v2/outbound_voice_profiles"
@@ -180,8 +182,10 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
     until = time.monotonic() + minutes * 60
     writers = [asyncio.ensure_future(load.writer(n, until)) for n in range(WRITERS)]
     memory: list[int] = []
-    print(f"{'minute':>6} {'requests/s':>10} {'p99 ms':>8} {'5xx':>6} {'RSS MiB':>8}  fault"
+    print(f"{'minute':>6} {'requests/s':>10} {'p99 ms':>8} {'5xx':>6} {'RSS MiB':>8} {'server µs':>9} "
+          f"{'client µs':>9}  fault"
           + ("  index entries read per scan (the 3 that read the most)" if index_reads else ""))
+    server_cpu, client_cpu = tree_cpu_seconds(server.pid), time.process_time()
     for minute in range(1, minutes + 1):
         fault = faults[(minute - 1) % len(faults)] if faults else None
         started = time.monotonic()
@@ -192,8 +196,12 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
         current, ledger.minutes = ledger.minutes[-1], [*ledger.minutes, Minute()]
         memory.append(resident_kib(server.pid))
         p99 = statistics.quantiles(current.latencies, n=100)[98] * 1000 if len(current.latencies) > 1 else 0.0
+        requests = max(len(current.latencies), 1)
+        server_used, client_used = tree_cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
+        server_cpu, client_cpu = server_cpu + server_used, client_cpu + client_used
         print(f"{minute:>6} {len(current.latencies) / 60:>10,.0f} {p99:>8.1f} {current.errors:>6} "
-              f"{memory[-1] / 1024:>8.1f}  {getattr(fault, '__name__', '-')}"
+              f"{memory[-1] / 1024:>8.1f} {server_used / requests * 1e6:>9,.0f} {client_used / requests * 1e6:>9,.0f}"
+              f"  {getattr(fault, '__name__', '-')}"
               + (f"  {index_reads.minute()}" if index_reads else ""), flush=True)
     await asyncio.gather(*writers)
     ledger.minutes = ledger.minutes[:-1]
