@@ -2,13 +2,13 @@
 ovp sustain on this machine with no unexpected failure, and the set-up time ovp adds to each call,
 on SQLite and on PostgreSQL. `make bench-switch` runs it; it is not part of `make test`.
 
-For each backend: ovp (one worker, open mode, no rate limit), a SIPp carrier, and Kamailio between
-them with -A 'OVP_LOG_WAITS=1'. SIPp then calls at rising rates, each for `--seconds`: every call
-authenticates, is authorized, answered (and the answer confirmed to ovp), hung up after a second
-and ended in ovp, five requests to ovp a call (its source address, its credentials, its
-authorization, its answer, its end). A rate is sustained
-when every call was answered, SIPp saw no failure, and ovp's counters agree (no call left active).
-The set-up time ovp adds is how long Kamailio waited for ovp's answers to the authenticated INVITE
+For each backend: ovp (one worker unless `--ovp-workers` says otherwise, open mode, no rate limit),
+a SIPp carrier, and Kamailio between them with -A 'OVP_LOG_WAITS=1'. SIPp then calls at rising
+rates, each for `--seconds`: every call authenticates, is authorized, answered (and the answer
+confirmed to ovp), hung up after a second and ended in ovp, five requests to ovp a call (its source
+address, its credentials, its authorization, its answer, its end). A rate is sustained when every
+call was answered, SIPp saw no failure, and ovp's counters agree (no call left active). The set-up
+time ovp adds is how long Kamailio waited for ovp's answers to the authenticated INVITE
 (credentials, then the authorization), as Kamailio logs it; the first INVITE's address lookup,
 answered by the 407 challenge, is not in it. Beside it, SIPp's whole set-up time (authenticated
 INVITE to 200 OK). Rates stop rising at the first that is not sustained. Floor: 100 calls/s.
@@ -162,9 +162,10 @@ def _database(backend: str, directory: Path, postgres_admin: str | None) -> Iter
 
 def run_backend(backend: str, rates: Sequence[int], seconds: int, postgres_admin: str | None,
                 keep: Path | None = None, setup_timeout: int = 10,
-                kamailio_workers: int | None = None) -> tuple[list[Step], tuple[int, int]]:
+                kamailio_workers: int | None = None, ovp_workers: int = 1) -> tuple[list[Step], tuple[int, int]]:
     """`keep`: a directory to leave every process's output and SIPp's traces in (else a temporary one).
-    `kamailio_workers`: Kamailio's SIP workers (-A 'WORKERS=N'; else the configuration's default).
+    `kamailio_workers`: Kamailio's SIP workers (-A 'WORKERS=N'; else the configuration's default);
+    `ovp_workers`: ovp's (`--workers`).
     Answers the steps, and the calls still holding a slot `setup_timeout` (and 2) seconds after the
     last (see _held)."""
     sipp, kamailio = installed("sipp"), installed("kamailio")
@@ -178,7 +179,7 @@ def run_backend(backend: str, rates: Sequence[int], seconds: int, postgres_admin
             directory = keep / backend
             directory.mkdir(parents=True)
         url = stack.enter_context(_database(backend, directory, postgres_admin))
-        ovp = stack.enter_context(running_server(url, 1, directory, extra=(
+        ovp = stack.enter_context(running_server(url, ovp_workers, directory, extra=(
             "--rate-limit", "0", "--setup-timeout", str(setup_timeout))))
         profile, connection = _prepare(ovp.base_url)
         carrier_port = free_udp_port()
@@ -229,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "%(default)s)")
     parser.add_argument("--kamailio-workers", type=int,
                         help="Kamailio's SIP workers, -A 'WORKERS=N' (default: the configuration's own)")
+    parser.add_argument("--ovp-workers", type=int, default=1, help="ovp's --workers (default: %(default)s)")
     options = parser.parse_args(argv)
     rates = [int(rate) for rate in options.rates.split(",")]
     print(f"Calls through Kamailio and ovp, each rate for {options.seconds} s; floor {FLOOR_CALLS_PER_S} calls/s")
@@ -238,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("postgresql: skipped, no --postgres or BENCH_POSTGRES_URL")
             continue
         steps, held = run_backend(backend, rates, options.seconds, options.postgres, options.keep,
-                                  options.setup_timeout, options.kamailio_workers)
+                                  options.setup_timeout, options.kamailio_workers, options.ovp_workers)
         best = max((step.rate for step in steps if step.sustained), default=0)
         at_floor = next((step for step in steps if step.rate == FLOOR_CALLS_PER_S), None)
         figures = "" if at_floor is None else (
