@@ -174,7 +174,7 @@ class Figures:
         # answered after it, or left ringing.
         complete = 3 * calls - 3 * 64 <= distinct <= 3 * calls + 3 * 64
         return [f"{self.backend}: the live receiver got {distinct:,} distinct events ({answered:,} requests) for "
-                f"{calls:,} calls; backlog drained {self.drain_s if self.drain_s is not None else 'NOT'}"
+                f"{calls:,} calls; backlog drained {round(self.drain_s, 1) if self.drain_s is not None else 'NOT'}"
                 f" s after the load: " + ("PASS" if complete and self.drain_s is not None else "FAIL")]
 
     def _memory_lines(self) -> list[str]:

@@ -2,6 +2,11 @@
 connection's webhook URL (the failover URL when the primary fails), signed with the deployment's
 key, and records the attempt.
 
+Each turn of the sender is one write transaction: it records the attempts made since the last turn,
+then claims what is due (a call's next event among it, made due by the record of the one before).
+On SQLite every write takes the file's one lock, which the workers' authorizations wait for: a
+transaction for each batch of results and another for each claim held it twice as often.
+
 Nothing is held in memory but the events in flight: the backlog lives in the database, so a server
 killed mid-backlog loses none (its leases run out, and any server sends them). A receiver that is
 slow or hung holds at most PER_RECEIVER of the IN_FLIGHT slots; its other due events wait for one
@@ -16,7 +21,7 @@ import functools
 import logging
 import time
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -71,9 +76,9 @@ class WebhookSender:
         self._in_flight = in_flight
         self._per_receiver = per_receiver
         self._slots: dict[str, asyncio.Semaphore] = {}  # receiver (scheme://host:port) -> its share
-        self._results: list[tuple[store.Finished, asyncio.Future[None]]] = []
+        # Attempts made, recorded by the next turn; until then their events stay leased to this server.
+        self._results: list[store.Finished] = []
         self._failing: set[tuple[str, int]] = set()  # connections whose receiver failed its last attempt here
-        self._writing: asyncio.Task[None] | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -101,8 +106,8 @@ class WebhookSender:
 
     async def close(self) -> None:
         """Stops claiming between two database operations (a connection's set-up cut
-        by a cancellation can leave its socket open), gives the attempts in flight a moment to be
-        recorded, and cancels the rest: their leases run out, and they are sent again."""
+        by a cancellation can leave its socket open), gives the attempts in flight a moment to end,
+        records them, and cancels the rest: their leases run out, and they are sent again."""
         if self._loop is not asyncio.get_running_loop():
             return
         self._stopping.set()
@@ -110,13 +115,18 @@ class WebhookSender:
         await asyncio.wait([*self._tasks], timeout=CLOSE_GRACE_S)
         if self._running:
             await asyncio.wait([*self._running], timeout=CLOSE_GRACE_S)
-        remaining = [*self._tasks, *self._running, *([self._writing] if self._writing is not None else [])]
+        remaining = [*self._tasks, *self._running]
         for task in remaining:
             task.cancel()
         for task in remaining:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks, self._running = [], set()
+        if self._results:
+            try:
+                await self._turn(0)
+            except Exception as error:  # their leases run out, and they are sent again
+                log.warning("webhooks: could not record an attempt: %s", in_one_line(error))
         if self._client is not None:
             await self._client.close()
         self._loop = None
@@ -134,38 +144,47 @@ class WebhookSender:
                         webhook_deliveries.ensure_signing_key, candidate=KeyPair.generate(), now_ms=wall_ms()))
                 self._wake.clear()  # before counting: a slot freed or news from now on ends the wait below
                 free = self._in_flight - len(self._running)
-                claimed = await self._claim(free) if free > 0 else []
+                claimed = await self._turn(free) if free > 0 or self._results else []
                 for work in claimed:
                     task = asyncio.get_running_loop().create_task(self._deliver(work))
                     self._running.add(task)
                     task.add_done_callback(self._done)
                 if self._stopping.is_set():
                     return
-                # Every slot busy (a hung receiver's), or nothing more due now: wait for a slot or news,
-                # or the next poll, rather than turn round and round.
+                # Every slot busy (a hung receiver's), or nothing more due now: wait for a slot, a
+                # result or news, or the next poll, rather than turn round and round.
                 if free <= 0 or len(claimed) < free:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
-                    # News comes with every call under load: a moment more gathers many events into
-                    # the next claim rather than a claim (a transaction) for each.
+                    # News and results come with every call under load: a moment more gathers many
+                    # into the next turn rather than a transaction for each.
                     await asyncio.sleep(GATHER_S)
                 else:
                     await asyncio.sleep(0)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the database is down, say: try again shortly
-                log.warning("webhooks: could not claim events: %s", in_one_line(error))
+                log.warning("webhooks: could not record attempts or claim events: %s", in_one_line(error))
                 await self._pause(1.0)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
         self._wake.set()  # a slot is free
 
-    async def _claim(self, limit: int) -> list[_Work]:
+    async def _turn(self, limit: int) -> list[_Work]:
+        """One transaction: records the attempts made since the last turn, then claims up to
+        `limit` due events. If it fails, the attempts wait for the next turn (their events are
+        still leased to this server)."""
         lease_ms = LEASE_MS
+        results, self._results = self._results, []
 
-        def claiming(tx: Transaction) -> tuple[KeyPair | None, list[_Work]]:
-            claimed = store.claim(tx, wall_ms(), lease_ms, limit)
+        def turning(tx: Transaction) -> tuple[KeyPair | None, list[_Work]]:
+            now_ms = wall_ms()
+            if results:
+                store.finish_all(tx, results, now_ms)
+            if limit <= 0:
+                return None, []
+            claimed = store.claim(tx, now_ms, lease_ms, limit)
             destinations: dict[tuple[str, int], Destination] = {}
             for event in claimed:
                 key = (event.account_id, event.connection_id)
@@ -174,7 +193,11 @@ class WebhookSender:
             return store.signing_key(tx), [_Work(event, destinations[event.account_id, event.connection_id])
                                            for event in claimed]
 
-        key, claimed = await self._database.write(claiming)
+        try:
+            key, claimed = await self._database.write(turning)
+        except BaseException:
+            self._results = results + self._results
+            raise
         self._key = key or self._key
         return claimed
 
@@ -185,14 +208,14 @@ class WebhookSender:
             try:
                 await asyncio.wait_for(slots.acquire(), RECEIVER_WAIT_S)
             except TimeoutError:  # the receiver is slow or hung: its event goes back to the queue
-                await self._put_off(event)
+                self._put_off(event)
                 return
         try:
             made = await self._attempts(event, destination)
         finally:
             if slots is not None:
                 slots.release()
-        await self._record(event, made, back=self._receiver_back(event, made))
+        self._record(event, made, back=self._receiver_back(event, made))
 
     def _receiver_back(self, event: Claimed, made: list[Attempt]) -> bool:
         """Whether the connection's receiver answered again after this server saw it fail: once per
@@ -242,7 +265,7 @@ class WebhookSender:
         errors = [] if 200 <= status < 300 else [attempts.NOT_2XX]
         return Attempt(url, _pairs(sent), started, wall_ms(), status, answered, kept_body, errors)
 
-    async def _record(self, event: Claimed, made: list[Attempt], *, back: bool) -> None:
+    def _record(self, event: Claimed, made: list[Attempt], *, back: bool) -> None:
         now = wall_ms()
         history = [attempt.to_json() for attempt in reversed(made)] + orjson.loads(event.attempts)
         count = event.attempt_count + 1
@@ -252,43 +275,18 @@ class WebhookSender:
         next_ms, finished = (retry, None) if retry is not None else (now, now)
         DELIVERIES.labels({"delivered": "delivered", "pending": "retry", "failed": "failed"}[status]).inc()
         outcome = Outcome(event.id, status, next_ms, orjson.dumps(history).decode(), count, finished)
-        await self._written(store.Finished(event, outcome, back))
+        self._recorded(store.Finished(event, outcome, back))
 
-    async def _put_off(self, event: Claimed) -> None:
+    def _put_off(self, event: Claimed) -> None:
         """The receiver has all its slots busy: the event is tried a second later, no attempt made."""
-        await self._written(store.Finished(event, Outcome(event.id, "pending", wall_ms() + 1000, event.attempts,
-                                                          event.attempt_count, None), back=False))
+        self._recorded(store.Finished(event, Outcome(event.id, "pending", wall_ms() + 1000, event.attempts,
+                                                     event.attempt_count, None), back=False))
 
-    async def _written(self, finished: store.Finished) -> None:
-        """Returns once the result is written: the results that come while one batch is being
-        written go together in the next, one transaction for many."""
-        done = asyncio.get_running_loop().create_future()
-        self._results.append((finished, done))
-        if self._writing is None or self._writing.done():
-            self._writing = asyncio.get_running_loop().create_task(self._write_results())
-        await done
+    def _recorded(self, finished: store.Finished) -> None:
+        """For the next turn to write; its slot is free meanwhile."""
+        self._results.append(finished)
+        self._wake.set()
 
-    async def _write_results(self) -> None:
-        while self._results:
-            batch, self._results = self._results, []
-            results = [finished for finished, _done in batch]
-            await self._retrying(functools.partial(store.finish_all, results=results, now_ms=wall_ms()))
-            for _finished, done in batch:
-                if not done.done():
-                    done.set_result(None)
-
-    async def _retrying(self, work: Callable[[Transaction], None]) -> None:
-        """A result is written until the database takes it; if the server stops first, the lease
-        runs out and the event is sent again (at least once)."""
-        while not self._stopping.is_set():
-            try:
-                await self._database.write(work)
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("webhooks: could not record an attempt: %s", in_one_line(error))
-                await self._pause(1.0)
 
 def _receiver(url: str | None) -> str | None:
     if url is None:
