@@ -5,7 +5,8 @@ key, and records the attempt.
 Each turn of the sender is one write transaction: it records the attempts made since the last turn,
 then claims what is due (a call's next event among it, made due by the record of the one before).
 On SQLite every write takes the file's one lock, which the workers' authorizations wait for: a
-transaction for each batch of results and another for each claim held it twice as often.
+transaction for each claim and another for each batch of results took it six times as often under
+load (docs/performance.md, "Call webhooks").
 
 Nothing is held in memory but the events in flight: the backlog lives in the database, so a server
 killed mid-backlog loses none (its leases run out, and any server sends them). A receiver that is
