@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import asyncpg
 import psycopg
@@ -14,6 +16,7 @@ from ovp.store import housekeeping
 from tests.databases import SKIPPED_REASON, postgres_admin_url, scratch_postgres_database
 
 pytestmark = pytest.mark.skipif(postgres_admin_url() is None, reason=SKIPPED_REASON)
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -30,6 +33,16 @@ def _vacuumed(libpq: str) -> dict[str, int]:
                                   "FROM pg_stat_user_tables WHERE relname = ANY(%s)",
                                   (list(housekeeping.TABLES),)).fetchall()
     return {name: int(count) for name, count in rows}
+
+
+def _polled(read: Callable[[], T], done: Callable[[T], bool], seconds: float = 5.0) -> T:
+    """`read()` again every 0.1 s until `done` holds of what it read or `seconds` pass; answers the
+    last read. PostgreSQL's statistics count a backend's work a moment after the fact."""
+    value, deadline = read(), time.monotonic() + seconds
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = read()
+    return value
 
 
 def test_where_autovacuum_is_off_ovp_vacuums_its_tables_one_server_at_a_time(libpq: str) -> None:
@@ -49,12 +62,8 @@ def test_where_autovacuum_is_off_ovp_vacuums_its_tables_one_server_at_a_time(lib
     _on, skipped, done = asyncio.run(scenario())
     assert skipped  # another server held the lock
     assert done
-    # The statistics collector reports a little after the fact.
-    for _ in range(50):
-        after = _vacuumed(libpq)
-        if all(after[table] > before.get(table, 0) for table in housekeeping.TABLES):
-            break
-        asyncio.run(asyncio.sleep(0.1))
+    after = _polled(lambda: _vacuumed(libpq),
+                    lambda after: all(after[table] > before.get(table, 0) for table in housekeeping.TABLES))
     assert all(after[table] > before.get(table, 0) for table in housekeeping.TABLES), (before, after)
 
 
@@ -76,11 +85,9 @@ def test_the_housekeeper_keeps_at_it_only_where_autovacuum_is_off(libpq: str) ->
     on, finished = asyncio.run(scenario())
     assert finished == on  # it stops at once where PostgreSQL vacuums, and keeps going where it does not
     if not on:
-        for _ in range(50):
-            if _vacuumed(libpq)["call_authorizations"] > before.get("call_authorizations", 0):
-                break
-            asyncio.run(asyncio.sleep(0.1))
-        assert _vacuumed(libpq)["call_authorizations"] > before.get("call_authorizations", 0)
+        vacuumed = _polled(lambda: _vacuumed(libpq)["call_authorizations"],
+                           lambda count: count > before.get("call_authorizations", 0))
+        assert vacuumed > before.get("call_authorizations", 0)
 
 
 # 100 of the 1,000 accounts the test makes, each time it sets their limit.
@@ -102,11 +109,9 @@ def _changed(libpq: str, statement: str, table: str, *, changed: int) -> None:
     changed since its last ANALYZE (a backend reports them a moment after the fact)."""
     with psycopg.connect(libpq, autocommit=True) as connection:
         connection.execute(statement)
-    for _ in range(100):
-        if _statistics(libpq, table)[0] >= changed:
-            return
-        asyncio.run(asyncio.sleep(0.1))
-    raise AssertionError(f"PostgreSQL never counted {changed} rows of {table} changed: {_statistics(libpq, table)}")
+    found = _polled(lambda: _statistics(libpq, table), lambda found: found[0] >= changed, seconds=10.0)
+    if found[0] < changed:
+        raise AssertionError(f"PostgreSQL never counted {changed} rows of {table} changed: {found}")
 
 
 def _vacuumed_once(libpq: str) -> None:
@@ -122,12 +127,7 @@ def _vacuumed_once(libpq: str) -> None:
 
 def _analyses_after(libpq: str, table: str, at_least: int) -> int:
     """The table's ANALYZE count, once it reaches `at_least` or after 5 s."""
-    for _ in range(50):
-        count = _statistics(libpq, table)[2]
-        if count >= at_least:
-            return count
-        asyncio.run(asyncio.sleep(0.1))
-    return _statistics(libpq, table)[2]
+    return _polled(lambda: _statistics(libpq, table)[2], lambda count: count >= at_least)
 
 
 def test_a_table_is_analyzed_only_once_a_tenth_of_it_changed(libpq: str) -> None:
