@@ -8,8 +8,9 @@ On SQLite every write takes the file's one lock, which the workers' authorizatio
 transaction for each claim and another for each batch of results took it six times as often under
 load (docs/performance.md, "Call webhooks").
 
-Nothing is held in memory but the events in flight: the backlog lives in the database, so a server
-killed mid-backlog loses none (its leases run out, and any server sends them). A receiver that is
+Nothing is held in memory but the events in flight and the attempts the next turn records: the
+backlog lives in the database, so a server killed mid-backlog loses none (its leases run out, and
+any server sends them). A receiver that is
 slow or hung holds at most PER_RECEIVER of the IN_FLIGHT slots; its other due events wait for one
 at most RECEIVER_WAIT_S, then are put off a second instead of waiting in line, so other receivers'
 events and every authorization go on. A receiver that answers again after failing gets the events it missed at once."""
