@@ -3,6 +3,7 @@ was sent, and answers as a test tells it (a status, a delay, or hanging on)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ class Behaviour:
     status: int = 200
     delay_s: float = 0.0  # before answering; a long one is a hung receiver
     fail_first: int = 0  # the first requests answered 500, before `status`
+    fail_types: dict[str, int] = field(default_factory=dict)  # event type -> how many of its first answered 500
     answer: bytes = b"ok"  # the body of every answer
     headers: dict[str, str] = field(default_factory=dict)  # more headers of every answer
 
@@ -68,9 +70,12 @@ def start_receiver() -> Receiver:
             behaviour = receiver.behaviour
             if behaviour.delay_s:
                 time.sleep(behaviour.delay_s)
+            event_type = json.loads(body).get("data", {}).get("event_type", "") if body else ""
             with receiver.lock:
-                failing = behaviour.fail_first > 0
-                behaviour.fail_first -= 1 if failing else 0
+                failing = behaviour.fail_first > 0 or behaviour.fail_types.get(event_type, 0) > 0
+                behaviour.fail_first -= 1 if behaviour.fail_first > 0 else 0
+                if behaviour.fail_types.get(event_type, 0) > 0:
+                    behaviour.fail_types[event_type] -= 1
                 if not failing:
                     receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
                                                       body))

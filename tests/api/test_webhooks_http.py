@@ -183,6 +183,26 @@ def test_a_calls_events_keep_their_order_when_the_first_must_be_sent_again(ready
     assert types == ["call.initiated", "call.answered", "call.hangup"]
 
 
+def test_a_backlog_of_a_calls_events_goes_out_in_order_when_one_must_be_sent_again(ready: Api,
+                                                                                 receiver: Receiver) -> None:
+    receiver.behaviour.fail_types = {"call.answered": 1}
+    trunk = connection(ready, ready.create(), "backlogged", webhook_event_url=f"http://127.0.0.1:{free_port()}/gone")
+    call = through(ready, trunk)
+    end(ready, call["id"], 5)  # its three events wait together for a receiver
+    settled(ready, 1, tried_only=True)
+    response = ready.request("PATCH", f"/v2/credential_connections/{trunk}", json={"webhook_event_url": receiver.url})
+    assert response.status_code == 200, response.text
+    types = [json.loads(received.body)["data"]["event_type"] for received in receiver.wait_for(3, timeout_s=20)]
+    assert types == ["call.initiated", "call.answered", "call.hangup"]
+    assert [json.loads(body)["data"]["event_type"] for body in receiver.refused] == ["call.answered"]
+    found = {delivery["webhook"]["event_type"]: delivery for delivery in settled(ready, 3)}
+    assert len(found["call.initiated"]["attempts"]) >= 2  # the dead URL's, then the receiver's
+    assert [attempt["status"] for attempt in found["call.answered"]["attempts"]] == ["delivered", "failed"]
+    (hangup,) = found["call.hangup"]["attempts"]
+    answered = datetime.fromisoformat(found["call.answered"]["attempts"][0]["finished_at"])
+    assert datetime.fromisoformat(hangup["started_at"]) >= answered  # not sent before the event ahead of it
+
+
 def test_a_hung_receiver_times_out_and_holds_up_no_one_else(ready: Api, receiver: Receiver) -> None:
     hung = start_receiver()
     hung.behaviour.delay_s = 30

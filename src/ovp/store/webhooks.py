@@ -2,14 +2,15 @@
 
 An event is written with the transaction's COMMIT (Transaction.append), a group's in one statement.
 A server claims due events for a lease (on PostgreSQL FOR UPDATE SKIP LOCKED, so that two servers
-never claim one event), sends them, and records each attempt. A call's events go out in order: an
-event whose call has an earlier one still pending waits for it, and is put off until that one's
-next attempt rather than read again on every claim."""
+never claim one event), sends them, and records each attempt. A call's events go out in order: a
+call's due events are claimed together, as a chain its server sends one after the other; an event
+whose call has an earlier one pending elsewhere (not due, or another server's) waits for it, and is
+put off until that one's next attempt rather than read again on every claim."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
@@ -21,7 +22,7 @@ from ovp.domain.calls.authorization import Authorization
 from ovp.domain.clock import wall_ms
 from ovp.domain.errors import NotFound
 from ovp.domain.webhooks.deliveries import DeliveryFilter
-from ovp.domain.webhooks.events import Event, Webhooks
+from ovp.domain.webhooks.events import EVENT_TYPES, Event, Webhooks
 from ovp.domain.webhooks.signing import KeyPair
 from ovp.store.connections import any_kind
 from ovp.store.database import Statement, Transaction
@@ -69,18 +70,17 @@ class Destination:
 
 
 _EARLIER = aliased(webhook_events)
+_EARLIER_OF_CALL = ((_EARLIER.c.account_id == _E.account_id) & (_EARLIER.c.call_id == _E.call_id)
+                    & (_EARLIER.c.status == literal_column("'pending'")) & (_EARLIER.c.seq < _E.seq))
+# How many of the call's events before this one are pending.
+_EARLIER_PENDING = select(func.count()).where(_EARLIER_OF_CALL).scalar_subquery()
 # When the call's earlier pending event is next tried: none when no earlier one is pending.
-_EARLIER_NEXT = (
-    select(func.max(_EARLIER.c.next_attempt_ms))
-    .where((_EARLIER.c.account_id == _E.account_id) & (_EARLIER.c.call_id == _E.call_id)
-           & (_EARLIER.c.status == literal_column("'pending'")) & (_EARLIER.c.seq < _E.seq))
-    .scalar_subquery()
-)
+_EARLIER_NEXT = select(func.max(_EARLIER.c.next_attempt_ms)).where(_EARLIER_OF_CALL).scalar_subquery()
 _FREE = or_(_E.claimed_until_ms.is_(None), _E.claimed_until_ms <= bindparam("now_ms"))
 _CLAIMED_COLUMNS = [_E.id, _E.account_id, _E.call_id, _E.seq, _E.connection_id, _E.event_type, _E.payload,
                     _E.created_ms, _E.attempt_count, _E.attempts]
 _DUE = Statement(
-    select(*_CLAIMED_COLUMNS, _EARLIER_NEXT)
+    select(*_CLAIMED_COLUMNS, _EARLIER_PENDING)
     .where(_IS_PENDING & (_E.next_attempt_ms <= bindparam("now_ms")) & _FREE)
     .order_by(_E.next_attempt_ms).limit(bindparam("limit", literal_execute=False))
     .offset(literal_column("0"))  # SQLite's LIMIT would bind an offset of its own
@@ -103,29 +103,48 @@ _PUT_OFF = Statement(
 )
 
 
-def claim(tx: Transaction, now_ms: int, lease_ms: int, limit: int) -> list[Claimed]:
-    """Up to `limit` due events, each the earliest pending one of its call, leased to this server
-    until `now_ms + lease_ms`; the due events that wait for an earlier one of their call are put
-    off until that one's next attempt (a second at least). A few statements, however many events."""
-    claimed: list[Claimed] = []
+def claim(tx: Transaction, now_ms: int, lease_ms: int, limit: int,
+          busy: Collection[tuple[str, int]] = ()) -> list[list[Claimed]]:
+    """Up to `limit` due events, in chains: each chain a call's due events in order, from its
+    earliest pending one on, leased to this server for `lease_ms` an event of the chain from
+    `now_ms`. The due events that wait for an earlier one of their call not in their chain are put
+    off until that one's next attempt (a second at least), except those of a call in `busy`
+    (account id, call id): this server is sending its earlier event, and its record of that one
+    makes them claimable. A few statements, however many events."""
+    calls: dict[tuple[str, int], list[tuple[Claimed, int]]] = {}
+    for *row, earlier_pending in tx.rows(_DUE, {"now_ms": now_ms, "limit": limit + len(EVENT_TYPES) * len(busy)}):
+        event = Claimed(*row)
+        calls.setdefault((event.account_id, event.call_id), []).append((event, int(earlier_pending)))
+    chains: list[list[Claimed]] = []
     waiting: list[str] = []
-    for *row, earlier_next_ms in tx.rows(_DUE, {"now_ms": now_ms, "limit": limit}):
-        if earlier_next_ms is None:
-            claimed.append(Claimed(*row))
-        else:
-            waiting.append(row[0])
-    if claimed:
-        tx.execute_many(_CLAIM, [{"event": event.id, "until_ms": now_ms + lease_ms} for event in claimed])
+    room = limit
+    for call, found in calls.items():  # the calls whose events are the longest due first
+        found.sort(key=lambda pair: pair[0].seq)
+        chain: list[Claimed] = []
+        for index, (event, earlier_pending) in enumerate(found):
+            if earlier_pending != len(chain):  # an earlier event of its call is pending, not in the chain
+                if call not in busy:
+                    waiting += [later.id for later, _earlier in found[index:]]
+                break
+            if room == 0:
+                break
+            chain.append(event)
+            room -= 1
+        if chain:
+            chains.append(chain)
+    if chains:
+        tx.execute_many(_CLAIM, [{"event": event.id, "until_ms": now_ms + lease_ms * len(chain)}
+                                 for chain in chains for event in chain])
     if waiting:
         # Read again, by a statement of its own: on PostgreSQL the first read's view of the earlier
         # events may predate one's delivery, whose drawing forward of this one waited for this
         # claim's lock; an event put off on that view would wait for nothing.
-        found = tx.rows(_still_waiting(len(waiting)), {f"e{i}": event for i, event in enumerate(waiting)})
+        read_again = tx.rows(_still_waiting(len(waiting)), {f"e{i}": event for i, event in enumerate(waiting)})
         put_off = [{"event": event, "until_ms": max(int(earlier_next_ms), now_ms + 1000)}
-                   for event, earlier_next_ms in found if earlier_next_ms is not None]
+                   for event, earlier_next_ms in read_again if earlier_next_ms is not None]
         if put_off:
             tx.execute_many(_PUT_OFF, put_off)
-    return claimed
+    return chains
 
 
 def destination(tx: Transaction, account_id: str, connection_id: int) -> Destination:
@@ -174,11 +193,13 @@ _CONNECTION_BACK = Statement(
 
 @dataclass(frozen=True)
 class Finished:
-    """An attempt's result (or an event put off), and whether its receiver answered again after failing."""
+    """An attempt's result (or an event put off), whether its receiver answered again after failing,
+    and whether the call's next events are due now: the event is done with, and was its chain's last."""
 
     event: Claimed
     outcome: Outcome
     back: bool
+    draws_next: bool = False
 
 
 def finish_all(tx: Transaction, results: Sequence[Finished], now_ms: int) -> None:
@@ -189,7 +210,7 @@ def finish_all(tx: Transaction, results: Sequence[Finished], now_ms: int) -> Non
          "attempts": result.outcome.attempts, "attempt_count": result.outcome.attempt_count,
          "finished_ms": result.outcome.finished_ms} for result in results])
     done = [{"owner": result.event.account_id, "call_id": result.event.call_id, "seq": result.event.seq,
-             "now_ms": now_ms} for result in results if result.outcome.status != "pending"]
+             "now_ms": now_ms} for result in results if result.draws_next]
     if done:
         tx.execute_many(_NEXT_OF_CALL, done)
     for account_id, connection_id in {(result.event.account_id, result.event.connection_id)

@@ -4,6 +4,9 @@ key, and records the attempt.
 
 Each turn of the sender is one write transaction: it records the attempts made since the last turn,
 then claims what is due (a call's next event among it, made due by the record of the one before).
+A call's due events come as a chain, sent one after the other by one task: a call whose events
+gathered while its receiver was down, or while the sender was busy, costs a claim and a record an
+event, not a put-off and a drawing forward besides for each of its later events.
 On SQLite every write takes the file's one lock, which the workers' authorizations wait for: a
 transaction for each claim and another for each batch of results took it six times as often under
 load (docs/performance.md, "Call webhooks").
@@ -66,8 +69,12 @@ LEASE_MS = int((RECEIVER_WAIT_S + 2 * MAX_TIMEOUT_S) * 1000) + 5_000
 
 @dataclass(frozen=True)
 class _Work:
-    event: Claimed
+    chain: list[Claimed]  # one call's events, in order
     destination: Destination
+
+    @property
+    def call(self) -> tuple[str, int]:
+        return self.chain[0].account_id, self.chain[0].call_id
 
 
 class WebhookSender:
@@ -81,7 +88,7 @@ class WebhookSender:
         # Attempts made, recorded by the next turn; until then their events stay leased to this server.
         self._results: list[store.Finished] = []
         self._failing: set[tuple[str, int]] = set()  # connections whose receiver failed its last attempt here
-        self._running: set[asyncio.Task[None]] = set()
+        self._running: dict[asyncio.Task[None], tuple[str, int]] = {}  # each chain's task, and its call
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._client: aiohttp.ClientSession | None = None
@@ -123,7 +130,7 @@ class WebhookSender:
         for task in remaining:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._tasks, self._running = [], set()
+        self._tasks, self._running = [], {}
         if self._results:
             try:
                 await self._turn(0)
@@ -149,7 +156,7 @@ class WebhookSender:
                 claimed = await self._turn(free) if free > 0 or self._results else []
                 for work in claimed:
                     task = asyncio.get_running_loop().create_task(self._deliver(work))
-                    self._running.add(task)
+                    self._running[task] = work.call
                     task.add_done_callback(self._done)
                 if self._stopping.is_set():
                     return
@@ -170,7 +177,7 @@ class WebhookSender:
                 await self._pause(1.0)
 
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
+        self._running.pop(task, None)
         self._wake.set()  # a slot is free
 
     async def _turn(self, limit: int) -> list[_Work]:
@@ -179,6 +186,7 @@ class WebhookSender:
         still leased to this server)."""
         lease_ms = LEASE_MS
         results, self._results = self._results, []
+        busy = set(self._running.values())
 
         def turning(tx: Transaction) -> tuple[KeyPair | None, list[_Work]]:
             now_ms = wall_ms()
@@ -186,14 +194,14 @@ class WebhookSender:
                 store.finish_all(tx, results, now_ms)
             if limit <= 0:
                 return None, []
-            claimed = store.claim(tx, now_ms, lease_ms, limit)
+            chains = store.claim(tx, now_ms, lease_ms, limit, busy)
             destinations: dict[tuple[str, int], Destination] = {}
-            for event in claimed:
-                key = (event.account_id, event.connection_id)
+            for chain in chains:
+                key = (chain[0].account_id, chain[0].connection_id)
                 if key not in destinations:
                     destinations[key] = store.destination(tx, *key)
-            return store.signing_key(tx), [_Work(event, destinations[event.account_id, event.connection_id])
-                                           for event in claimed]
+            return store.signing_key(tx), [_Work(chain, destinations[chain[0].account_id, chain[0].connection_id])
+                                           for chain in chains]
 
         try:
             key, claimed = await self._database.write(turning)
@@ -204,20 +212,31 @@ class WebhookSender:
         return claimed
 
     async def _deliver(self, work: _Work) -> None:
-        event, destination = work.event, work.destination
-        slots = self._receiver_slots(destination.url)
+        """Sends a chain's events in order, in one of the receiver's slots; an event not delivered
+        holds the rest of its chain back until its own next attempt."""
+        slots = self._receiver_slots(work.destination.url)
         if slots is not None:
             try:
-                await asyncio.wait_for(slots.acquire(), RECEIVER_WAIT_S)
-            except TimeoutError:  # the receiver is slow or hung: its event goes back to the queue
-                self._put_off(event)
+                if slots.locked():  # (wait_for costs a task: only when there is something to wait for)
+                    await asyncio.wait_for(slots.acquire(), RECEIVER_WAIT_S)
+                else:
+                    await slots.acquire()
+            except TimeoutError:  # the receiver is slow or hung: its events go back to the queue
+                for event in work.chain:
+                    self._put_off(event, wall_ms() + 1000)
                 return
         try:
-            made = await self._attempts(event, destination)
+            for index, event in enumerate(work.chain):
+                made = await self._attempts(event, work.destination)
+                last = index == len(work.chain) - 1
+                outcome = self._record(event, made, back=self._receiver_back(event, made), last=last)
+                if outcome.status == "pending":
+                    for later in work.chain[index + 1:]:
+                        self._put_off(later, outcome.next_attempt_ms)
+                    return
         finally:
             if slots is not None:
                 slots.release()
-        self._record(event, made, back=self._receiver_back(event, made))
 
     def _receiver_back(self, event: Claimed, made: list[Attempt]) -> bool:
         """Whether the connection's receiver answered again after this server saw it fail: once per
@@ -267,7 +286,7 @@ class WebhookSender:
         errors = [] if 200 <= status < 300 else [attempts.NOT_2XX]
         return Attempt(url, _pairs(sent), started, wall_ms(), status, answered, kept_body, errors)
 
-    def _record(self, event: Claimed, made: list[Attempt], *, back: bool) -> None:
+    def _record(self, event: Claimed, made: list[Attempt], *, back: bool, last: bool) -> Outcome:
         now = wall_ms()
         history = [attempt.to_json() for attempt in reversed(made)] + orjson.loads(event.attempts)
         count = event.attempt_count + 1
@@ -277,11 +296,14 @@ class WebhookSender:
         next_ms, finished = (retry, None) if retry is not None else (now, now)
         DELIVERIES.labels({"delivered": "delivered", "pending": "retry", "failed": "failed"}[status]).inc()
         outcome = Outcome(event.id, status, next_ms, orjson.dumps(history).decode(), count, finished)
-        self._recorded(store.Finished(event, outcome, back))
+        # Done with, the chain's last event makes the call's next ones due (those written since the claim).
+        self._recorded(store.Finished(event, outcome, back, draws_next=last and status != "pending"))
+        return outcome
 
-    def _put_off(self, event: Claimed) -> None:
-        """The receiver has all its slots busy: the event is tried a second later, no attempt made."""
-        self._recorded(store.Finished(event, Outcome(event.id, "pending", wall_ms() + 1000, event.attempts,
+    def _put_off(self, event: Claimed, until_ms: int) -> None:
+        """The event is tried at `until_ms`, no attempt made: its receiver has all its slots busy,
+        or the event before it in its chain was not delivered."""
+        self._recorded(store.Finished(event, Outcome(event.id, "pending", until_ms, event.attempts,
                                                      event.attempt_count, None), back=False))
 
     def _recorded(self, finished: store.Finished) -> None:
