@@ -162,7 +162,7 @@ class WebhookSender:
                     return
                 # Every slot busy (a hung receiver's), or nothing more due now: wait for a slot, a
                 # result or news, or the next poll, rather than turn round and round.
-                if free <= 0 or len(claimed) < free:
+                if free <= 0 or sum(len(work.chain) for work in claimed) < free:  # (the claim counts events)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
                     # News and results come with every call under load: a moment more gathers many
