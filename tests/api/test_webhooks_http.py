@@ -15,6 +15,8 @@ import pytest
 import telnyx
 
 from ovp.domain.clock import CLOCK
+from ovp.store.webhooks import Destination
+from ovp.webhooks.sender import LEASE_MS, lease_has_room
 from tests.api.test_calls_http import CALLS, answer, connection, end, load_deck, through
 from tests.conftest import Api
 from tests.webhook_receiver import Receiver, start_receiver
@@ -201,6 +203,17 @@ def test_a_backlog_of_a_calls_events_goes_out_in_order_when_one_must_be_sent_aga
     (hangup,) = found["call.hangup"]["attempts"]
     answered = datetime.fromisoformat(found["call.answered"]["attempts"][0]["finished_at"])
     assert datetime.fromisoformat(hangup["started_at"]) >= answered  # not sent before the event ahead of it
+
+
+def test_a_chain_goes_on_only_while_its_lease_has_room_for_the_next_events_attempts() -> None:
+    slow = Destination("http://127.0.0.1:9/hooks", "http://127.0.0.1:9/failover", 30)
+    usual = Destination("http://127.0.0.1:9/hooks", None, None)  # the default timeout: 10 s
+    claimed_at, lease_s = 100.0, LEASE_MS / 1000
+    # Two attempts of 30 s each (the primary and the failover URL), and a second to spare.
+    assert lease_has_room(claimed_at, slow, claimed_at + lease_s - 62)
+    assert not lease_has_room(claimed_at, slow, claimed_at + lease_s - 61)
+    assert lease_has_room(claimed_at, usual, claimed_at + lease_s - 22)
+    assert not lease_has_room(claimed_at, usual, claimed_at + lease_s - 21)
 
 
 def test_a_hung_receiver_times_out_and_holds_up_no_one_else(ready: Api, receiver: Receiver) -> None:

@@ -106,11 +106,11 @@ _PUT_OFF = Statement(
 def claim(tx: Transaction, now_ms: int, lease_ms: int, limit: int,
           busy: Collection[tuple[str, int]] = ()) -> list[list[Claimed]]:
     """Up to `limit` due events, in chains: each chain a call's due events in order, from its
-    earliest pending one on, leased to this server for `lease_ms` an event of the chain from
-    `now_ms`. The due events that wait for an earlier one of their call not in their chain are put
-    off until that one's next attempt (a second at least), except those of a call in `busy`
-    (account id, call id): this server is sending its earlier event, and its record of that one
-    makes them claimable. A few statements, however many events."""
+    earliest pending one on, leased to this server until `now_ms + lease_ms`. The due events that
+    wait for an earlier one of their call not in their chain are put off until that one's next
+    attempt (a second at least), except those of a call in `busy` (account id, call id): this
+    server is sending its earlier event, and its record of that one makes them claimable. A few
+    statements, however many events."""
     calls: dict[tuple[str, int], list[tuple[Claimed, int]]] = {}
     for *row, earlier_pending in tx.rows(_DUE, {"now_ms": now_ms, "limit": limit + len(EVENT_TYPES) * len(busy)}):
         event = Claimed(*row)
@@ -133,7 +133,7 @@ def claim(tx: Transaction, now_ms: int, lease_ms: int, limit: int,
         if chain:
             chains.append(chain)
     if chains:
-        tx.execute_many(_CLAIM, [{"event": event.id, "until_ms": now_ms + lease_ms * len(chain)}
+        tx.execute_many(_CLAIM, [{"event": event.id, "until_ms": now_ms + lease_ms}
                                  for chain in chains for event in chain])
     if waiting:
         # Read again, by a statement of its own: on PostgreSQL the first read's view of the earlier

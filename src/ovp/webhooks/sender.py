@@ -63,14 +63,18 @@ CLOSE_GRACE_S = 2.0
 RECEIVER_WAIT_S = 1.0
 MAX_TIMEOUT_S = 30  # webhook_timeout_secs at most
 # A claimed event is another server's to send again only once its sender can no longer be at it:
-# a wait for its receiver's share, the primary and the failover URL each up to their timeout.
+# a wait for its receiver's share, the primary and the failover URL each up to their timeout. A
+# chain's events share one lease: its sender goes on to the next only while the lease has room
+# for that one's attempts, and hands the rest back otherwise.
 LEASE_MS = int((RECEIVER_WAIT_S + 2 * MAX_TIMEOUT_S) * 1000) + 5_000
+LEASE_MARGIN_S = 1.0
 
 
 @dataclass(frozen=True)
 class _Work:
     chain: list[Claimed]  # one call's events, in order
     destination: Destination
+    claimed_at: float  # time.monotonic() before the claim: its lease runs from a moment after
 
     @property
     def call(self) -> tuple[str, int]:
@@ -187,6 +191,7 @@ class WebhookSender:
         lease_ms = LEASE_MS
         results, self._results = self._results, []
         busy = set(self._running.values())
+        claimed_at = time.monotonic()
 
         def turning(tx: Transaction) -> tuple[KeyPair | None, list[_Work]]:
             now_ms = wall_ms()
@@ -200,8 +205,8 @@ class WebhookSender:
                 key = (chain[0].account_id, chain[0].connection_id)
                 if key not in destinations:
                     destinations[key] = store.destination(tx, *key)
-            return store.signing_key(tx), [_Work(chain, destinations[chain[0].account_id, chain[0].connection_id])
-                                           for chain in chains]
+            return store.signing_key(tx), [
+                _Work(chain, destinations[chain[0].account_id, chain[0].connection_id], claimed_at) for chain in chains]
 
         try:
             key, claimed = await self._database.write(turning)
@@ -213,7 +218,8 @@ class WebhookSender:
 
     async def _deliver(self, work: _Work) -> None:
         """Sends a chain's events in order, in one of the receiver's slots; an event not delivered
-        holds the rest of its chain back until its own next attempt."""
+        holds the rest of its chain back until its own next attempt, and the rest is handed back
+        for the next claim when the chain's lease has no room left for another event."""
         slots = self._receiver_slots(work.destination.url)
         if slots is not None:
             try:
@@ -222,17 +228,18 @@ class WebhookSender:
                 else:
                     await slots.acquire()
             except TimeoutError:  # the receiver is slow or hung: its events go back to the queue
-                for event in work.chain:
-                    self._put_off(event, wall_ms() + 1000)
+                self._put_off(work.chain, wall_ms() + 1000)
                 return
         try:
             for index, event in enumerate(work.chain):
+                if index and not lease_has_room(work.claimed_at, work.destination, time.monotonic()):
+                    self._put_off(work.chain[index:], wall_ms())
+                    return
                 made = await self._attempts(event, work.destination)
                 last = index == len(work.chain) - 1
                 outcome = self._record(event, made, back=self._receiver_back(event, made), last=last)
                 if outcome.status == "pending":
-                    for later in work.chain[index + 1:]:
-                        self._put_off(later, outcome.next_attempt_ms)
+                    self._put_off(work.chain[index + 1:], outcome.next_attempt_ms)
                     return
         finally:
             if slots is not None:
@@ -264,7 +271,7 @@ class WebhookSender:
         if destination.url is None:
             now = wall_ms()
             return [Attempt(None, [], now, now, None, [], "", [attempts.NO_URL])]
-        timeout = float(destination.timeout_secs) if destination.timeout_secs else DEFAULT_TIMEOUT_S
+        timeout = _timeout_s(destination)
         made = [await self._post(destination.url, event.payload, timeout)]
         if not made[0].delivered and destination.failover_url:
             made.append(await self._post(destination.failover_url, event.payload, timeout))
@@ -300,16 +307,28 @@ class WebhookSender:
         self._recorded(store.Finished(event, outcome, back, draws_next=last and status != "pending"))
         return outcome
 
-    def _put_off(self, event: Claimed, until_ms: int) -> None:
-        """The event is tried at `until_ms`, no attempt made: its receiver has all its slots busy,
-        or the event before it in its chain was not delivered."""
-        self._recorded(store.Finished(event, Outcome(event.id, "pending", until_ms, event.attempts,
-                                                     event.attempt_count, None), back=False))
+    def _put_off(self, events: list[Claimed], until_ms: int) -> None:
+        """The events are tried at `until_ms`, no attempt made: their receiver has all its slots
+        busy, the event before them in their chain was not delivered, or their lease ran short."""
+        for event in events:
+            self._recorded(store.Finished(event, Outcome(event.id, "pending", until_ms, event.attempts,
+                                                         event.attempt_count, None), back=False))
 
     def _recorded(self, finished: store.Finished) -> None:
         """For the next turn to write; its slot is free meanwhile."""
         self._results.append(finished)
         self._wake.set()
+
+
+def lease_has_room(claimed_at: float, destination: Destination, now: float) -> bool:
+    """Whether a lease taken at `claimed_at` (time.monotonic()) leaves room at `now` for one more
+    event's attempts to `destination`, the primary and the failover URL each up to its timeout."""
+    left_s = LEASE_MS / 1000 - (now - claimed_at)
+    return left_s > 2 * _timeout_s(destination) + LEASE_MARGIN_S
+
+
+def _timeout_s(destination: Destination) -> float:
+    return float(destination.timeout_secs) if destination.timeout_secs else DEFAULT_TIMEOUT_S
 
 
 def _receiver(url: str | None) -> str | None:
