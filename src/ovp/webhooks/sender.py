@@ -322,9 +322,11 @@ class WebhookSender:
 
 def lease_has_room(claimed_at: float, destination: Destination, now: float) -> bool:
     """Whether a lease taken at `claimed_at` (time.monotonic()) leaves room at `now` for one more
-    event's attempts to `destination`, the primary and the failover URL each up to its timeout."""
+    event's attempts to `destination`: the primary URL, and the failover URL when there is one,
+    each up to the connection's timeout."""
     left_s = LEASE_MS / 1000 - (now - claimed_at)
-    return left_s > 2 * _timeout_s(destination) + LEASE_MARGIN_S
+    urls = 2 if destination.failover_url else 1
+    return left_s > urls * _timeout_s(destination) + LEASE_MARGIN_S
 
 
 def _timeout_s(destination: Destination) -> float:
