@@ -201,12 +201,13 @@ class WebhookSender:
                 return None, []
             chains = store.claim(tx, now_ms, lease_ms, limit, busy)
             destinations: dict[tuple[str, int], Destination] = {}
+            works: list[_Work] = []
             for chain in chains:
                 key = (chain[0].account_id, chain[0].connection_id)
                 if key not in destinations:
                     destinations[key] = store.destination(tx, *key)
-            return store.signing_key(tx), [
-                _Work(chain, destinations[chain[0].account_id, chain[0].connection_id], claimed_at) for chain in chains]
+                works.append(_Work(chain, destinations[key], claimed_at))
+            return store.signing_key(tx), works
 
         try:
             key, claimed = await self._database.write(turning)
