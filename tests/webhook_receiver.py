@@ -72,9 +72,11 @@ def start_receiver() -> Receiver:
                 time.sleep(behaviour.delay_s)
             event_type = json.loads(body).get("data", {}).get("event_type", "") if body else ""
             with receiver.lock:
-                failing = behaviour.fail_first > 0 or behaviour.fail_types.get(event_type, 0) > 0
-                behaviour.fail_first -= 1 if behaviour.fail_first > 0 else 0
-                if behaviour.fail_types.get(event_type, 0) > 0:
+                # One refusal spends one count: the first requests' before the event type's.
+                if behaviour.fail_first > 0:
+                    behaviour.fail_first -= 1
+                    failing = True
+                elif failing := behaviour.fail_types.get(event_type, 0) > 0:
                     behaviour.fail_types[event_type] -= 1
                 if not failing:
                     receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()},
