@@ -33,6 +33,7 @@ class Receiver:
     server: ThreadingHTTPServer
     received: list[Received] = field(default_factory=list)  # answered with `status`
     refused: list[str] = field(default_factory=list)  # the bodies answered 500 by `fail_first`
+    arrived: int = 0  # requests read whole, answered or not yet (a hung receiver's)
     behaviour: Behaviour = field(default_factory=Behaviour)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -68,6 +69,8 @@ def start_receiver() -> Receiver:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
             behaviour = receiver.behaviour
+            with receiver.lock:
+                receiver.arrived += 1
             if behaviour.delay_s:
                 time.sleep(behaviour.delay_s)
             event_type = json.loads(body).get("data", {}).get("event_type", "") if body else ""

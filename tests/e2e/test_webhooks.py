@@ -132,6 +132,29 @@ def test_a_server_killed_mid_backlog_loses_no_event(start_server: StartServer, r
         assert any(attempt.status == "failed" for attempt in one.data.attempts)
 
 
+def test_a_server_stopped_mid_attempt_hands_its_events_back_at_once(start_server: StartServer,
+                                                                     receiver: Receiver) -> None:
+    receiver.behaviour.delay_s = 3600  # hung: the call's first event is being sent when the server stops
+    first = start_server()
+    with first.http(TOKEN) as http:
+        trunk = prepared(http, receiver)
+        patched = http.patch(f"/v2/credential_connections/{trunk}", json={"webhook_timeout_secs": 30})
+        assert patched.status_code == 200, patched.text
+        call(http, trunk)
+    deadline = time.monotonic() + 15
+    while receiver.arrived == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert receiver.arrived == 1
+    assert first.stop() == 0  # SIGTERM, by its PID: the attempt is cut after the sender's grace
+    receiver.behaviour.delay_s = 0
+    stopped_at = time.monotonic()
+    start_server()
+    # Left leased, the events would wait for the lease to run out (sender.LEASE_MS).
+    events = wait_for_events(receiver, 3, timeout_s=LEASE_MS / 1000 / 2)
+    assert time.monotonic() - stopped_at < LEASE_MS / 1000 / 2
+    assert [event["event_type"] for event in events] == ["call.initiated", "call.answered", "call.hangup"]
+
+
 def test_two_servers_on_one_database_never_send_an_event_twice(start_server: StartServer, receiver: Receiver) -> None:
     servers = [start_server(), start_server()]
     with servers[0].http(TOKEN) as http, servers[1].http(TOKEN) as others:

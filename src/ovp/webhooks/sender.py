@@ -120,7 +120,8 @@ class WebhookSender:
     async def close(self) -> None:
         """Stops claiming between two database operations (a connection's set-up cut
         by a cancellation can leave its socket open), gives the attempts in flight a moment to end,
-        records them, and cancels the rest: their leases run out, and they are sent again."""
+        records them, and cancels the rest, which hand their events back to the queue at once (or,
+        when this last record fails, once their leases run out)."""
         if self._loop is not asyncio.get_running_loop():
             return
         self._stopping.set()
@@ -220,31 +221,38 @@ class WebhookSender:
     async def _deliver(self, work: _Work) -> None:
         """Sends a chain's events in order, in one of the receiver's slots; an event not delivered
         holds the rest of its chain back until its own next attempt, and the rest is handed back
-        for the next claim when the chain's lease has no room left for another event."""
+        for the next claim when the chain's lease has no room left for another event. Cancelled
+        (the server stops), it hands back at once what it had not recorded, the event whose attempt
+        it cut included, rather than leave them leased to a server that no longer sends them."""
+        index = 0  # the chain's first event not yet recorded
         slots = self._receiver_slots(work.destination.url)
-        if slots is not None:
-            try:
-                if slots.locked():  # (wait_for costs a task: only when there is something to wait for)
-                    await asyncio.wait_for(slots.acquire(), RECEIVER_WAIT_S)
-                else:
-                    await slots.acquire()
-            except TimeoutError:  # the receiver is slow or hung: its events go back to the queue
-                self._put_off(work.chain, wall_ms() + 1000)
-                return
         try:
-            for index, event in enumerate(work.chain):
-                if index and not lease_has_room(work.claimed_at, work.destination, time.monotonic()):
-                    self._put_off(work.chain[index:], wall_ms())
-                    return
-                made = await self._attempts(event, work.destination)
-                last = index == len(work.chain) - 1
-                outcome = self._record(event, made, back=self._receiver_back(event, made), last=last)
-                if outcome.status == "pending":
-                    self._put_off(work.chain[index + 1:], outcome.next_attempt_ms)
-                    return
-        finally:
             if slots is not None:
-                slots.release()
+                try:
+                    if slots.locked():  # (wait_for costs a task: only when there is something to wait for)
+                        await asyncio.wait_for(slots.acquire(), RECEIVER_WAIT_S)
+                    else:
+                        await slots.acquire()
+                except TimeoutError:  # the receiver is slow or hung: its events go back to the queue
+                    self._put_off(work.chain, wall_ms() + 1000)
+                    return
+            try:
+                for index, event in enumerate(work.chain):
+                    if index and not lease_has_room(work.claimed_at, work.destination, time.monotonic()):
+                        self._put_off(work.chain[index:], wall_ms())
+                        return
+                    made = await self._attempts(event, work.destination)
+                    last = index == len(work.chain) - 1
+                    outcome = self._record(event, made, back=self._receiver_back(event, made), last=last)
+                    if outcome.status == "pending":
+                        self._put_off(work.chain[index + 1:], outcome.next_attempt_ms)
+                        return
+            finally:
+                if slots is not None:
+                    slots.release()
+        except asyncio.CancelledError:
+            self._put_off(work.chain[index:], wall_ms())
+            raise
 
     def _receiver_back(self, event: Claimed, made: list[Attempt]) -> bool:
         """Whether the connection's receiver answered again after this server saw it fail: once per
