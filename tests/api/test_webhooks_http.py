@@ -127,6 +127,16 @@ def test_an_attempt_keeps_the_first_10_kb_of_the_answer_and_no_cookie(ready: Api
     assert ["X-Receiver", "kept"] in attempt["http"]["response"]["headers"]
 
 
+def test_an_attempt_records_the_headers_it_sent(ready: Api, receiver: Receiver) -> None:
+    through(ready, connection(ready, ready.create(), "recorded", webhook_event_url=receiver.url))
+    (received,) = receiver.wait_for(1)
+    (delivery,) = settled(ready, 1)
+    recorded = {name.lower(): value for name, value in delivery["attempts"][0]["http"]["request"]["headers"]}
+    transport = {"host", "content-length"}
+    assert recorded == {name: value for name, value in received.headers.items() if name not in transport}
+    assert set(recorded) >= {"content-type", "user-agent", "telnyx-signature-ed25519", "telnyx-timestamp"}
+
+
 def deliveries(api: Api, **params: str) -> dict[str, Any]:
     response = api.request("GET", "/v2/webhook_deliveries", params=params)
     assert response.status_code == 200, response.text

@@ -108,9 +108,12 @@ class WebhookSender:
         self._loop = asyncio.get_running_loop()
         # aiohttp rather than httpx: a POST costs it a fifteenth of the CPU it costs httpx with 64
         # in flight (docs/performance.md). No cookie jar: a receiver's cookies would otherwise go to
-        # every other receiver on its host.
+        # every other receiver on its host. No Accept or Accept-Encoding of aiohttp's own: an
+        # attempt records the headers sent, and those are ovp's (and the transport's Host and
+        # Content-Length).
         self._client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._in_flight),
-                                             cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
+                                             cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
+                                             skip_auto_headers=("Accept", "Accept-Encoding"))
         self._tasks = [self._loop.create_task(self._send_forever())]
 
     def wake(self) -> None:
