@@ -227,35 +227,31 @@ class WebhookSender:
         for the next claim when the chain's lease has no room left for another event. Cancelled
         (the server stops), it hands back at once what it had not recorded, the event whose attempt
         it cut included, rather than leave them leased to a server that no longer sends them."""
-        index = 0  # the chain's first event not yet recorded
         slots = self._receiver_slots(work.destination.url)
+        index = 0  # the chain's first event not yet recorded
+        holding = False
         try:
             if slots is not None:
-                try:
-                    if slots.locked():  # (wait_for costs a task: only when there is something to wait for)
-                        await asyncio.wait_for(slots.acquire(), RECEIVER_WAIT_S)
-                    else:
-                        await slots.acquire()
-                except TimeoutError:  # the receiver is slow or hung: its events go back to the queue
+                holding = await _slot_of(slots)
+                if not holding:  # the receiver is slow or hung: its events go back to the queue
                     self._put_off(work.chain, wall_ms() + 1000)
                     return
-            try:
-                for index, event in enumerate(work.chain):
-                    if index and not lease_has_room(work.claimed_at, work.destination, time.monotonic()):
-                        self._put_off(work.chain[index:], wall_ms())
-                        return
-                    made = await self._attempts(event, work.destination)
-                    last = index == len(work.chain) - 1
-                    outcome = self._record(event, made, back=self._receiver_back(event, made), last=last)
-                    if outcome.status == "pending":
-                        self._put_off(work.chain[index + 1:], outcome.next_attempt_ms)
-                        return
-            finally:
-                if slots is not None:
-                    slots.release()
+            for index, event in enumerate(work.chain):
+                if index and not lease_has_room(work.claimed_at, work.destination, time.monotonic()):
+                    self._put_off(work.chain[index:], wall_ms())
+                    return
+                made = await self._attempts(event, work.destination)
+                last = index == len(work.chain) - 1
+                outcome = self._record(event, made, back=self._receiver_back(event, made), last=last)
+                if outcome.status == "pending":
+                    self._put_off(work.chain[index + 1:], outcome.next_attempt_ms)
+                    return
         except asyncio.CancelledError:
             self._put_off(work.chain[index:], wall_ms())
             raise
+        finally:
+            if holding and slots is not None:
+                slots.release()
 
     def _receiver_back(self, event: Claimed, made: list[Attempt]) -> bool:
         """Whether the connection's receiver answered again after this server saw it fail: once per
@@ -330,6 +326,18 @@ class WebhookSender:
         """For the next turn to write; its slot is free meanwhile."""
         self._results.append(finished)
         self._wake.set()
+
+
+async def _slot_of(slots: asyncio.Semaphore) -> bool:
+    """One of a receiver's slots, waited for up to RECEIVER_WAIT_S; False when none came free."""
+    try:
+        if slots.locked():  # (wait_for costs a task: only when there is something to wait for)
+            await asyncio.wait_for(slots.acquire(), RECEIVER_WAIT_S)
+        else:
+            await slots.acquire()
+    except TimeoutError:
+        return False
+    return True
 
 
 def lease_has_room(claimed_at: float, destination: Destination, now: float) -> bool:
