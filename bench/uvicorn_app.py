@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging.config
 
 from ovp.config import Settings
-from ovp.server.logs import logging_config
+from ovp.processes.logs import logging_config
 from ovp.server.worker import Worker
 from ovp.server.worker import app as worker_app
 

@@ -28,7 +28,7 @@ from ovp.domain.rate_limit import NONE as NO_RATE_LIMIT
 from ovp.domain.rate_limit import RateLimitSyntaxError, parse_rate_limit
 from ovp.domain.webhooks.signing import KeyPair
 from ovp.flags import database_option, settings_from, settings_options
-from ovp.server.logs import logging_config
+from ovp.processes.logs import logging_config
 from ovp.server.run import ServeError, check_addresses
 from ovp.server.run import serve as run_server
 from ovp.services import seed as seeding

@@ -1,1 +1,1 @@
-"""The HTTP server under the app: connection limits and timeouts, workers, logging."""
+"""The HTTP server under the app: Granian's options from ovp's settings, its workers and their supervision."""

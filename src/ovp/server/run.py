@@ -31,9 +31,9 @@ from granian.log import LogLevels
 
 from ovp.admin.listener import AdminListener
 from ovp.config import Settings, environment_variable
-from ovp.server.logs import logging_config
-from ovp.server.parent import SERVER_VARIABLE
-from ovp.server.sender import SenderProcess
+from ovp.processes.logs import logging_config
+from ovp.processes.parent import SERVER_VARIABLE
+from ovp.processes.sender import SenderProcess
 from ovp.server.worker import STATES_VARIABLE
 from ovp.store.backends import is_memory_sqlite
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from ovp.admin.reporting import Reporting
 from ovp.api.app import OvpApp, app_from_environment
 from ovp.api.asgi import Message, Receive, Scope, Send
-from ovp.server.parent import end_with_the_server
+from ovp.processes.parent import end_with_the_server
 
 log = logging.getLogger("ovp")
 

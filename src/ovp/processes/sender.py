@@ -15,8 +15,8 @@ import sys
 import threading
 
 from ovp.config import Settings
-from ovp.server.logs import logging_config
-from ovp.server.parent import end_with_the_server
+from ovp.processes.logs import logging_config
+from ovp.processes.parent import end_with_the_server
 from ovp.store.backends import open_database
 from ovp.webhooks.sender import WebhookSender
 
@@ -29,7 +29,7 @@ RESTART_PAUSE_S = 1.0
 
 
 class SenderProcess:
-    """Runs the sender (`python -m ovp.server.sender`, with the environment `ovp serve` made for its
+    """Runs the sender (`python -m ovp.processes.sender`, with the environment `ovp serve` made for its
     workers) until closed, starting it again whenever it ends."""
 
     def __init__(self, settings: Settings) -> None:
@@ -44,7 +44,7 @@ class SenderProcess:
         self._watcher.start()
 
     def _spawn(self) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "ovp.server.sender"], stdin=subprocess.DEVNULL)
+        self._process = subprocess.Popen([sys.executable, "-m", "ovp.processes.sender"], stdin=subprocess.DEVNULL)
 
     def _watch(self) -> None:
         while not self._closing.is_set():
