@@ -54,7 +54,9 @@ IN_FLIGHT = 64
 PER_RECEIVER = 8
 DEFAULT_TIMEOUT_S = 10.0  # a connection without webhook_timeout_secs
 IDLE_POLL_S = 0.25  # how often a server looks for events other servers wrote
-GATHER_S = 0.02
+# A turn's wait for more news and results: on SQLite each turn takes the file's one write lock,
+# which every authorization waits for (docs/performance.md, "Call webhooks").
+GATHER_S = 0.1
 MAX_FAILING = 100_000  # connections remembered as failing (a hint: one forgotten waits for its retries)
 USER_AGENT = "ovp-webhooks"
 CLOSE_GRACE_S = 2.0
