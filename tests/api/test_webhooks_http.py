@@ -195,6 +195,24 @@ def test_a_calls_events_keep_their_order_when_the_first_must_be_sent_again(ready
     assert types == ["call.initiated", "call.answered", "call.hangup"]
 
 
+def test_a_calls_events_written_while_its_first_is_in_flight_follow_it_in_order(ready: Api,
+                                                                              receiver: Receiver) -> None:
+    receiver.behaviour.delay_s = 0.6
+    trunk = connection(ready, ready.create(), "inflight", webhook_event_url=receiver.url)
+    call = through(ready, trunk)
+    deadline = time.monotonic() + 5
+    while receiver.arrived == 0 and time.monotonic() < deadline:  # the call.initiated is being answered
+        time.sleep(0.01)
+    assert receiver.arrived == 1
+    end(ready, call["id"], 5)  # its answer and end, written while the claim leaves its call alone
+    types = [json.loads(received.body)["data"]["event_type"] for received in receiver.wait_for(3)]
+    assert types == ["call.initiated", "call.answered", "call.hangup"]
+    found = {delivery["webhook"]["event_type"]: delivery for delivery in settled(ready, 3)}
+    assert all(len(delivery["attempts"]) == 1 for delivery in found.values())
+    initiated = datetime.fromisoformat(found["call.initiated"]["attempts"][0]["finished_at"])
+    assert datetime.fromisoformat(found["call.answered"]["attempts"][0]["started_at"]) >= initiated
+
+
 def test_a_backlog_of_a_calls_events_goes_out_in_order_when_one_must_be_sent_again(ready: Api,
                                                                                  receiver: Receiver) -> None:
     receiver.behaviour.fail_types = {"call.answered": 1}

@@ -98,6 +98,7 @@ class WebhookSender:
         self._failing: set[tuple[str, int]] = set()  # connections whose receiver failed its last attempt here
         self._running: dict[asyncio.Task[None], tuple[str, int]] = {}  # each chain's task, and its call
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()  # half the slots are free
         self._tasks: list[asyncio.Task[None]] = []
         self._client: aiohttp.ClientSession | None = None
         self._key: KeyPair | None = None
@@ -181,7 +182,10 @@ class WebhookSender:
                     # into the next turn rather than a transaction for each.
                     await asyncio.sleep(GATHER_S)
                 else:
-                    await asyncio.sleep(0)
+                    # The room filled and more is due: go round again once half the slots are
+                    # free, rather than claim the few that free one by one, a turn (and on
+                    # SQLite the file's write lock) for each.
+                    await self._half_free()
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # the database is down, say: try again shortly
@@ -191,6 +195,15 @@ class WebhookSender:
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.pop(task, None)
         self._wake.set()  # a slot is free
+        if len(self._running) <= self._in_flight // 2:
+            self._room.set()
+
+    async def _half_free(self) -> None:
+        """Waits until half the slots are free, at most a turn's gather."""
+        self._room.clear()
+        if len(self._running) > self._in_flight // 2:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._room.wait(), GATHER_S)
 
     async def _turn(self, limit: int) -> list[_Work]:
         """One transaction: records the attempts made since the last turn, then claims up to
