@@ -1,5 +1,5 @@
-"""`python -m bench.http_clients`: the CPU a webhook POST costs the sender, with httpx and with
-aiohttp (the one it uses), on asyncio's loop and on uvloop.
+"""`python -m bench.http_clients`: the CPU a webhook POST costs the sender, with httpx, with aiohttp
+and with ovp's own client (ovp.webhooks.client, the one it uses), on asyncio's loop and on uvloop.
 
 Each client posts REQUESTS bodies of an event's size, IN_FLIGHT at once (the sender's), to
 `bench.receiver` in a process of its own, and reports the requests a CPU second of its own process."""
@@ -20,6 +20,8 @@ import httpx
 import uvloop
 
 from bench.webhooks import receiver
+from ovp.webhooks import attempts
+from ovp.webhooks.client import Client
 
 REQUESTS = 6_000
 IN_FLIGHT = 64
@@ -50,7 +52,20 @@ async def _aiohttp(url: str) -> None:
         await asyncio.gather(*(one() for _ in range(REQUESTS)))
 
 
-CLIENTS: dict[str, Callable[[str], Coroutine[Any, Any, None]]] = {"httpx": _httpx, "aiohttp": _aiohttp}
+async def _ovp(url: str) -> None:
+    client = Client(attempts.KEPT_BYTES)
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one() -> None:
+        async with slots:
+            answer = await client.post(url, [("content-type", "application/json")], BODY, 10)
+            assert 200 <= answer.status < 300, answer
+
+    await asyncio.gather(*(one() for _ in range(REQUESTS)))
+    await client.close()
+
+
+CLIENTS: dict[str, Callable[[str], Coroutine[Any, Any, None]]] = {"httpx": _httpx, "aiohttp": _aiohttp, "ovp": _ovp}
 
 
 def _one(client: str, loop: str, url: str) -> None:

@@ -26,10 +26,9 @@ import functools
 import logging
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiohttp
 import orjson
 from prometheus_client import Counter
 
@@ -43,6 +42,7 @@ from ovp.store.database import Database, Transaction
 from ovp.store.webhooks import Claimed, Destination, Outcome
 from ovp.webhooks import attempts
 from ovp.webhooks.attempts import Attempt
+from ovp.webhooks.client import Answer, Broken, Client, CouldNotConnect
 
 log = logging.getLogger("ovp")
 
@@ -100,7 +100,7 @@ class WebhookSender:
         self._wake = asyncio.Event()
         self._room = asyncio.Event()  # half the slots are free
         self._tasks: list[asyncio.Task[None]] = []
-        self._client: aiohttp.ClientSession | None = None
+        self._client: Client | None = None
         self._key: KeyPair | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = asyncio.Event()
@@ -111,14 +111,8 @@ class WebhookSender:
         if self._loop is not None:
             return
         self._loop = asyncio.get_running_loop()
-        # aiohttp rather than httpx: a POST costs it a fifteenth of the CPU it costs httpx with 64
-        # in flight (docs/performance.md). No cookie jar: a receiver's cookies would otherwise go to
-        # every other receiver on its host. No Accept or Accept-Encoding of aiohttp's own: an
-        # attempt records the headers sent, and those are ovp's (and the transport's Host and
-        # Content-Length).
-        self._client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._in_flight),
-                                             cookie_jar=aiohttp.DummyCookieJar(), trust_env=False,
-                                             skip_auto_headers=("Accept", "Accept-Encoding"))
+        # An attempt records the headers sent: ovp's own (the transport adds Host and Content-Length).
+        self._client = Client(attempts.KEPT_BYTES)
         self._tasks = [self._loop.create_task(self._send_forever())]
 
     def wake(self) -> None:
@@ -305,18 +299,16 @@ class WebhookSender:
     async def _post(self, url: str, body: str, timeout_s: float) -> Attempt:
         assert self._client is not None
         assert self._key is not None
-        sent = {"content-type": "application/json", "user-agent": USER_AGENT,
-                **signing.headers(self._key.private_key, int(time.time()), body)}
+        sent = [("content-type", "application/json"), ("user-agent", USER_AGENT),
+                *signing.headers(self._key.private_key, int(time.time()), body).items()]
         started = wall_ms()
         try:
-            async with self._client.post(url, data=body.encode(), headers=sent, allow_redirects=False,
-                                         timeout=aiohttp.ClientTimeout(total=timeout_s)) as answer:
-                status, answered = answer.status, _pairs(answer.headers)
-                kept_body = await _kept_body(answer.content)
-        except (aiohttp.ClientError, TimeoutError) as error:
+            answer: Answer = await self._client.post(url, sent, body.encode(), timeout_s)
+        except (CouldNotConnect, Broken, TimeoutError) as error:
             return Attempt(url, _pairs(sent), started, wall_ms(), None, [], "", [_transport_error(error)])
-        errors = [] if 200 <= status < 300 else [attempts.NOT_2XX]
-        return Attempt(url, _pairs(sent), started, wall_ms(), status, answered, kept_body, errors)
+        errors = [] if 200 <= answer.status < 300 else [attempts.NOT_2XX]
+        return Attempt(url, _pairs(sent), started, wall_ms(), answer.status, answer.headers,
+                       attempts.kept(answer.body), errors)
 
     def _record(self, event: Claimed, made: list[Attempt], *, back: bool, last: bool) -> Outcome:
         now = wall_ms()
@@ -377,23 +369,14 @@ def _receiver(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _pairs(headers: Mapping[str, str]) -> list[list[str]]:
-    return [[name, value] for name, value in headers.items()]
+def _pairs(headers: Sequence[tuple[str, str]]) -> list[list[str]]:
+    return [[name, value] for name, value in headers]
 
 
-async def _kept_body(stream: aiohttp.StreamReader) -> str:
-    """The start of a receiver's answer, as much as an attempt keeps: a receiver that answers
-    without end costs no more memory than that."""
-    kept = bytearray()
-    while len(kept) < attempts.KEPT_BYTES and (chunk := await stream.read(attempts.KEPT_BYTES - len(kept))):
-        kept += chunk
-    return attempts.kept(bytes(kept))
-
-
-def _transport_error(error: aiohttp.ClientError | TimeoutError) -> int:
+def _transport_error(error: CouldNotConnect | Broken | TimeoutError) -> int:
     """An attempt's error code for a request that got no HTTP answer."""
     if isinstance(error, TimeoutError):
         return attempts.TIMED_OUT
-    if isinstance(error, aiohttp.ClientConnectorError):
+    if isinstance(error, CouldNotConnect):
         return attempts.COULD_NOT_CONNECT
     return attempts.TRANSPORT
