@@ -108,6 +108,25 @@ def test_posts_on_one_kept_connection_and_reads_each_answer() -> None:
     run(test)
 
 
+def test_an_idle_connection_is_closed_after_the_keep_alive_time() -> None:
+    async def test() -> None:
+        closed = asyncio.Event()
+
+        async def answer_then_wait_for_the_end(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            while await receiver.read_request(reader):
+                writer.write(OK)
+            closed.set()
+
+        receiver = Receiver(answer_then_wait_for_the_end)
+        url = await receiver.start()
+        client = Client(KEPT, keep_alive_s=0.2)
+        await client.post(url, HEADERS, b"{}", 5)
+        await asyncio.wait_for(closed.wait(), 5)  # with no other POST to it
+        await client.close()
+        await receiver.stop()
+    run(test)
+
+
 def test_a_receiver_that_closes_after_each_answer_gets_a_connection_for_each() -> None:
     async def test() -> None:
         receiver = Receiver()

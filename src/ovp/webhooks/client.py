@@ -152,11 +152,13 @@ class _Connection(asyncio.Protocol):
 
 
 class Client:
-    """POSTs to webhook receivers, each receiver's idle connections kept alive for KEEP_ALIVE_S."""
+    """POSTs to webhook receivers, each receiver's idle connections kept alive for `keep_alive_s`."""
 
-    def __init__(self, kept_bytes: int) -> None:
+    def __init__(self, kept_bytes: int, keep_alive_s: float = KEEP_ALIVE_S) -> None:
         self._kept_bytes = kept_bytes
+        self._keep_alive_s = keep_alive_s
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
+        self._sweeping: set[tuple[str, str, int]] = set()  # receivers whose idle connections a timer closes
 
     async def post(self, url: str, headers: Sequence[tuple[str, str]], body: bytes, timeout_s: float) -> Answer:
         """The receiver's answer; raises CouldNotConnect, Broken or TimeoutError (the whole POST,
@@ -188,7 +190,7 @@ class Client:
         now = time.monotonic()
         while idle:
             connection = idle.pop()
-            if connection.reusable and now - connection.idle_since < KEEP_ALIVE_S:
+            if connection.reusable and now - connection.idle_since < self._keep_alive_s:
                 return connection
             connection.close()
         return None
@@ -197,10 +199,27 @@ class Client:
         idle = self._idle.setdefault(receiver, [])
         now = time.monotonic()
         # The oldest first: those idle too long, or beyond MAX_IDLE, are closed.
-        while idle and (len(idle) >= MAX_IDLE or now - idle[0].idle_since >= KEEP_ALIVE_S):
+        while idle and (len(idle) >= MAX_IDLE or now - idle[0].idle_since >= self._keep_alive_s):
             idle.pop(0).close()
         connection.idle_since = now
         idle.append(connection)
+        if receiver not in self._sweeping:
+            self._sweeping.add(receiver)
+            asyncio.get_running_loop().call_later(self._keep_alive_s, self._sweep, receiver)
+
+    def _sweep(self, receiver: tuple[str, str, int]) -> None:
+        """Closes the receiver's connections idle for the keep-alive time, so that a receiver no longer
+        sent to holds no socket; looks again later while some are left."""
+        self._sweeping.discard(receiver)
+        idle = self._idle.get(receiver, [])
+        now = time.monotonic()
+        while idle and (not idle[0].reusable or now - idle[0].idle_since >= self._keep_alive_s):
+            idle.pop(0).close()
+        if idle:
+            self._sweeping.add(receiver)
+            asyncio.get_running_loop().call_later(self._keep_alive_s, self._sweep, receiver)
+        else:
+            self._idle.pop(receiver, None)
 
     async def _connect(self, receiver: tuple[str, str, int]) -> _Connection:
         scheme, host, port = receiver
