@@ -197,11 +197,9 @@ class Client:
 
     def _keep(self, receiver: tuple[str, str, int], connection: _Connection) -> None:
         idle = self._idle.setdefault(receiver, [])
-        now = time.monotonic()
-        # The oldest first: those idle too long, or beyond MAX_IDLE, are closed.
-        while idle and (len(idle) >= MAX_IDLE or now - idle[0].idle_since >= self._keep_alive_s):
+        while len(idle) >= MAX_IDLE:  # the oldest first (those idle too long, _sweep closes)
             idle.pop(0).close()
-        connection.idle_since = now
+        connection.idle_since = time.monotonic()
         idle.append(connection)
         if receiver not in self._sweeping:
             self._sweeping.add(receiver)
