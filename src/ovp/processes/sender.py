@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 
+import uvloop
+
 from ovp.config import Settings
 from ovp.processes.logs import logging_config
 from ovp.processes.parent import end_with_the_server
@@ -25,6 +27,10 @@ log = logging.getLogger("ovp")
 # Alone in its process, the sender looks for work often: a request that writes an event cannot
 # wake it across processes.
 POLL_S = 0.05
+# The workers answer switches that wait for each decision; an event waits well a moment longer.
+# Where the two want the same core, the scheduler gives the workers the larger share (nice 10
+# weighs a tenth of nice 0), and the sender still has every moment they leave.
+NICENESS = 10
 RESTART_PAUSE_S = 1.0
 
 
@@ -76,9 +82,11 @@ class SenderProcess:
 def run() -> None:
     """The sender process: its settings from the environment `ovp serve` made for its workers."""
     end_with_the_server()
+    os.nice(NICENESS)
     settings = Settings()
     logging.config.dictConfig(logging_config(settings.log_format, access_log=False))
-    asyncio.run(_send(settings))
+    # The workers' loop (Granian runs them on uvloop): a fifth less CPU an event than asyncio's.
+    uvloop.run(_send(settings))
 
 
 async def _send(settings: Settings) -> None:
