@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ovp.webhooks.client import Broken, Client, CouldNotConnect
+from ovp.webhooks.client import Broken, Client, CouldNotConnect, receiver_of
 
 KEPT = 10_000
 HEADERS = [("content-type", "application/json"), ("user-agent", "ovp-webhooks")]
@@ -230,3 +230,14 @@ def test_a_receiver_whose_certificate_is_not_trusted_is_not_connected_to(tmp_pat
                 await client.post(url, HEADERS, b"{}", 5)
             assert receiver.requests == []
     run(test)
+
+
+def test_a_receiver_is_its_scheme_host_and_port_whatever_the_credentials_path_or_case() -> None:
+    # The sender shares a receiver's slots among every URL that names it, as the client shares
+    # its kept connections.
+    assert receiver_of("http://alice:secret@Example.COM/hooks?a=1") == receiver_of("http://example.com:80/other") \
+        == ("http", "example.com", 80)
+    assert receiver_of("https://[::1]/x") == ("https", "::1", 443)
+    assert receiver_of("https://bücher.example:8443/") == ("https", "xn--bcher-kva.example", 8443)
+    assert receiver_of("http://example.com:99999/") is None  # no such port
+    assert receiver_of("ftp://example.com/") is None

@@ -69,6 +69,15 @@ def _target(url: str) -> _Target:
     return _Target((parts.scheme, name, port), ("\r\n".join(lines) + "\r\n").encode("latin-1"))
 
 
+def receiver_of(url: str) -> tuple[str, str, int] | None:
+    """The receiver a URL names (scheme, host, port), as connections to it are kept; None for a
+    URL the client cannot post to."""
+    try:
+        return _target(url).receiver
+    except CouldNotConnect:
+        return None
+
+
 @cache
 def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()

@@ -25,7 +25,6 @@ import contextlib
 import functools
 import logging
 import time
-import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,7 +41,7 @@ from ovp.store.database import Database, Transaction
 from ovp.store.webhooks import Claimed, Destination, Outcome
 from ovp.webhooks import attempts
 from ovp.webhooks.attempts import Attempt
-from ovp.webhooks.client import Answer, Broken, Client, CouldNotConnect
+from ovp.webhooks.client import Answer, Broken, Client, CouldNotConnect, receiver_of
 
 log = logging.getLogger("ovp")
 
@@ -92,7 +91,7 @@ class WebhookSender:
         self._idle_poll_s = idle_poll_s
         self._in_flight = in_flight
         self._per_receiver = per_receiver
-        self._slots: dict[str, asyncio.Semaphore] = {}  # receiver (scheme://host:port) -> its share
+        self._slots: dict[tuple[str, str, int], asyncio.Semaphore] = {}  # receiver (scheme, host, port) -> its share
         # Attempts made, recorded by the next turn; until then their events stay leased to this server.
         self._results: list[store.Finished] = []
         self._failing: set[tuple[str, int]] = set()  # connections whose receiver failed its last attempt here
@@ -278,8 +277,8 @@ class WebhookSender:
         return False
 
     def _receiver_slots(self, url: str | None) -> asyncio.Semaphore | None:
-        receiver = _receiver(url)
-        if receiver is None:
+        receiver = None if url is None else receiver_of(url)
+        if receiver is None:  # no URL, or one no attempt can reach: each fails at once
             return None
         if receiver not in self._slots:
             self._slots[receiver] = asyncio.Semaphore(self._per_receiver)
@@ -360,13 +359,6 @@ def lease_has_room(claimed_at: float, destination: Destination, now: float) -> b
 
 def _timeout_s(destination: Destination) -> float:
     return float(destination.timeout_secs) if destination.timeout_secs else DEFAULT_TIMEOUT_S
-
-
-def _receiver(url: str | None) -> str | None:
-    if url is None:
-        return None
-    parts = urllib.parse.urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _pairs(headers: Sequence[tuple[str, str]]) -> list[list[str]]:
