@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from ovp.domain.ids import MAX_ID, IdGenerator, parse_id
+from ovp.domain.ids import MAX_ID, IdGenerator, parse_id, time_ordered_uuid
 
 
 def test_ids_are_unique_and_increasing_even_within_one_millisecond() -> None:
@@ -37,3 +39,15 @@ def test_ids_never_go_back_when_the_clock_does() -> None:
 )
 def test_parse_id(text: str, expected: int | None) -> None:
     assert parse_id(text) == expected
+
+
+def test_time_ordered_uuids_are_version_7_and_sort_by_their_millisecond() -> None:
+    made = [time_ordered_uuid(1_765_000_000_000 + step) for step in range(0, 5_000, 7)]
+    assert made == sorted(made)
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+        assert parsed.int >> 80 == int(text.replace("-", "")[:12], 16)
+    assert uuid.UUID(made[0]).int >> 80 == 1_765_000_000_000
+    within_one = {time_ordered_uuid(1_765_000_000_000) for _ in range(1_000)}
+    assert len(within_one) == 1_000  # 74 random bits each

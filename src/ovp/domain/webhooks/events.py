@@ -19,7 +19,8 @@ from ovp.domain.calls.billing import money_text
 from ovp.domain.calls.call_ids import call_control_id, call_leg_id, call_session_id
 from ovp.domain.calls.hangups import Ending, Hangup
 from ovp.domain.calls.refusal import Refusal
-from ovp.domain.clock import timestamp_of_ms
+from ovp.domain.clock import timestamp_of_ms, wall_ms
+from ovp.domain.ids import time_ordered_uuid
 
 
 class Webhooks(IntFlag):
@@ -59,7 +60,9 @@ def _event(call_id: int, connection_id: int, event_type: str, occurred_ms: int,
     event_id = str(uuid.uuid4())
     data = {"data": {"record_type": "event", "id": event_id, "event_type": event_type,
                      "occurred_at": timestamp_of_ms(occurred_ms), "payload": payload}}
-    return Event(str(uuid.uuid4()), event_id, call_id, SEQUENCE[event_type], connection_id, event_type,
+    # The delivery's id keys the table of events, written with every decision: time-ordered, so
+    # that each goes in at the end of its index.
+    return Event(time_ordered_uuid(wall_ms()), event_id, call_id, SEQUENCE[event_type], connection_id, event_type,
                  orjson.dumps(data).decode())
 
 
