@@ -211,8 +211,11 @@ class Client:
         connection.idle_since = time.monotonic()
         idle.append(connection)
         if receiver not in self._sweeping:
-            self._sweeping.add(receiver)
-            asyncio.get_running_loop().call_later(self._keep_alive_s, self._sweep, receiver)
+            self._sweep_later(receiver)
+
+    def _sweep_later(self, receiver: tuple[str, str, int]) -> None:
+        self._sweeping.add(receiver)
+        asyncio.get_running_loop().call_later(self._keep_alive_s, self._sweep, receiver)
 
     def _sweep(self, receiver: tuple[str, str, int]) -> None:
         """Closes the receiver's connections idle for the keep-alive time, so that a receiver no longer
@@ -223,8 +226,7 @@ class Client:
         while idle and (not idle[0].reusable or now - idle[0].idle_since >= self._keep_alive_s):
             idle.pop(0).close()
         if idle:
-            self._sweeping.add(receiver)
-            asyncio.get_running_loop().call_later(self._keep_alive_s, self._sweep, receiver)
+            self._sweep_later(receiver)
         else:
             self._idle.pop(receiver, None)
 
