@@ -24,14 +24,14 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 
 
 class Receiver:
-    """A loopback server: each connection is handed to `handler`; it counts the connections and
-    keeps each request's head and body."""
+    """A loopback server: each connection is handed to `handler` (a test may set another before it
+    starts); it counts the connections and keeps each request's head and body."""
 
     def __init__(self, handler: Handler | None = None) -> None:
         self.connections = 0
         self._writers: list[asyncio.StreamWriter] = []
         self.requests: list[tuple[bytes, bytes]] = []
-        self._handler = handler or self.answer_each(OK)
+        self.handler = handler or self.answer_each(OK)
 
     def answer_each(self, answer: bytes) -> Handler:
         async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -61,7 +61,7 @@ class Receiver:
     async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         self._writers.append(writer)
-        await self._handler(reader, writer)
+        await self.handler(reader, writer)
 
     async def start(self, tls: ssl.SSLContext | None = None) -> str:
         self._server = await asyncio.start_server(self._accepted, "127.0.0.1", 0, ssl=tls)
@@ -130,7 +130,7 @@ def test_an_idle_connection_is_closed_after_the_keep_alive_time() -> None:
 def test_a_receiver_that_closes_after_each_answer_gets_a_connection_for_each() -> None:
     async def test() -> None:
         receiver = Receiver()
-        receiver._handler = receiver.answer_each(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        receiver.handler = receiver.answer_each(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
         async with serving(receiver) as (client, url):
             assert [(await client.post(url, HEADERS, b"{}", 5)).status for _ in range(2)] == [204, 204]
             assert receiver.connections == 2
@@ -140,7 +140,7 @@ def test_a_receiver_that_closes_after_each_answer_gets_a_connection_for_each() -
 def test_a_chunked_answer_and_the_credentials_in_the_url() -> None:
     async def test() -> None:
         receiver = Receiver()
-        receiver._handler = receiver.answer_each(
+        receiver.handler = receiver.answer_each(
             b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nnot\r\n4\r\n yet\r\n0\r\n\r\n")
         async with serving(receiver) as (client, url):
             url = url.replace("http://", "http://us%40er:p%3Ass@")
@@ -153,7 +153,7 @@ def test_a_chunked_answer_and_the_credentials_in_the_url() -> None:
 def test_an_answer_without_a_length_ends_with_its_connection() -> None:
     async def test() -> None:
         receiver = Receiver()
-        receiver._handler = receiver.answer_once_then_close(b"HTTP/1.0 202 Accepted\r\n\r\ntaken")
+        receiver.handler = receiver.answer_once_then_close(b"HTTP/1.0 202 Accepted\r\n\r\ntaken")
         async with serving(receiver) as (client, url):
             answers = [await client.post(url, HEADERS, b"{}", 5) for _ in range(2)]
             assert [(answer.status, answer.body) for answer in answers] == [(202, b"taken")] * 2
@@ -170,7 +170,7 @@ def test_an_answer_longer_than_what_is_kept_ends_its_connection_once_kept() -> N
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\n\r\n" + b"x" * 20_000)
             await asyncio.sleep(30)  # the rest never comes
 
-        receiver._handler = endless
+        receiver.handler = endless
         async with serving(receiver) as (client, url):
             started = time.monotonic()
             answer = await client.post(url, HEADERS, b"{}", 10)
@@ -185,7 +185,7 @@ def test_an_answer_longer_than_what_is_kept_ends_its_connection_once_kept() -> N
 def test_a_connection_that_ends_before_its_answer_or_answers_no_http_is_broken(answer: bytes) -> None:
     async def test() -> None:
         receiver = Receiver()
-        receiver._handler = receiver.answer_once_then_close(answer)
+        receiver.handler = receiver.answer_once_then_close(answer)
         async with serving(receiver) as (client, url):
             with pytest.raises(Broken):
                 await client.post(url, HEADERS, b"{}", 5)
