@@ -46,3 +46,24 @@ def test_a_lock_kept_until_the_deadline_is_not_taken(tmp_path: Path) -> None:
         waiter.release()
 
     asyncio.run(scenario())
+
+
+def test_a_thread_holds_the_lock_once_the_writer_lets_it_go(tmp_path: Path) -> None:
+    # A checkpoint thread takes the lock in its own way (it sleeps between its tries), against the
+    # event loop's writers of its process.
+    writer, thread_side = WriterLock(str(tmp_path / "ovp.db")), WriterLock(str(tmp_path / "ovp.db"))
+    held: list[bool] = []
+
+    async def scenario() -> None:
+        assert await writer.acquire(time.monotonic() + 1.0)
+        assert not await asyncio.to_thread(thread_side.hold, time.monotonic() + 0.1)
+        waiting = asyncio.create_task(asyncio.to_thread(lambda: held.append(thread_side.hold(time.monotonic() + 2.0))))
+        await asyncio.sleep(0.1)
+        assert held == []
+        writer.release()
+        await waiting
+        assert not await writer.acquire(time.monotonic() + 0.05)  # the thread holds it now
+        thread_side.release()
+
+    asyncio.run(scenario())
+    assert held == [True]

@@ -52,6 +52,7 @@ from ovp.emulator.journal import Journal
 from ovp.services.calls import CallSettings
 from ovp.store import keys
 from ovp.store.backends import is_memory_sqlite, open_database
+from ovp.store.checkpoint import WalCheckpoints
 from ovp.store.database import Database
 from ovp.webhooks.expiry import ExpirySweep
 from ovp.webhooks.sender import WebhookSender
@@ -288,7 +289,8 @@ def create_app(settings: Settings, *, migrate: bool = True) -> OvpApp:
     """`migrate`: the app brings the database up to date as it starts (`ovp serve` does it once,
     before its workers start)."""
     database = open_database(settings.database_url, timeout_s=settings.db_timeout,
-                             sqlite_synchronous=settings.sqlite_synchronous, serving=True,
+                             sqlite_synchronous=settings.sqlite_synchronous,
+                             sqlite_checkpoints=WalCheckpoints.THREAD,
                              rehearse_writes=settings.rehearse_writes)
     database.observer = metrics.DatabaseMetrics(database.backend)
     emulator = Emulator(Journal(), FaultBook()) if settings.auth == "open" else None

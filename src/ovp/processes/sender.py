@@ -20,6 +20,7 @@ from ovp.config import Settings
 from ovp.processes.logs import logging_config
 from ovp.processes.parent import end_with_the_server
 from ovp.store.backends import open_database
+from ovp.store.checkpoint import WalCheckpoints
 from ovp.webhooks.sender import WebhookSender
 
 log = logging.getLogger("ovp")
@@ -90,9 +91,11 @@ def run() -> None:
 
 
 async def _send(settings: Settings) -> None:
-    # Not `serving`: the workers checkpoint an SQLite file's write-ahead log.
+    # The workers checkpoint an SQLite file's write-ahead log; a COMMIT of the sender's that did
+    # would hold the writers' lock all the while.
     database = open_database(settings.database_url, timeout_s=settings.db_timeout,
-                             sqlite_synchronous=settings.sqlite_synchronous)
+                             sqlite_synchronous=settings.sqlite_synchronous,
+                             sqlite_checkpoints=WalCheckpoints.ELSEWHERE)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGTERM, signal.SIGINT):

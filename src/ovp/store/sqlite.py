@@ -35,7 +35,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.pool import StaticPool
 
 from ovp.store import health
-from ovp.store.checkpoint import Checkpointer
+from ovp.store.checkpoint import Checkpointer, WalCheckpoints
 from ovp.store.database import PROBE_WRITE, Database, Row, Statement, Transaction, Work, run_work
 from ovp.store.group_commit import GroupCommit
 from ovp.store.health import Outage
@@ -59,13 +59,14 @@ SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 10, 13, 14
 class _Connection:
     """A sqlite3 connection and the deadline its progress handler enforces."""
 
-    def __init__(self, path: str, synchronous: str, *, wal: bool, checkpoints_apart: bool) -> None:
+    def __init__(self, path: str, synchronous: str, *, wal: bool, checkpoints: WalCheckpoints) -> None:
         self.sqlite = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.deadline = math.inf
         if wal:
             self.sqlite.execute("PRAGMA journal_mode=WAL")
-            # Checkpoints run on a thread of their own while serving (see ovp.store.checkpoint).
-            self.sqlite.execute(f"PRAGMA wal_autocheckpoint={0 if checkpoints_apart else 1000}")
+            # While serving, checkpoints run on a thread of their own (see ovp.store.checkpoint).
+            in_commits = checkpoints is WalCheckpoints.IN_COMMITS
+            self.sqlite.execute(f"PRAGMA wal_autocheckpoint={1000 if in_commits else 0}")
         self.sqlite.execute(f"PRAGMA synchronous={synchronous}")
         self.sqlite.execute("PRAGMA busy_timeout=0")
         self.sqlite.execute("PRAGMA foreign_keys=ON")
@@ -133,24 +134,24 @@ class SqliteDatabase(Database):
     dialect = DIALECT
 
     def __init__(
-        self, path: str, *, timeout_s: float = 5.0, synchronous: str = "NORMAL", serving: bool = False,
-        rehearse_writes: bool = False,
+        self, path: str, *, timeout_s: float = 5.0, synchronous: str = "NORMAL",
+        checkpoints: WalCheckpoints = WalCheckpoints.IN_COMMITS, rehearse_writes: bool = False,
     ) -> None:
         """`path`: a file, or ":memory:" (one process only; it lives as long as this object, so
         that an app served, stopped and served again in one process keeps its data).
-        `serving`: checkpoints of the write-ahead log run on a thread of their own."""
+        `checkpoints`: who checkpoints the file's write-ahead log."""
         super().__init__(timeout_s, rehearse_writes=rehearse_writes)
         self.path = path
         self.in_memory = path in ("", ":memory:")
         self._synchronous = synchronous
-        self._serving = serving and not self.in_memory
+        self._checkpoints = WalCheckpoints.IN_COMMITS if self.in_memory else checkpoints
         self._connection = self._open()
         # A long work's connection: a thread of its own writes on it while the event loop reads.
         self._long_connection: _Connection | None = None
         self._identity = None if self.in_memory else _identity(path)
         self._writer = asyncio.Lock()  # one writer at a time in this process
         self._writer_lock = None if self.in_memory else WriterLock(path)
-        self._checkpointer = Checkpointer(path) if self._serving else None
+        self._checkpointer = Checkpointer(path) if self._checkpoints is WalCheckpoints.THREAD else None
         self._group = GroupCommit(
             lambda body, _grouped, deadline: self._write_transaction(body, long=False, deadline=deadline),
             timeout_s,
@@ -159,7 +160,7 @@ class SqliteDatabase(Database):
 
     def _open(self) -> _Connection:
         return _Connection(self.path or ":memory:", self._synchronous, wal=not self.in_memory,
-                           checkpoints_apart=self._serving)
+                           checkpoints=self._checkpoints)
 
     async def migrate(self) -> None:
         # The in-memory database exists only on its one connection, so it is migrated there.
@@ -241,6 +242,8 @@ class SqliteDatabase(Database):
         except TimeoutError:
             raise self._down(health.locked(self.timeout_s)) from None
         try:
+            if self._checkpointer is not None:
+                await self._checkpointer.give_way()
             if self._writer_lock is not None and not await self._writer_lock.acquire(deadline):
                 raise self._down(health.locked(self.timeout_s))
             try:

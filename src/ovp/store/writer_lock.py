@@ -6,6 +6,8 @@ one that lost keeps losing, and its writes wait for tens of milliseconds. ovp's 
 take an exclusive flock on a file beside the database (`<database>-writer`), tried at most a
 millisecond apart, so the writers alternate and SQLite's own lock is free when they get to it. The
 tries are spaced with asyncio's sleep, so a process waiting for the lock goes on serving meanwhile.
+A worker's checkpoint thread (ovp.store.checkpoint) takes it too, for a moment, on a descriptor of
+its own: a flock excludes every other open of the file, in this process as in others.
 
 The lock is a file of its own: a second descriptor on the database file itself, once closed,
 would drop the POSIX locks SQLite holds on it. The kernel releases a flock when its holder dies.
@@ -17,6 +19,7 @@ import asyncio
 import fcntl
 import os
 import time
+from collections.abc import Iterator
 
 FIRST_PAUSE_S = 0.0001
 LONGEST_PAUSE_S = 0.001
@@ -29,17 +32,26 @@ class WriterLock:
 
     async def acquire(self, deadline: float) -> bool:
         """Takes the lock; False if another process kept it until `deadline` (time.monotonic())."""
-        descriptor = self._open()
-        pause = FIRST_PAUSE_S
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        for pause in _pauses(deadline):
+            if self._try():
                 return True
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    return False
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, LONGEST_PAUSE_S)
+            await asyncio.sleep(pause)
+        return self._try()
+
+    def hold(self, deadline: float) -> bool:
+        """`acquire` for a thread of its own, which sleeps between its tries."""
+        for pause in _pauses(deadline):
+            if self._try():
+                return True
+            time.sleep(pause)
+        return self._try()
+
+    def _try(self) -> bool:
+        try:
+            fcntl.flock(self._open(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
 
     def release(self) -> None:
         if self._descriptor is not None:
@@ -54,3 +66,11 @@ class WriterLock:
         if self._descriptor is not None:
             os.close(self._descriptor)
             self._descriptor = None
+
+
+def _pauses(deadline: float) -> Iterator[float]:
+    """The pauses between two tries until `deadline`: short first, then at most LONGEST_PAUSE_S."""
+    pause = FIRST_PAUSE_S
+    while time.monotonic() < deadline:
+        yield pause
+        pause = min(pause * 2, LONGEST_PAUSE_S)
