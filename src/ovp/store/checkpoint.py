@@ -7,9 +7,9 @@ turn that off (wal_autocheckpoint=0), and a thread of each worker checkpoints in
 connection of its own, in PASSIVE mode: it never waits for readers or writers. sqlite3 releases
 the GIL while SQLite works, so requests go on meanwhile.
 
-A PASSIVE checkpoint alone never lets the log shrink while writes go on: a writer starts the log
-again from its beginning only when everything in it is in the database, and under steady writes
-some commit always lands between a checkpoint and the next writer. Measured under calls (`python
+A PASSIVE checkpoint alone never lets the log start again while writes go on: a writer starts the
+log again from its beginning only when everything in it is in the database, and under steady
+writes some commit always lands between a checkpoint and the next writer. Measured under calls (`python
 -m bench --scenarios calls --duration 60`), the log grew by 16 MB a second, to 960 MB in a minute,
 while the database held 35 MB. So each turn, once the bulk is copied, holds ovp's writer lock
 (ovp.store.writer_lock) for the moment it takes to copy the pages written meanwhile (a few

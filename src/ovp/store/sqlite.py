@@ -64,7 +64,7 @@ class _Connection:
         self.deadline = math.inf
         if wal:
             self.sqlite.execute("PRAGMA journal_mode=WAL")
-            # While serving, checkpoints run on a thread of their own (see ovp.store.checkpoint).
+            # A server's connections leave checkpoints to its workers' thread (ovp.store.checkpoint).
             in_commits = checkpoints is WalCheckpoints.IN_COMMITS
             self.sqlite.execute(f"PRAGMA wal_autocheckpoint={1000 if in_commits else 0}")
         self.sqlite.execute(f"PRAGMA synchronous={synchronous}")
