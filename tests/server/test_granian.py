@@ -4,7 +4,9 @@ fails here first. ovp's own answers to the same clients are tested in tests/e2e/
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -50,8 +52,10 @@ def served(tmp_path: Path) -> Iterator[Served]:
         "options.update(factory=False, log_dictconfig=None)\n"
         "Granian('tests.server.echo:app', **options).serve()\n"
     )
+    # A session of its own: the test stops Granian's worker with it (see _stop).
     process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env={"ECHO_NOTES": str(notes), "PATH": ""},
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     served = Served(port, process, notes)
     deadline = time.monotonic() + 15
     while True:
@@ -63,7 +67,19 @@ def served(tmp_path: Path) -> Iterator[Served]:
             assert time.monotonic() < deadline, "Granian did not start"
             time.sleep(0.05)
     yield served
-    process.kill()
+    _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as a service manager stops it (Granian then stops its worker), then SIGKILL to what
+    is left of the session this test started: a worker whose Granian was killed outright would live
+    on, orphaned, still listening."""
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=SHUTDOWN_S + 5)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
     process.wait()
 
 
