@@ -104,6 +104,28 @@ def test_a_body_shorter_than_its_length_is_never_applied(quick: OvpServer) -> No
     assert [line.split("] ")[1].split(" ")[0] for line in dropped] == ["PATCH", "POST", "POST"]  # logged, not applied
 
 
+def test_a_body_sent_in_pieces_is_applied_whole_and_its_connection_serves_the_next(quick: OvpServer) -> None:
+    # The body is read up to its declared length and no further: the connection is then ready for
+    # its next request.
+    with quick.http(TOKEN) as client:
+        profile = client.post(PROFILES, json={"name": "office"}).json()["data"]
+    path = f"{PROFILES}/{profile['id']}"
+    request = _request("PATCH", path, json.dumps({"name": "sent in two pieces"}).encode())
+    with _connect(quick) as sock:
+        sock.sendall(request[:-7])
+        time.sleep(0.3)
+        sock.sendall(request[-7:])
+        status, headers, body = _answer(sock)
+        assert (status, json.loads(body)["data"]["name"]) == (200, "sent in two pieces")
+        assert headers.get("connection") != "close"
+        sock.sendall(_request("PATCH", path, json.dumps({"name": "then another"}).encode()))
+        status, _, body = _answer(sock)
+        assert (status, json.loads(body)["data"]["name"]) == (200, "then another")
+        sock.sendall(_request("GET", path))
+        status, _, body = _answer(sock)
+        assert (status, json.loads(body)["data"]["name"]) == (200, "then another")
+
+
 def test_a_body_that_does_not_arrive_in_time_is_a_408(quick: OvpServer) -> None:
     with quick.http(TOKEN) as client:
         profile = client.post(PROFILES, json={"name": "office"}).json()["data"]
