@@ -215,10 +215,13 @@ class OvpApp:
                                          "duration_ms": round(seconds * 1000, 3), "account": account_id or None}
             if ignored:
                 fields["ignored_fields"] = ignored
-            access_log.info(
-                "%s %s %d %.1fms account=%s%s", method, target, status, seconds * 1000, account_id or "-",
-                f" ignored={','.join(ignored)}" if ignored else "", extra={"fields": fields},
-            )
+            # Made and handled here rather than by access_log.info, which would first look up the
+            # stack for the caller's file and line: the same for every line, a quarter of its cost.
+            access_log.handle(access_log.makeRecord(
+                access_log.name, logging.INFO, __file__, 0, "%s %s %d %.1fms account=%s%s",
+                (method, target, status, seconds * 1000, account_id or "-",
+                 f" ignored={','.join(ignored)}" if ignored else ""), None, extra={"fields": fields},
+            ))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         database = self.context.database

@@ -8,6 +8,7 @@ since it knows neither the account nor the request id. The server's own lines (G
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -18,8 +19,13 @@ from ovp.api.request_ids import current_request_id
 
 
 def _utc(record: logging.LogRecord) -> str:
-    seconds = int(record.created)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(record.msecs):03d}Z"
+    return _utc_second(int(record.created)) + f".{int(record.msecs):03d}Z"
+
+
+@functools.lru_cache(maxsize=4)
+def _utc_second(seconds: int) -> str:
+    """A second's text, kept: a busy server writes hundreds of lines in each."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
 class RequestIdFilter(logging.Filter):
