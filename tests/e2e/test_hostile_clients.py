@@ -126,6 +126,21 @@ def test_a_body_sent_in_pieces_is_applied_whole_and_its_connection_serves_the_ne
         assert (status, json.loads(body)["data"]["name"]) == (200, "then another")
 
 
+def test_a_chunked_body_is_read_to_its_end_whatever_length_it_also_declares(quick: OvpServer) -> None:
+    with quick.http(TOKEN) as client:
+        profile = client.post(PROFILES, json={"name": "office"}).json()["data"]
+    first, rest = b'{"name": "pre', b'fix"}'  # the first chunk alone, the declared length, is no JSON
+    head = (f"PATCH {PROFILES}/{profile['id']} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(first)}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    with _connect(quick) as sock:
+        sock.sendall(head + f"{len(first):x}\r\n".encode() + first + b"\r\n")
+        time.sleep(0.3)
+        sock.sendall(f"{len(rest):x}\r\n".encode() + rest + b"\r\n0\r\n\r\n")
+        status, _, body = _answer(sock)
+    assert (status, json.loads(body)["data"]["name"]) == (200, "prefix")
+
+
 def test_a_body_that_does_not_arrive_in_time_is_a_408(quick: OvpServer) -> None:
     with quick.http(TOKEN) as client:
         profile = client.post(PROFILES, json={"name": "office"}).json()["data"]

@@ -23,7 +23,8 @@ MAX_BODY_BYTES = 1024 * 1024
 # A carrier's whole rate deck: some 15 bytes a line, so about a million lines.
 MAX_CSV_BYTES = 16 * 1024 * 1024
 _READ_HEADERS = frozenset({
-    b"accept", b"authorization", b"content-type", b"content-length", b"if-match", b"x-request-id",
+    b"accept", b"authorization", b"content-type", b"content-length", b"if-match", b"transfer-encoding",
+    b"x-request-id",
 })
 ERRORS_URL = "https://developers.telnyx.com/docs/overview/errors/"
 
@@ -96,9 +97,11 @@ class Request:
         if self.raw_body is not None:
             return self.raw_body
         declared = self.headers.get("content-length", "")
-        length = int(declared) if declared.isdigit() else None
-        if length is not None and length > limit:
+        if declared.isdigit() and int(declared) > limit:
             raise _too_large(limit)
+        # Beside a Transfer-Encoding the declared length means nothing (RFC 9112, 6.3): such a body
+        # is read to its end.
+        length = int(declared) if declared.isdigit() and "transfer-encoding" not in self.headers else None
         self.raw_body = await self._read_body(limit, length)
         return self.raw_body
 
