@@ -26,8 +26,10 @@ from pathlib import Path
 
 import orjson
 
+from bench.report import RESULTS_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path("bench") / "results" / "latest.json"
+RESULTS = RESULTS_PATH.resolve().relative_to(ROOT)  # where a checkout's `python -m bench` writes its figures
 ROLES = ("before", "now")
 
 

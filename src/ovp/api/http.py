@@ -96,12 +96,13 @@ class Request:
         the answer, a fault's included."""
         if self.raw_body is not None:
             return self.raw_body
-        declared = self.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        text = self.headers.get("content-length", "")
+        declared = int(text) if text.isdigit() else None
+        if declared is not None and declared > limit:
             raise _too_large(limit)
         # Beside a Transfer-Encoding the declared length means nothing (RFC 9112, 6.3): such a body
         # is read to its end.
-        length = int(declared) if declared.isdigit() and "transfer-encoding" not in self.headers else None
+        length = None if "transfer-encoding" in self.headers else declared
         self.raw_body = await self._read_body(limit, length)
         return self.raw_body
 
