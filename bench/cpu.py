@@ -6,6 +6,7 @@ itself spends per request drifts far less, so the harness reports both."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from tests.e2e.servers import child_processes
@@ -64,3 +65,18 @@ def resident_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) + sum(resident_kib(child) for child in child_processes(pid))
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def fixed_work_cpu_us(repeats: int = 5) -> float:
+    """The CPU time this thread takes for a fixed piece of pure-Python work (the least of `repeats`):
+    the machine's own speed at the moment, which drifts on a shared host. Where a server's CPU a
+    request rises with it, the machine slowed, not the server."""
+    least = float("inf")
+    for _ in range(repeats):
+        began = time.thread_time()
+        table: dict[int, str] = {}
+        for number in range(20_000):
+            table[number] = f"{number:08x}"
+        sum(len(value) for value in table.values())
+        least = min(least, time.thread_time() - began)
+    return least * 1e6

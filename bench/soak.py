@@ -1,14 +1,17 @@
-"""`make soak` (`python -m bench.soak`): minutes of mixed load on a real `ovp serve`, with a fault
+"""`make soak` (`python -m bench.soak`): minutes of mixed load on a real `ovp serve`, with faults
 every minute, on SQLite and then on PostgreSQL. Not part of `make test`: it takes 20 minutes.
 
 The load: creates and PATCHes of profiles, credential connections attached to them, and calls
-authorized and ended. The faults, one a minute in turn: the database paused for 5 s (PostgreSQL
-behind a TCP proxy of the run's own, frozen with SIGSTOP; SQLite locked by another process), and,
-on PostgreSQL, every ovp backend terminated. Each minute prints its requests/s, p99, the server's
-memory, and the CPU a request cost the server (its workers included) and the soak's own client: a
-minute where both costs rise alike is the machine slowing down, not ovp. The end checks every
-acknowledged write is there, the call counters are exact, and the memory grew less than 10% from
-the first minute to the last.
+authorized and ended. Every minute has the same faults, spread over it: the database paused for
+5 s (PostgreSQL behind a TCP proxy of the run's own, frozen with SIGSTOP; SQLite locked by another
+process), and, on PostgreSQL, every ovp backend terminated. Minutes alike can be compared: the
+floor is each minute's requests a second within 10% of the first minute's (FLOOR_SPREAD). Each
+minute prints its requests/s, p99, the server's memory, and the CPU a request cost the server (its
+workers included) and the soak's own client, their ratio, and the CPU a fixed piece of work takes
+(bench.cpu.fixed_work_cpu_us, the median of the minute's samples): a minute where the server's,
+the client's and the fixed work's costs rise alike, their ratio flat, is the machine slowing down,
+not ovp. The end checks every acknowledged write is there, the call counters are exact, and the
+memory grew less than 10% from the first minute to the last.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from tests.databases import scratch_postgres_database
 from tests.e2e.servers import OvpServer, free_port, launch
 from tests.e2e.tcp_proxy import TcpProxy, start_proxy
 
-from bench.cpu import resident_kib, tree_cpu_seconds
+from bench.cpu import fixed_work_cpu_us, resident_kib, tree_cpu_seconds
 from bench.options import DEFAULT_POSTGRES_URL
 
 PROFILES = "/v2/outbound_voice_profiles"
@@ -45,6 +48,8 @@ WRITERS = 16
 PAUSE_S = 5.0
 MEMORY_GROWTH = 0.10
 UNKNOWN = "may or may not"
+FLOOR_SPREAD = 0.10
+FIXED_WORK_EVERY_S = 10.0
 
 
 @dataclass
@@ -52,6 +57,7 @@ class Minute:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     by_kind: dict[str, list[float]] = field(default_factory=dict)  # the latencies of each kind of request
+    fixed_us: list[float] = field(default_factory=list)  # the fixed work's CPU time, sampled over the minute
 
 
 def _kind(method: str, path: str) -> str:
@@ -170,6 +176,14 @@ class IndexReads:
         return "  ".join(f"{name} {read / scans:,.1f}/scan" for name, (scans, read) in top if scans)
 
 
+async def _machine_speed(ledger: Ledger, until: float) -> None:
+    """The fixed work's CPU time every few seconds, into the minute under way (its median is
+    printed): a figure that moves with the machine's speed and not with ovp's."""
+    while time.monotonic() < until:
+        ledger.minutes[-1].fixed_us.append(fixed_work_cpu_us())
+        await asyncio.sleep(FIXED_WORK_EVERY_S)
+
+
 async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Awaitable[None]]],
                 index_reads: IndexReads | None = None) -> Ledger:
     ledger = Ledger(minutes=[Minute()])
@@ -181,16 +195,17 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
     load = Load(server, ledger, call_profiles)
     until = time.monotonic() + minutes * 60
     writers = [asyncio.ensure_future(load.writer(n, until)) for n in range(WRITERS)]
+    writers.append(asyncio.ensure_future(_machine_speed(ledger, until)))
     memory: list[int] = []
+    print(f"faults every minute, in turn: {', '.join(fault.__name__ for fault in faults)}")
     print(f"{'minute':>6} {'requests/s':>10} {'p99 ms':>8} {'5xx':>6} {'RSS MiB':>8} {'server µs':>9} "
-          f"{'client µs':>9}  fault"
+          f"{'client µs':>9} {'server/client':>13} {'fixed µs':>8}"
           + ("  index entries read per scan (the 3 that read the most)" if index_reads else ""))
     server_cpu, client_cpu = tree_cpu_seconds(server.pid), time.process_time()
     for minute in range(1, minutes + 1):
-        fault = faults[(minute - 1) % len(faults)] if faults else None
         started = time.monotonic()
-        await asyncio.sleep(20)
-        if fault is not None:
+        for n, fault in enumerate(faults, start=1):  # evenly spread, the same seconds of every minute
+            await asyncio.sleep(max(0.0, started + n * 60 / (len(faults) + 1) - time.monotonic()))
             await fault()
         await asyncio.sleep(max(0.0, started + 60 - time.monotonic()))
         current, ledger.minutes = ledger.minutes[-1], [*ledger.minutes, Minute()]
@@ -201,11 +216,12 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
         server_cpu, client_cpu = server_cpu + server_used, client_cpu + client_used
         print(f"{minute:>6} {len(current.latencies) / 60:>10,.0f} {p99:>8.1f} {current.errors:>6} "
               f"{memory[-1] / 1024:>8.1f} {server_used / requests * 1e6:>9,.0f} {client_used / requests * 1e6:>9,.0f}"
-              f"  {getattr(fault, '__name__', '-')}"
+              f" {server_used / max(client_used, 1e-9):>13.2f} {statistics.median(current.fixed_us or [0.0]):>8,.0f}"
               + (f"  {index_reads.minute()}" if index_reads else ""), flush=True)
     await asyncio.gather(*writers)
     ledger.minutes = ledger.minutes[:-1]
     _kinds_table(ledger.minutes)
+    _spread(ledger.minutes)
     _check(server, ledger, call_profiles, memory)
     return ledger
 
@@ -220,6 +236,18 @@ def _kinds_table(minutes: list[Minute]) -> None:
         shown = [f"{statistics.fmean(times) * 1000:>15.2f}" if times else f"{'-':>15}"
                  for times in (first.get(kind, []), last.get(kind, []))]
         print(f"{kind:<48} {shown[0]} {shown[1]}")
+
+
+def _spread(minutes: list[Minute]) -> None:
+    """Each minute's requests a second against the first minute's: the floor (a figure, not a check
+    of correctness: the soak passes or fails on what it finds stored)."""
+    if len(minutes) < 2:
+        return
+    first = len(minutes[0].latencies)
+    ratios = [len(minute.latencies) / max(first, 1) for minute in minutes[1:]]
+    met = all(abs(ratio - 1) <= FLOOR_SPREAD for ratio in ratios)
+    print(f"\nfloor: every minute within {FLOOR_SPREAD:.0%} of the first: {'PASS' if met else 'FAIL'} "
+          f"(against the first: {min(ratios):.2f} to {max(ratios):.2f})")
 
 
 def _check(server: OvpServer, ledger: Ledger, call_profiles: list[str], memory: list[int]) -> None:
