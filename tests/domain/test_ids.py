@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from ovp.domain.ids import MAX_ID, IdGenerator, parse_id, time_ordered_uuid
+from ovp.domain.ids import MAX_ID, IdGenerator, parse_id, random_uuid, time_ordered_uuid, uuid_text
 
 
 def test_ids_are_unique_and_increasing_even_within_one_millisecond() -> None:
@@ -51,3 +51,17 @@ def test_time_ordered_uuids_are_version_7_and_sort_by_their_millisecond() -> Non
     assert uuid.UUID(made[0]).int >> 80 == 1_765_000_000_000
     within_one = {time_ordered_uuid(1_765_000_000_000) for _ in range(1_000)}
     assert len(within_one) == 1_000  # 74 random bits each
+
+
+@pytest.mark.parametrize("value", [0, 1, (1 << 64) | 123_456_789, (1 << 128) - 1, 0x0123456789ABCDEF0123456789ABCDEF])
+def test_uuid_text_writes_what_the_uuid_module_writes(value: int) -> None:
+    assert uuid_text(value) == str(uuid.UUID(int=value))
+
+
+def test_random_uuids_are_version_4_and_distinct() -> None:
+    made = [random_uuid() for _ in range(1_000)]
+    assert len(set(made)) == len(made)
+    for text in made:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == text

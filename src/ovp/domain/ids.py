@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-import uuid
 from collections.abc import Callable
 
 from ovp.domain.clock import wall_ms
@@ -60,12 +59,26 @@ def parse_id(text: str) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
+def uuid_text(value: int) -> str:
+    """The canonical text of a 128-bit UUID, as str(uuid.UUID(int=value)) writes it, at a tenth of
+    its cost: every call's webhook events make four (some 3 µs each through uuid.UUID)."""
+    digits = f"{value:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+def _versioned(value: int, version: int) -> int:
+    value = value & ~(0xF << 76) | version << 76
+    return value & ~(0x3 << 62) | 0x2 << 62  # the RFC's variant
+
+
+def random_uuid() -> str:
+    """A random UUID, version 4 (RFC 9562, section 5.4), as uuid.uuid4 makes it."""
+    return uuid_text(_versioned(int.from_bytes(os.urandom(16), "big"), 4))
+
+
 def time_ordered_uuid(now_ms: int) -> str:
     """A UUID of version 7 (RFC 9562, section 5.7): 48 bits of epoch milliseconds, then 74 random
     bits. Rows keyed by it go in at the end of their index, where random UUIDs each land on a page
     of their own: in an SQLite table of 80,000 events, some 25 µs a row written against 40 (Python
     3.14's uuid.uuid7 makes the same)."""
-    value = (now_ms & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big")
-    value = value & ~(0xF << 76) | 0x7 << 76  # the version
-    value = value & ~(0x3 << 62) | 0x2 << 62  # the RFC's variant
-    return str(uuid.UUID(int=value))
+    return uuid_text(_versioned((now_ms & 0xFFFF_FFFF_FFFF) << 80 | int.from_bytes(os.urandom(10), "big"), 7))

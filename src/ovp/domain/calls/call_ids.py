@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from ovp.domain.ids import MAX_ID, parse_id
+from ovp.domain.ids import MAX_ID, parse_id, uuid_text
 
 _SESSION = 1 << 64
 
@@ -26,11 +26,11 @@ def record_of_path(text: str) -> int | None:
 
 
 def call_leg_id(call_id: int) -> str:
-    return str(uuid.UUID(int=call_id))
+    return uuid_text(call_id)
 
 
 def call_session_id(call_id: int) -> str:
-    return str(uuid.UUID(int=_SESSION | call_id))
+    return uuid_text(_SESSION | call_id)
 
 
 def _record(value: int) -> int | None:

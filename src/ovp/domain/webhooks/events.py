@@ -6,7 +6,6 @@ Each event is tied to ovp's record of the call by its ids (ovp.domain.calls.call
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from enum import IntFlag
 from typing import Any
@@ -20,7 +19,7 @@ from ovp.domain.calls.call_ids import call_control_id, call_leg_id, call_session
 from ovp.domain.calls.hangups import Ending, Hangup
 from ovp.domain.calls.refusal import Refusal
 from ovp.domain.clock import timestamp_of_ms, wall_ms
-from ovp.domain.ids import time_ordered_uuid
+from ovp.domain.ids import random_uuid, time_ordered_uuid
 
 
 class Webhooks(IntFlag):
@@ -57,7 +56,7 @@ class Event:
 
 def _event(call_id: int, connection_id: int, event_type: str, occurred_ms: int,
            payload: dict[str, Any]) -> Event:
-    event_id = str(uuid.uuid4())
+    event_id = random_uuid()
     data = {"data": {"record_type": "event", "id": event_id, "event_type": event_type,
                      "occurred_at": timestamp_of_ms(occurred_ms), "payload": payload}}
     # The delivery's id keys the table of events, written with every decision: time-ordered, so
