@@ -37,6 +37,12 @@ def channel_limit(tx: Transaction, account_id: str, *, for_update: bool = False)
     return limit
 
 
+def remember_channel_limit(tx: Transaction, account_id: str, limit: int | None) -> None:
+    """The limit as another statement of the transaction read it (unlocked), unless the transaction
+    knows it already: what it knows is as new, or its own write."""
+    tx.remembered.setdefault(("channel_limit", account_id), limit)
+
+
 def set_channel_limit(tx: Transaction, account_id: str, limit: int | None) -> None:
     tx.execute(_SET_LIMIT, {"owner": account_id, "channel_limit": limit})
     tx.remembered[("channel_limit", account_id)] = limit

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +20,7 @@ from ovp.domain.connections.summary import name_of
 from ovp.domain.connections.texml_application import RECORD_TYPE as TEXML_APPLICATION
 from ovp.domain.errors import NotFound
 from ovp.domain.webhooks.events import Webhooks, wanted
+from ovp.store import accounts as account_store
 from ovp.store import documents
 from ovp.store.database import Statement, Transaction
 from ovp.store.profiles import CONNECTIONS_COUNTER
@@ -113,15 +115,27 @@ class Calling:
 
 
 def calling_through(tx: Transaction, account_id: str, connection_id: int) -> Calling:
-    """The account's connection as a call through it needs it; NotFound without the connection."""
+    """The account's connection as a call through it needs it; NotFound without the connection.
+
+    Read once a transaction: a group's calls through one connection share the read, where each
+    was a round trip of its own on PostgreSQL (a switch's calls mostly come through a few trunks).
+    A write of any connection in the transaction forgets it (DocumentTable's writes), and the
+    account's limit is the one the transaction knows now (ovp.store.accounts)."""
+    key = (connections.name, f"calling {account_id} {connection_id}")
+    known: Calling | None = tx.remembered.get(key)
+    if known is not None:
+        return dataclasses.replace(known, account_channel_limit=account_store.channel_limit(tx, account_id))
     found = tx.rows(_CALLING, {"owner": account_id, "connection_id": connection_id})
     if not found:
         raise NotFound()
     profile_id, active, document, account_limit = found[0]
     connection = documents.load(document)
-    return Calling(None if profile_id is None else int(profile_id), bool(active), connection["outbound"],
-                   None if account_limit is None else int(account_limit),
-                   wanted(connection.get("webhook_event_url"), bool(connection.get("call_cost_in_webhooks"))))
+    calling = Calling(None if profile_id is None else int(profile_id), bool(active), connection["outbound"],
+                      None if account_limit is None else int(account_limit),
+                      wanted(connection.get("webhook_event_url"), bool(connection.get("call_cost_in_webhooks"))))
+    tx.remembered[key] = calling
+    account_store.remember_channel_limit(tx, account_id, calling.account_channel_limit)
+    return calling
 
 
 _BY_USER_NAME = Statement(

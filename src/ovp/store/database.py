@@ -116,6 +116,12 @@ class Transaction(ABC):
         # kept up to date by the transaction's own writes of them.
         self.remembered: dict[tuple[str, str], Any] = {}
 
+    def forget_reads_of(self, table: str) -> None:
+        """Forgets what the transaction remembered of `table`'s rows (keys that start with its
+        name): its own write may have changed them."""
+        for key in [key for key in self.remembered if key[0] == table]:
+            del self.remembered[key]
+
     def _check(self, statement: Statement) -> None:
         """Enforces what a read may do: only SELECTs, and in `read_one` only one."""
         if self._read_only and not statement.is_select:

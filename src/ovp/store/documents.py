@@ -96,6 +96,7 @@ class DocumentTable(Generic[D]):
             values[self._kept_count] = 0  # nothing counted yet uses a new row
         if not tx.insert_unique(self._insert, values):
             raise DuplicateId(document["id"])
+        tx.forget_reads_of(self._table.name)
         self._changed_counts(tx, account_id, None, document)
         return Revised(document, FIRST_REVISION)
 
@@ -136,6 +137,7 @@ class DocumentTable(Generic[D]):
             tx.locked[key] = (values["document"], revised.revision, known[2])
         tx.execute_later(self._update, {"owner": account_id, "row_id": row_id,
                                         **{f"new_{name}": value for name, value in values.items()}})
+        tx.forget_reads_of(self._table.name)
         self._changed_counts(tx, account_id, current.value, document)
         return revised
 
@@ -143,18 +145,21 @@ class DocumentTable(Generic[D]):
         """Deletes `current`, which the caller read with for_update=True."""
         row_id = self._key(current.value["id"])
         tx.locked.pop((self._name, account_id, row_id), None)
+        tx.forget_reads_of(self._table.name)
         tx.execute(self._delete, {"owner": account_id, "row_id": row_id})
         self._changed_counts(tx, account_id, current.value, None)
 
     def delete_account(self, tx: Transaction, account_id: str) -> int:
         """Deletes every row of the account; answers how many there were."""
         tx.locked.clear()
+        tx.forget_reads_of(self._table.name)
         if self._counts_in is not None:
             self._counts_in.change(tx, account_id, None, 0)
         return tx.execute(self._delete_account, {"owner": account_id})
 
     def delete_everything(self, tx: Transaction) -> int:
         tx.locked.clear()
+        tx.forget_reads_of(self._table.name)
         if self._counts_in is not None:
             self._counts_in.change(tx, None, None, 0)
         return tx.execute(self._delete_everything)
