@@ -8,24 +8,18 @@ since it knows neither the account nor the request id. The server's own lines (G
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
 from typing import Any
 
 import orjson
 
 from ovp.api.request_ids import current_request_id
+from ovp.domain.clock import timestamp_of_ms
 
 
 def _utc(record: logging.LogRecord) -> str:
-    return _utc_second(int(record.created)) + f".{int(record.msecs):03d}Z"
-
-
-@functools.lru_cache(maxsize=4)
-def _utc_second(seconds: int) -> str:
-    """A second's text, kept: a busy server writes hundreds of lines in each."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    # timestamp_of_ms keeps each second's text: a busy server writes hundreds of lines in each.
+    return timestamp_of_ms(int(record.created) * 1000 + int(record.msecs))
 
 
 class RequestIdFilter(logging.Filter):
