@@ -429,3 +429,33 @@ def test_fifty_calls_a_second_for_twenty_seconds_are_each_decided_and_booked_as_
     usage = switch.operator.usage(profile)
     assert usage["active_calls"] == 0
     assert Decimal(usage["spent"]) == len(seen.answered) * Decimal("0.60")  # each a billed minute
+
+
+def test_an_invite_sent_again_while_ovp_decides_is_authorized_once(file_database_url: str, tmp_path: Path) -> None:
+    """The caller sends its INVITE again after half a second without an answer: ovp, slowed by an
+    armed fault, takes longer than that to authorize the call, and the switch must not ask it twice
+    (a second authorization would hold a slot for a call that never rings)."""
+    assert run_ovp("db", "upgrade", "--database", file_database_url).returncode == 0
+    ovp = launch(tmp_path, file_database_url, auth="open")
+    carrier: Carrier | None = None
+    kamailio: Kamailio | None = None
+    try:
+        operator = Operator(ovp, "slow-switch")
+        with operator.http() as client:
+            assert client.put("/ovp/rates", content=DECK, headers={"Content-Type": "text/csv"}).status_code == 200
+            armed = client.post("/_ovp/admin/faults", json={
+                "method": "POST", "path": "/ovp/call_authorizations", "delay_ms": 1500, "times": 1})
+            assert armed.status_code == 200, armed.text
+        operator.connection("pbxtrunk1", operator.profile())
+        carrier = start_carrier(tmp_path)
+        kamailio = start_kamailio(tmp_path, ovp.origin, operator.key, carrier.uri)
+        seen = call(tmp_path, kamailio, to=US, user_name="pbxtrunk1", password=PASSWORD)
+        assert (len(seen.answered), seen.refused) == (1, []), seen.output
+        with operator.http() as client:
+            records = client.get("/ovp/call_authorizations").json()["data"]
+        assert [record["status"] for record in records] == ["ended"], (records, kamailio.log())
+    finally:
+        for process in (kamailio, carrier):
+            if process is not None:
+                process.stop()
+        ovp.stop()

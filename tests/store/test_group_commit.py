@@ -1,7 +1,7 @@
 """Group commit, on real databases: a failing work fails alone, a database that cannot serve fails
 the whole group at once, and a work whose caller went away is not run. On PostgreSQL a group takes
 in the works that arrive while it runs, up to its limit, with the same rules, and the ends of calls
-in it go first, together."""
+in it go first, together, and the next group runs its works while the one before commits."""
 
 from __future__ import annotations
 
@@ -252,3 +252,56 @@ def test_the_ends_of_a_group_go_first_together_each_answered_its_own_row(postgre
     assert again == first  # the first end stands
     assert (alone[0].id, alone[0].billed_secs, alone[0].cost_micros) == (3, 0, 0)
     assert isinstance(alone[1], NotFound)
+
+
+_COMMIT_SLOWLY = Statement(text("SELECT pg_sleep(:seconds)"))
+SLOW_COMMIT_S = 0.4
+
+
+def _slow_to_commit(work: Callable[[Transaction], T]) -> Callable[[Transaction], T]:
+    """`work`, its transaction held SLOW_COMMIT_S between its last work and its COMMIT (a
+    statement appended, as a refusal's record is)."""
+    def slow(tx: Transaction) -> T:
+        tx.append(_COMMIT_SLOWLY, {"seconds": SLOW_COMMIT_S})
+        return work(tx)
+    return slow
+
+
+async def _one_then_another(database: Database, first: Callable[[Transaction], Any],
+                            then: Callable[[Transaction], Any]) -> list[tuple[Any, float]]:
+    """`first` (slow to commit), and `then` once the first has run: each answer and when it came."""
+    started = time.monotonic()
+
+    async def timed(work: Callable[[Transaction], Any]) -> tuple[Any, float]:
+        answer = await database.write(work)
+        return answer, time.monotonic() - started
+
+    slow = asyncio.ensure_future(timed(_slow_to_commit(first)))
+    await asyncio.sleep(SLOW_COMMIT_S / 4)
+    return list(await asyncio.gather(slow, timed(then)))
+
+
+@needs_postgres
+def test_the_next_group_runs_while_the_one_before_commits(postgres: str) -> None:
+    (first, first_s), (then, then_s) = _run(postgres, lambda database: _one_then_another(database, _xid, _xid))
+    assert first != then  # two transactions
+    assert then_s < first_s < then_s + SLOW_COMMIT_S, (first_s, then_s)  # the second did not wait for the first
+
+
+@needs_postgres
+def test_a_work_of_the_next_group_waits_for_the_rows_the_one_before_holds(postgres: str) -> None:
+    ids = IdGenerator()
+    profile = profiles.resource
+
+    def renamed(profile_id: int, name: str) -> Callable[[Transaction], Any]:
+        return lambda tx: profile.update(tx, ACCOUNT, profile_id, profile.kind.parse_changes({"name": name}))
+
+    async def scenario(database: Database) -> tuple[list[tuple[Any, float]], set[str]]:
+        profile_id = int((await database.write(_create("before", ids))).value["id"])
+        answers = await _one_then_another(database, renamed(profile_id, "first"), renamed(profile_id, "second"))
+        return answers, await database.read(_names)
+
+    ((first, first_s), (second, second_s)), stored = _run(postgres, scenario)
+    assert (first.value["name"], second.value["name"]) == ("first", "second")
+    assert first_s < second_s  # the second waited for the first's COMMIT
+    assert stored == {"second"}

@@ -43,19 +43,29 @@ class GroupCommit:
     at its start left the clients that came a moment later to a group, a BEGIN and a COMMIT of
     their own (with 32 clients, groups of 29 and 3 took turns). SQLite's works run on a thread,
     which must not touch the list the loop appends to.
+
+    `overlaps_commits` (PostgreSQL): the next group begins as soon as the one before has run its
+    last work, while that one still writes its appended rows and commits. Its BEGIN, its
+    transaction id and its first reads then take no turn of their own: each is a round trip, and
+    under load each round trip waits for the event loop among the other requests. A work of the
+    next group that needs a row the one before holds waits in PostgreSQL for that COMMIT, which
+    needs no lock: the two cannot deadlock. It is what two servers' groups do on one database, and
+    at most one group runs its works while one commits.
     """
 
     def __init__(
         self, transact: Transact, timeout_s: float, sized: Callable[[int], object] = lambda _size: None, *,
-        takes_late: bool = False,
+        takes_late: bool = False, overlaps_commits: bool = False,
     ) -> None:
         """`sized`: told the number of works each group holds."""
         self._transact = transact
         self._timeout_s = timeout_s
         self._sized = sized
         self._takes_late = takes_late
+        self._overlaps_commits = overlaps_commits
         self._pending: list[Pending] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._committing: asyncio.Task[None] | None = None  # the group before, still committing
 
     async def submit(self, work: Work[T]) -> T:
         loop = asyncio.get_running_loop()
@@ -69,7 +79,11 @@ class GroupCommit:
         try:
             while self._pending:
                 batch, self._pending = [pending for pending in self._pending if not pending[1].done()], []
-                if batch:
+                if not batch:
+                    continue
+                if self._overlaps_commits:
+                    await self._start(batch)
+                else:
                     await self._run(batch)
         except asyncio.CancelledError:
             for _work, future, _came in self._pending:
@@ -78,22 +92,34 @@ class GroupCommit:
         finally:
             self._flusher = None
 
-    async def _run(self, batch: list[Pending]) -> None:
-        together = len(batch) > 1 and await self._run_together(batch)
+    async def _start(self, batch: list[Pending]) -> None:
+        """Runs the group in a task of its own, and returns once it has run its works (or ended),
+        the group before it having committed by then."""
+        loop = asyncio.get_running_loop()
+        ran: asyncio.Future[None] = loop.create_future()
+        group = loop.create_task(self._run(batch, ran))
+        await asyncio.wait([group, ran], return_when=asyncio.FIRST_COMPLETED)
+        if self._committing is not None:
+            await asyncio.wait([self._committing])  # its failures were its works' callers' to hear
+        self._committing = None if group.done() else group
+
+    async def _run(self, batch: list[Pending], ran: asyncio.Future[None] | None = None) -> None:
+        """`ran`: told when the group has run its works, before its COMMIT."""
+        together = len(batch) > 1 and await self._run_together(batch, ran)
         self._sized(len(batch))  # with the works it took in late
         if together:
             return
         for index, (work, future, came) in enumerate(batch):
             if future.done():  # its caller went away meanwhile
                 continue
-            failure = await self._run_alone(work, future, came + self._timeout_s)
+            failure = await self._run_alone(work, future, came + self._timeout_s, ran if index == 0 else None)
             if database_down(failure):
                 # The next would wait as long for the same answer.
                 for _work, waiting, _came in batch[index + 1:]:
                     _settle(waiting, None, failure)
                 return
 
-    async def _run_together(self, batch: list[Pending]) -> bool:
+    async def _run_together(self, batch: list[Pending], ran: asyncio.Future[None] | None) -> bool:
         """Answers False when the works must run again one by one. `batch` grows by the works
         the group takes in late."""
 
@@ -102,6 +128,7 @@ class GroupCommit:
             while self._takes_late and len(batch) < LATE_UNTIL and (late := self._take(LATE_UNTIL - len(batch))):
                 batch.extend(late)
                 results.extend(run_group([work for work, _future, _came in late], tx))
+            _tell(ran)
             return results
 
         try:
@@ -124,10 +151,17 @@ class GroupCommit:
         taken, self._pending = waiting[:room], waiting[room:]
         return taken
 
-    async def _run_alone(self, work: Work[Any], future: asyncio.Future[Any], deadline: float) -> Exception | None:
+    async def _run_alone(self, work: Work[Any], future: asyncio.Future[Any], deadline: float,
+                         ran: asyncio.Future[None] | None = None) -> Exception | None:
         """Answers the failure it handed to the work's caller, if any."""
+
+        def body(tx: Transaction) -> Any:
+            result = run_work(work, tx)
+            _tell(ran)
+            return result
+
         try:
-            result = await self._transact(lambda tx: run_work(work, tx), False, deadline)
+            result = await self._transact(body, False, deadline)
         except asyncio.CancelledError:
             raise
         except BaseException as error:  # the work's own failure, handed back to its caller
@@ -141,6 +175,13 @@ def database_down(failure: BaseException | None) -> bool:
     """The database could not serve (not a lock merely held a while by another group): every
     other work would wait as long and fail the same."""
     return isinstance(failure, ServiceUnavailable) and not isinstance(failure, Contended)
+
+
+def _tell(ran: asyncio.Future[None] | None) -> None:
+    """Tells the flusher that a group has run its works (on the event loop's thread: only a
+    group whose works run there is told; a body run again after a lost connection, twice)."""
+    if ran is not None and not ran.done():
+        ran.set_result(None)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, failure: BaseException | None) -> None:

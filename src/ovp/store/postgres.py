@@ -199,6 +199,7 @@ class PostgresDatabase(Database):
             timeout_s,
             self._grouped,
             takes_late=True,
+            overlaps_commits=True,
         )
 
     async def _connect(self) -> asyncpg.Connection:
