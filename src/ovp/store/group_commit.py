@@ -98,10 +98,18 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         ran: asyncio.Future[None] = loop.create_future()
         group = loop.create_task(self._run(batch, ran))
-        await asyncio.wait([group, ran], return_when=asyncio.FIRST_COMPLETED)
-        if self._committing is not None:
-            await asyncio.wait([self._committing])  # its failures were its works' callers' to hear
-        self._committing = None if group.done() else group
+        try:
+            await asyncio.wait([group, ran], return_when=asyncio.FIRST_COMPLETED)
+            committing, self._committing = self._committing, None
+            if committing is not None:
+                await committing
+        except asyncio.CancelledError:
+            group.cancel()  # as the groups were when they ran in the flusher
+            raise
+        if group.done():
+            group.result()  # a fault of the group's own code reaches the flusher, as when it ran there
+        else:
+            self._committing = group
 
     async def _run(self, batch: list[Pending], ran: asyncio.Future[None] | None = None) -> None:
         """`ran`: told when the group has run its works, before its COMMIT."""
