@@ -50,7 +50,9 @@ class GroupCommit:
     under load each round trip waits for the event loop among the other requests. A work of the
     next group that needs a row the one before holds waits in PostgreSQL for that COMMIT, which
     needs no lock: the two cannot deadlock. It is what two servers' groups do on one database, and
-    at most one group runs its works while one commits.
+    at most one group runs its works while one commits (or, having failed, runs its works again one
+    by one: each then waits for locks as any other server's transaction, and the next group, which
+    waits for a lock only briefly, gives up rather than deadlock with it).
     """
 
     def __init__(
