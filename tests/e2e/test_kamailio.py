@@ -115,13 +115,18 @@ def operator_at(file_database_url: str, tmp_path: Path) -> Iterator[Callable[...
     """Starts the operator's ovp with the flags a test gives, a key and a rate deck; stops it at the end."""
     started: list[OvpServer] = []
 
-    def start(*flags: str) -> Operator:
+    def start(*flags: str, open_mode: bool = False) -> Operator:
+        """`open_mode`: the emulator (its admin surface, faults included), a token of its own as the key."""
         assert run_ovp("db", "upgrade", "--database", file_database_url).returncode == 0
-        made = run_ovp("keys", "create", "--account", "operator", "--rate-limit", "0", "--database",
-                       file_database_url)
-        assert made.returncode == 0, made.stderr
-        started.append(launch(tmp_path, file_database_url, auth="keys", extra=flags))
-        operator = Operator(started[-1], made.stdout.strip())
+        if open_mode:
+            key = "operator-token"
+        else:
+            made = run_ovp("keys", "create", "--account", "operator", "--rate-limit", "0", "--database",
+                           file_database_url)
+            assert made.returncode == 0, made.stderr
+            key = made.stdout.strip()
+        started.append(launch(tmp_path, file_database_url, auth="open" if open_mode else "keys", extra=flags))
+        operator = Operator(started[-1], key)
         with operator.http() as client:
             loaded = client.put("/ovp/rates", content=DECK, headers={"Content-Type": "text/csv"})
         assert loaded.status_code == 200, loaded.text
@@ -153,8 +158,9 @@ def switch_for(operator_at: Callable[..., Operator], tmp_path: Path) -> Iterator
     """ovp, a SIPp carrier and Kamailio between them; `defines` are Kamailio's optional -A defines."""
     running: list[Kamailio | Carrier] = []
 
-    def start(*ovp_flags: str, defines: tuple[str, ...] = (), carrier_hangs_up_after_ms: int | None = None) -> Switch:
-        operator = operator_at(*ovp_flags)
+    def start(*ovp_flags: str, defines: tuple[str, ...] = (), carrier_hangs_up_after_ms: int | None = None,
+              open_mode: bool = False) -> Switch:
+        operator = operator_at(*ovp_flags, open_mode=open_mode)
         carrier = start_carrier(tmp_path, carrier_hangs_up_after_ms)
         running.append(carrier)
         kamailio = start_kamailio(tmp_path, operator.ovp.origin, operator.key, carrier.uri, defines)
@@ -431,31 +437,18 @@ def test_fifty_calls_a_second_for_twenty_seconds_are_each_decided_and_booked_as_
     assert Decimal(usage["spent"]) == len(seen.answered) * Decimal("0.60")  # each a billed minute
 
 
-def test_an_invite_sent_again_while_ovp_decides_is_authorized_once(file_database_url: str, tmp_path: Path) -> None:
+def test_an_invite_sent_again_while_ovp_decides_is_authorized_once(switch_for: Callable[..., Switch]) -> None:
     """The caller sends its INVITE again after half a second without an answer: ovp, slowed by an
     armed fault, takes longer than that to authorize the call, and the switch must not ask it twice
     (a second authorization would hold a slot for a call that never rings)."""
-    assert run_ovp("db", "upgrade", "--database", file_database_url).returncode == 0
-    ovp = launch(tmp_path, file_database_url, auth="open")
-    carrier: Carrier | None = None
-    kamailio: Kamailio | None = None
-    try:
-        operator = Operator(ovp, "slow-switch")
-        with operator.http() as client:
-            assert client.put("/ovp/rates", content=DECK, headers={"Content-Type": "text/csv"}).status_code == 200
-            armed = client.post("/_ovp/admin/faults", json={
-                "method": "POST", "path": "/ovp/call_authorizations", "delay_ms": 1500, "times": 1})
-            assert armed.status_code == 200, armed.text
-        operator.connection("pbxtrunk1", operator.profile())
-        carrier = start_carrier(tmp_path)
-        kamailio = start_kamailio(tmp_path, ovp.origin, operator.key, carrier.uri)
-        seen = call(tmp_path, kamailio, to=US, user_name="pbxtrunk1", password=PASSWORD)
-        assert (len(seen.answered), seen.refused) == (1, []), seen.output
-        with operator.http() as client:
-            records = client.get("/ovp/call_authorizations").json()["data"]
-        assert [record["status"] for record in records] == ["ended"], (records, kamailio.log())
-    finally:
-        for process in (kamailio, carrier):
-            if process is not None:
-                process.stop()
-        ovp.stop()
+    switch = switch_for(open_mode=True)
+    with switch.operator.http() as client:
+        armed = client.post("/_ovp/admin/faults", json={
+            "method": "POST", "path": "/ovp/call_authorizations", "delay_ms": 1500, "times": 1})
+    assert armed.status_code == 200, armed.text
+    switch.operator.connection("pbxtrunk1", switch.operator.profile())
+    seen = switch.call(US, "pbxtrunk1")
+    assert (len(seen.answered), seen.refused) == (1, []), seen.output
+    with switch.operator.http() as client:
+        records = client.get("/ovp/call_authorizations").json()["data"]
+    assert [record["status"] for record in records] == ["ended"], (records, switch.kamailio.log())

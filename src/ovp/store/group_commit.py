@@ -122,7 +122,7 @@ class GroupCommit:
         for index, (work, future, came) in enumerate(batch):
             if future.done():  # its caller went away meanwhile
                 continue
-            failure = await self._run_alone(work, future, came + self._timeout_s, ran if index == 0 else None)
+            failure = await self._run_alone(work, future, came + self._timeout_s, ran)  # the first tells
             if database_down(failure):
                 # The next would wait as long for the same answer.
                 for _work, waiting, _came in batch[index + 1:]:
