@@ -1,4 +1,5 @@
-"""The plans PostgreSQL makes for ovp's lookups of one call on a new database.
+"""The plans PostgreSQL makes for ovp's lookups of one call, and of a batch of webhook events, on a
+new database.
 
 asyncpg prepares every statement, and after a few runs PostgreSQL may keep one generic plan for it,
 made with the statistics of the moment: on a new database, of an empty table. A call looked up
@@ -8,7 +9,8 @@ until the table was next analysed. These tests plan each such statement generica
 tables and check that no call is looked for among all the account's calls, and that a call's
 profile is reached by its primary key. (An index of active calls may still serve the lookup of
 one: its scan is bounded by the calls in progress, and the plan is made again once autovacuum has
-analysed the table.)
+analysed the table.) The webhook sender's batches, whose generic plans do scan the whole table,
+are planned for each run instead, and checked so once the table has grown.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from ovp.store import calls
+from ovp.store import calls, webhooks
 from ovp.store.database import Statement
 from ovp.store.postgres import DIALECT
 from tests.databases import SKIPPED_REASON, postgres_admin_url, scratch_postgres_connection
@@ -36,11 +38,11 @@ def empty_database() -> Iterator[psycopg.Connection]:
         yield connection
 
 
-def _generic_plan(connection: psycopg.Connection, statement: Statement) -> str:
+def _generic_plan(connection: psycopg.Connection, statement: Statement, params: dict[str, object] = LOOKUP) -> str:
     compiled = statement.compiled(DIALECT)
     connection.execute("DEALLOCATE ALL")
     connection.execute(f"PREPARE lookup AS {compiled.sql}")
-    arguments = compiled.arguments(LOOKUP)
+    arguments = compiled.arguments(params)
     placeholders = ", ".join(["%s"] * len(arguments))
     rows = connection.execute(f"EXPLAIN EXECUTE lookup({placeholders})", arguments).fetchall()
     return "\n".join(row[0] for row in rows)
@@ -64,3 +66,48 @@ def test_the_profile_of_a_call_is_found_by_its_primary_key(empty_database: psyco
     # both columns of the key, not the account alone
     assert "account_id" in profile_scan, plan
     assert " AND " in profile_scan, plan
+
+
+EVENTS = {"events": ["e1", "e2"], "until_ms": 1, "statuses": ["delivered", "pending"], "next_ms": [1, 2],
+          "attempts": ["[]", "[]"], "attempt_counts": [1, 1], "finished_ms": [1, None], "owners": ["account"],
+          "call_ids": [7], "seqs": [1], "now_ms": 1}
+_MANY_EVENTS = (
+    "INSERT INTO webhook_events (id, event_id, account_id, call_id, seq, connection_id, event_type, payload, "
+    "created_ms, status, next_attempt_ms, attempt_count, attempts) SELECT n::text, n::text, 'account', n, 1, 1, "
+    "'call.initiated', repeat('x', 900), 0, 'pending', 0, 0, '[]' FROM generate_series(1, 5000) AS n"
+)
+
+
+def test_the_senders_batches_are_planned_for_the_table_as_it_has_grown() -> None:
+    """The sender's batches on PostgreSQL, one statement over arrays each. Prepared and run while
+    the table was empty (a new database), each keeps a generic plan that scans the whole table, and
+    would go on scanning it as it grows, until its next ANALYZE; planned for each run, as the
+    sender's transactions ask (PLAN_EACH_RUN), each finds its rows by index."""
+    names = ["_CLAIM_ALL", "_FINISH_ALL", "_NEXT_OF_CALLS"]
+    with scratch_postgres_connection(cursor_factory=psycopg.ClientCursor) as connection:
+        for name in names:
+            compiled = getattr(webhooks, name).compiled(DIALECT)
+            connection.execute(f"PREPARE {name} AS {compiled.sql}")
+            for _run in range(8):  # past PostgreSQL's five custom plans: then it keeps the generic one
+                _execute(connection, name, compiled.arguments(EVENTS))
+        connection.execute(_MANY_EVENTS)
+        kept: list[str] = []
+        for name in names:
+            arguments = getattr(webhooks, name).compiled(DIALECT).arguments(EVENTS)
+            kept.append(_plan(connection, name, arguments))
+            with connection.transaction(force_rollback=True):
+                connection.execute(webhooks.PLAN_EACH_RUN)
+                plan = _plan(connection, name, arguments)
+            assert "webhook_events_pkey" in plan or "ix_webhook_events_call" in plan, plan
+            assert "Seq Scan on webhook_events" not in plan, plan
+        # what the plans kept from the empty table do (the claim's and the results'): why each run is planned
+        assert sum("Seq Scan on webhook_events" in plan for plan in kept) >= 2, kept
+
+
+def _execute(connection: psycopg.Connection, name: str, arguments: tuple[object, ...]) -> None:
+    connection.execute(f"EXECUTE {name}({', '.join(['%s'] * len(arguments))})", arguments)
+
+
+def _plan(connection: psycopg.Connection, name: str, arguments: tuple[object, ...]) -> str:
+    rows = connection.execute(f"EXPLAIN EXECUTE {name}({', '.join(['%s'] * len(arguments))})", arguments)
+    return "\n".join(row[0] for row in rows.fetchall())

@@ -108,6 +108,9 @@ def _still_waiting(count: int) -> Statement:
 _CLAIM = Statement(
     update(webhook_events).where(_E.id == bindparam("event")).values(claimed_until_ms=bindparam("until_ms"))
 )
+_CLAIM_ALL = Statement(text(
+    "UPDATE webhook_events SET claimed_until_ms = :until_ms WHERE id = ANY(CAST(:events AS VARCHAR[]))"
+))
 _PUT_OFF = Statement(
     update(webhook_events).where(_E.id == bindparam("event")).values(next_attempt_ms=bindparam("until_ms"))
 )
@@ -144,8 +147,7 @@ def claim(tx: Transaction, now_ms: int, lease_ms: int, limit: int,
         if chain:
             chains.append(chain)
     if chains:
-        tx.execute_many(_CLAIM, [{"event": event.id, "until_ms": now_ms + lease_ms}
-                                 for chain in chains for event in chain])
+        _batches(tx).claim(tx, [event.id for chain in chains for event in chain], now_ms + lease_ms)
     if waiting:
         # Read again, by a statement of its own: on PostgreSQL the first read's view of the earlier
         # events may predate one's delivery, whose drawing forward of this one waited for this
@@ -216,17 +218,98 @@ class Finished:
 def finish_all(tx: Transaction, results: Sequence[Finished], now_ms: int) -> None:
     """Records a batch of results, in three statements however many: each event's outcome, the
     next event of each call whose event is done with, and the connections whose receiver is back."""
-    tx.execute_many(_FINISH, [
-        {"event": result.outcome.id, "status": result.outcome.status, "next_ms": result.outcome.next_attempt_ms,
-         "attempts": result.outcome.attempts, "attempt_count": result.outcome.attempt_count,
-         "finished_ms": result.outcome.finished_ms} for result in results])
-    done = [{"owner": result.event.account_id, "call_id": result.event.call_id, "seq": result.event.seq,
-             "now_ms": now_ms} for result in results if result.draws_next]
+    batches = _batches(tx)
+    batches.finish(tx, [result.outcome for result in results])
+    done = [result.event for result in results if result.draws_next]
     if done:
-        tx.execute_many(_NEXT_OF_CALL, done)
+        batches.draw_next(tx, done, now_ms)
     for account_id, connection_id in {(result.event.account_id, result.event.connection_id)
                                       for result in results if result.back}:
         connection_back(tx, account_id, connection_id, now_ms)
+
+
+# PostgreSQL: a batch's rows as arrays, one statement for all, where executemany would send each
+# row its own execution, and the server would plan and run each apart (docs/performance.md, "Call
+# webhooks").
+_FINISH_ALL = Statement(text(
+    "UPDATE webhook_events SET status = v.status, next_attempt_ms = v.next_ms, claimed_until_ms = NULL, "
+    "attempts = v.attempts, attempt_count = v.attempt_count, finished_ms = v.finished_ms "
+    "FROM unnest(CAST(:events AS VARCHAR[]), CAST(:statuses AS VARCHAR[]), CAST(:next_ms AS BIGINT[]), "
+    "CAST(:attempts AS TEXT[]), CAST(:attempt_counts AS INTEGER[]), CAST(:finished_ms AS BIGINT[])) "
+    "AS v (id, status, next_ms, attempts, attempt_count, finished_ms) "
+    "WHERE webhook_events.id = v.id"
+))
+_NEXT_OF_CALLS = Statement(text(
+    "UPDATE webhook_events SET next_attempt_ms = :now_ms "
+    "FROM unnest(CAST(:owners AS VARCHAR[]), CAST(:call_ids AS BIGINT[]), CAST(:seqs AS INTEGER[])) "
+    "AS v (owner, call_id, seq) "
+    "WHERE webhook_events.account_id = v.owner AND webhook_events.call_id = v.call_id "
+    "AND webhook_events.status = 'pending' AND webhook_events.seq > v.seq "
+    "AND webhook_events.next_attempt_ms > :now_ms"
+))
+
+
+class _RowByRow:
+    """SQLite: executemany runs each row in the process, a few microseconds each."""
+
+    def claim(self, tx: Transaction, events: list[str], until_ms: int) -> None:
+        tx.execute_many(_CLAIM, [{"event": event, "until_ms": until_ms} for event in events])
+
+    def finish(self, tx: Transaction, outcomes: list[Outcome]) -> None:
+        tx.execute_many(_FINISH, [
+            {"event": outcome.id, "status": outcome.status, "next_ms": outcome.next_attempt_ms,
+             "attempts": outcome.attempts, "attempt_count": outcome.attempt_count,
+             "finished_ms": outcome.finished_ms} for outcome in outcomes])
+
+    def draw_next(self, tx: Transaction, events: list[Claimed], now_ms: int) -> None:
+        tx.execute_many(_NEXT_OF_CALL, [{"owner": event.account_id, "call_id": event.call_id, "seq": event.seq,
+                                         "now_ms": now_ms} for event in events])
+
+
+# A plan made for each run, with the array's length and the table's size as they are then, rather
+# than one generic plan kept for the session: made while the table was small (a new database), the
+# generic plan scans the whole table (cheaper than an index for a few pages), and would go on
+# scanning it as it grows, until the table's next ANALYZE. A row's UPDATE by its key (executemany's)
+# never had that choice to make.
+PLAN_EACH_RUN = "SET LOCAL plan_cache_mode = force_custom_plan"
+
+
+class _OverArrays:
+    """PostgreSQL: each batch one statement over arrays."""
+
+    def claim(self, tx: Transaction, events: list[str], until_ms: int) -> None:
+        _plan_each_run(tx)
+        tx.execute(_CLAIM_ALL, {"events": events, "until_ms": until_ms})
+
+    def finish(self, tx: Transaction, outcomes: list[Outcome]) -> None:
+        _plan_each_run(tx)
+        latest = list({outcome.id: outcome for outcome in outcomes}.values())  # one row an event, its last
+        tx.execute(_FINISH_ALL, {
+            "events": [outcome.id for outcome in latest], "statuses": [outcome.status for outcome in latest],
+            "next_ms": [outcome.next_attempt_ms for outcome in latest],
+            "attempts": [outcome.attempts for outcome in latest],
+            "attempt_counts": [outcome.attempt_count for outcome in latest],
+            "finished_ms": [outcome.finished_ms for outcome in latest]})
+
+    def draw_next(self, tx: Transaction, events: list[Claimed], now_ms: int) -> None:
+        _plan_each_run(tx)
+        tx.execute(_NEXT_OF_CALLS, {"owners": [event.account_id for event in events],
+                                    "call_ids": [event.call_id for event in events],
+                                    "seqs": [event.seq for event in events], "now_ms": now_ms})
+
+
+def _plan_each_run(tx: Transaction) -> None:
+    """Once a transaction, before its first statement over arrays."""
+    if ("plan_cache_mode", "") not in tx.remembered:
+        tx.run(PLAN_EACH_RUN)
+        tx.remembered[("plan_cache_mode", "")] = "force_custom_plan"
+
+
+_BACKENDS: dict[str, _RowByRow | _OverArrays] = {"sqlite": _RowByRow(), "postgresql": _OverArrays()}
+
+
+def _batches(tx: Transaction) -> _RowByRow | _OverArrays:
+    return _BACKENDS[tx.dialect.name]
 
 
 def connection_back(tx: Transaction, account_id: str, connection_id: int, now_ms: int) -> int:
