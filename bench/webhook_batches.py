@@ -4,8 +4,8 @@ runs them on PostgreSQL).
 
 In a scratch database of the local server, events of an event's size are written, then claimed,
 recorded as delivered and their calls' next events drawn forward, BATCH at a time (the sender's
-room), by each way in turn, ROUNDS times alternated. It reports, an event, the CPU of the
-PostgreSQL backend that ran the statements (read from /proc) and of this process."""
+room), by each way in turn, ROUNDS times alternated. It reports, an event, the CPU of the scratch
+database's PostgreSQL backends (read from /proc) and of this process."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 from tests.databases import scratch_postgres_database
 
+from bench.cpu import tree_cpu_seconds
 from bench.options import DEFAULT_POSTGRES_URL
 from ovp.domain.ids import random_uuid, time_ordered_uuid
 from ovp.domain.webhooks.events import Event
@@ -32,12 +33,6 @@ BATCHES = 100  # a batch for each of these, a measure
 ROUNDS = 3
 PAYLOAD = "x" * 900  # an event's body is some 900 bytes
 ACCOUNT = "bench"
-
-
-def _backend_cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _events(first_call: int) -> list[Event]:
@@ -76,7 +71,7 @@ _BACKENDS = Statement(text("SELECT pid FROM pg_stat_activity WHERE datname = cur
 async def _backends_cpu_s(database: Database) -> float:
     """The CPU of every backend connected to the scratch database (the pool's, this read's own)."""
     pids = await database.read(lambda tx: [int(row[0]) for row in tx.rows(_BACKENDS)])
-    return sum(_backend_cpu_s(pid) for pid in pids)
+    return sum(tree_cpu_seconds(pid) for pid in pids)
 
 
 async def _measure(url: str) -> dict[str, list[tuple[float, float]]]:
@@ -113,7 +108,7 @@ def main() -> None:
         server = statistics.median(figure[0] for figure in measured)
         client = statistics.median(figure[1] for figure in measured)
         rounds = ", ".join(f"{figure[0]:,.0f}" for figure in measured)
-        print(f"{name}: PostgreSQL's backend {server:,.0f} µs an event ({rounds}), this process {client:,.0f} µs "
+        print(f"{name}: PostgreSQL's backends {server:,.0f} µs an event ({rounds}), this process {client:,.0f} µs "
               f"(claim, record and draw forward, {BATCH} events a batch, medians of {ROUNDS})")
 
 
