@@ -16,6 +16,7 @@ are planned for each run instead, and checked so once the table has grown.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -38,14 +39,11 @@ def empty_database() -> Iterator[psycopg.Connection]:
         yield connection
 
 
-def _generic_plan(connection: psycopg.Connection, statement: Statement, params: dict[str, object] = LOOKUP) -> str:
+def _generic_plan(connection: psycopg.Connection, statement: Statement) -> str:
     compiled = statement.compiled(DIALECT)
     connection.execute("DEALLOCATE ALL")
     connection.execute(f"PREPARE lookup AS {compiled.sql}")
-    arguments = compiled.arguments(params)
-    placeholders = ", ".join(["%s"] * len(arguments))
-    rows = connection.execute(f"EXPLAIN EXECUTE lookup({placeholders})", arguments).fetchall()
-    return "\n".join(row[0] for row in rows)
+    return _plan(connection, "lookup", compiled.arguments(LOOKUP))
 
 
 @pytest.mark.parametrize("name", ["_SELECT", "_SELECT_FOR_UPDATE", "_SELECT_WITH_PROFILE_FOR_UPDATE",
@@ -89,7 +87,7 @@ def test_the_senders_batches_are_planned_for_the_table_as_it_has_grown() -> None
             compiled = getattr(webhooks, name).compiled(DIALECT)
             connection.execute(f"PREPARE {name} AS {compiled.sql}")
             for _run in range(8):  # past PostgreSQL's five custom plans: then it keeps the generic one
-                _execute(connection, name, compiled.arguments(EVENTS))
+                _prepared(connection, f"EXECUTE {name}", compiled.arguments(EVENTS))
         connection.execute(_MANY_EVENTS)
         kept: list[str] = []
         for name in names:
@@ -104,10 +102,10 @@ def test_the_senders_batches_are_planned_for_the_table_as_it_has_grown() -> None
         assert sum("Seq Scan on webhook_events" in plan for plan in kept) >= 2, kept
 
 
-def _execute(connection: psycopg.Connection, name: str, arguments: tuple[object, ...]) -> None:
-    connection.execute(f"EXECUTE {name}({', '.join(['%s'] * len(arguments))})", arguments)
+def _prepared(connection: psycopg.Connection, command: str, arguments: tuple[object, ...]) -> psycopg.Cursor[Any]:
+    """`command` (EXECUTE name, or EXPLAIN EXECUTE name) with the prepared statement's arguments."""
+    return connection.execute(f"{command}({', '.join(['%s'] * len(arguments))})", arguments)
 
 
 def _plan(connection: psycopg.Connection, name: str, arguments: tuple[object, ...]) -> str:
-    rows = connection.execute(f"EXPLAIN EXECUTE {name}({', '.join(['%s'] * len(arguments))})", arguments)
-    return "\n".join(row[0] for row in rows.fetchall())
+    return "\n".join(row[0] for row in _prepared(connection, f"EXPLAIN EXECUTE {name}", arguments).fetchall())
