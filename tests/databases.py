@@ -33,6 +33,7 @@ SKIPPED_REASON = (f"{POSTGRES_VARIABLE} is not set and no PostgreSQL answers at 
                   "the PostgreSQL tests were skipped")
 # Every table of ovp's data; the probe's row stays.
 TABLES = tuple(name for name in metadata.tables if name != "ovp_probe")
+EMPTYING_ATTEMPTS = 5
 T = TypeVar("T")
 
 
@@ -141,5 +142,15 @@ def scratch_postgres_connection(**options: Any) -> Iterator[psycopg.Connection]:
 
 
 def empty_postgres_database(url: str) -> None:
+    """Empties ovp's tables. The server the session's end-to-end tests share runs on this database
+    too (tests/e2e/conftest.py), and its background work goes on meanwhile: a statement of its webhook
+    sender's may hold one table and then read another that TRUNCATE, taking them in turn, already
+    holds. PostgreSQL then ends one of the two; when it ends TRUNCATE, TRUNCATE runs again."""
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
-        connection.execute(f"TRUNCATE {', '.join(TABLES)}")
+        for attempt in range(1, EMPTYING_ATTEMPTS + 1):
+            try:
+                connection.execute(f"TRUNCATE {', '.join(TABLES)}")
+                return
+            except psycopg.errors.DeadlockDetected:
+                if attempt == EMPTYING_ATTEMPTS:
+                    raise
