@@ -12,8 +12,7 @@ T = TypeVar("T")
 DEADLINE_S = 120.0
 # How long a client keeps an idle connection for its next request: less than the server's
 # --idle-timeout (5 s), as docs/operating.md asks of clients. httpx's own default is 5 s too, and a
-# connection reused just as the server closes it fails with a reset (measured: 6 of 320 requests
-# sent 4.90 to 5.02 s after their connection's last answer, on a loaded machine).
+# connection reused just as the server closes it fails with a reset (`python -m bench.keepalive`).
 KEEPALIVE_EXPIRY_S = 2.0
 
 
