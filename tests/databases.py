@@ -143,9 +143,10 @@ def scratch_postgres_connection(**options: Any) -> Iterator[psycopg.Connection]:
 
 def empty_postgres_database(url: str) -> None:
     """Empties ovp's tables. The server the session's end-to-end tests share runs on this database
-    too (tests/e2e/conftest.py), and its background work goes on meanwhile: a statement of its webhook
-    sender's may hold one table and then read another that TRUNCATE, taking them in turn, already
-    holds. PostgreSQL then ends one of the two; when it ends TRUNCATE, TRUNCATE runs again."""
+    too (tests/e2e/conftest.py), and its background work goes on meanwhile: its webhook sender's turn,
+    every 0.15 s, locks the events' table and then reads the signing key's, which TRUNCATE, taking
+    the tables in turn, may already hold. PostgreSQL then ends one of the two; when it ends
+    TRUNCATE, TRUNCATE runs again."""
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         for attempt in range(1, EMPTYING_ATTEMPTS + 1):
             try:
