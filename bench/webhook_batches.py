@@ -53,7 +53,7 @@ def _claimed(event: Event) -> Claimed:
                    event.body, 0, 0, "[]")
 
 
-def _turn(batches: webhooks._RowByRow | webhooks._OverArrays, events: list[Event]) -> Callable[[Transaction], None]:
+def _turn(batches: webhooks.Batches, events: list[Event]) -> Callable[[Transaction], None]:
     """A sender's turn without its read: claims the batch, records it delivered, draws forward
     the next event of each call."""
     def turning(tx: Transaction) -> None:
@@ -65,19 +65,19 @@ def _turn(batches: webhooks._RowByRow | webhooks._OverArrays, events: list[Event
     return turning
 
 
-_BACKENDS = Statement(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+_BACKEND_PIDS = Statement(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
 
 
 async def _backends_cpu_s(database: Database) -> float:
     """The CPU of every backend connected to the scratch database (the pool's, this read's own)."""
-    pids = await database.read(lambda tx: [int(row[0]) for row in tx.rows(_BACKENDS)])
+    pids = await database.read(lambda tx: [int(row[0]) for row in tx.rows(_BACKEND_PIDS)])
     return sum(tree_cpu_seconds(pid) for pid in pids)
 
 
 async def _measure(url: str) -> dict[str, list[tuple[float, float]]]:
     database = open_database(url)
     await database.start()
-    ways: dict[str, webhooks._RowByRow | webhooks._OverArrays] = {
+    ways: dict[str, webhooks.Batches] = {
         "a statement a row": webhooks._RowByRow(), "one statement over arrays": webhooks._OverArrays()}
     figures: dict[str, list[tuple[float, float]]] = {name: [] for name in ways}
     try:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, literal_column, null, or_, select, text, update
 from sqlalchemy.orm import aliased
@@ -249,6 +249,16 @@ _NEXT_OF_CALLS = Statement(text(
 ))
 
 
+class Batches(Protocol):
+    """How a backend writes a batch of the sender's: its claims, its results, and its calls' next events."""
+
+    def claim(self, tx: Transaction, events: list[str], until_ms: int) -> None: ...
+
+    def finish(self, tx: Transaction, outcomes: list[Outcome]) -> None: ...
+
+    def draw_next(self, tx: Transaction, events: list[Claimed], now_ms: int) -> None: ...
+
+
 class _RowByRow:
     """SQLite: executemany runs each row in the process, a few microseconds each."""
 
@@ -307,10 +317,10 @@ def _plan_each_run(tx: Transaction) -> None:
         tx.remembered[("plan_cache_mode", "")] = "force_custom_plan"
 
 
-_BACKENDS: dict[str, _RowByRow | _OverArrays] = {"sqlite": _RowByRow(), "postgresql": _OverArrays()}
+_BACKENDS: dict[str, Batches] = {"sqlite": _RowByRow(), "postgresql": _OverArrays()}
 
 
-def _batches(tx: Transaction) -> _RowByRow | _OverArrays:
+def _batches(tx: Transaction) -> Batches:
     return _BACKENDS[tx.dialect.name]
 
 
