@@ -15,18 +15,35 @@ ANALYZE, as autovacuum decides (see _TO_ANALYZE): ANALYZE reads a sample of up t
 works out each column's statistics, so analyzing every table each time cost more, round after
 round, as the tables grew (measured with `make soak`: the analyses' share of PostgreSQL's work
 grew minute by minute, the vacuums' stayed out of sight).
+
+A table PostgreSQL has never analyzed (a new database's) is planned on guesses, and the plans made
+while it is young stay: asyncpg prepares every statement, and PostgreSQL keeps the generic plan it
+makes after a few runs until the table is next analyzed. Made at a few hundred calls, the plan of
+an authorization's counters counted the calls of a profile to one number by scanning every call of
+the account (its primary key is the narrower index), and went on doing so as the calls grew, until
+the first ANALYZE: up to a minute with autovacuum (its naptime), VACUUM_INTERVAL_S without. So,
+whether autovacuum is on or not, each server analyzes a table that was never analyzed as soon as
+50 of its rows changed (autovacuum's own threshold for an empty table), looking every YOUNG_POLL_S
+until every table has been analyzed once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import time
+from collections.abc import AsyncIterator
 
 import asyncpg
 
 log = logging.getLogger("ovp")
 VACUUM_INTERVAL_S = 30.0
+YOUNG_POLL_S = 1.0
+# Where autovacuum is on, how long a server looks for young tables after it starts: a table first
+# used later waits for autovacuum's next round (its naptime), and the server holds no connection for it.
+YOUNG_WATCH_S = 600.0
 CONNECT_TIMEOUT_S = 5.0
 # The tables whose rows ovp updates or deletes as calls come and go, or whose plans matter most
 # (a webhook event's row is updated when it is claimed and when it is delivered).
@@ -37,6 +54,9 @@ TABLES = ("call_authorizations", "daily_spend", "call_refusals", "outbound_voice
 # deleted since the last ANALYZE exceed 50 and a tenth of the table's rows.
 _TO_ANALYZE = ("SELECT relname FROM pg_stat_user_tables WHERE relname = ANY($1::text[]) "
                "AND n_mod_since_analyze > 50 + 0.1 * n_live_tup")
+# The tables never analyzed, and whether 50 of their rows changed.
+_YOUNG = ("SELECT relname, n_mod_since_analyze > 50 FROM pg_stat_user_tables WHERE relname = ANY($1::text[]) "
+          "AND last_analyze IS NULL AND last_autoanalyze IS NULL")
 # pg_try_advisory_lock's key: "ovp-vacu" as a 64-bit integer.
 _LOCK_KEY = int.from_bytes(b"ovp-vacu", "big", signed=True)
 
@@ -45,40 +65,76 @@ async def autovacuum_on(connection: asyncpg.Connection) -> bool:
     return bool(await connection.fetchval("SELECT current_setting('autovacuum') = 'on'"))
 
 
+async def _connect(dsn: str) -> asyncpg.Connection:
+    return await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_S, server_settings={
+        "application_name": "ovp-housekeeping", "statement_timeout": "0", "jit": "off"})
+
+
+@contextlib.asynccontextmanager
+async def _alone(connection: asyncpg.Connection) -> AsyncIterator[bool]:
+    """Whether this server holds the housekeeping's lock (another server may be at it), until the end."""
+    if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+
+
 async def vacuum_once(connection: asyncpg.Connection) -> bool:
     """Vacuums the tables, and analyzes those that changed enough, unless another server is at it;
     answers whether it did."""
-    if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", _LOCK_KEY):
-        return False
-    try:
-        to_analyze = {row[0] for row in await connection.fetch(_TO_ANALYZE, list(TABLES))}
-        for table in TABLES:
-            await connection.execute(f"VACUUM (ANALYZE) {table}" if table in to_analyze else f"VACUUM {table}")
-    finally:
-        await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
-    return True
+    async with _alone(connection) as alone:
+        if alone:
+            to_analyze = {row[0] for row in await connection.fetch(_TO_ANALYZE, list(TABLES))}
+            for table in TABLES:
+                await connection.execute(f"VACUUM (ANALYZE) {table}" if table in to_analyze else f"VACUUM {table}")
+        return alone
 
 
-async def keep_vacuumed(dsn: str, interval_s: float = VACUUM_INTERVAL_S) -> None:
-    """Runs until cancelled: finds out whether autovacuum is on and, if not, vacuums every
-    `interval_s` (jittered, so that servers started together take turns). A failure is logged,
-    and the next round tries again on a new connection."""
+async def analyze_young(connection: asyncpg.Connection) -> bool:
+    """Analyzes the tables never analyzed of which 50 rows changed, unless another server is at it;
+    answers whether any table is still to be analyzed a first time."""
+    young = await connection.fetch(_YOUNG, list(TABLES))
+    due = [name for name, changed in young if changed]
+    if due:
+        async with _alone(connection) as alone:
+            for table in due if alone else []:
+                await connection.execute(f"ANALYZE {table}")
+    return bool(young)
+
+
+async def keep_house(dsn: str, interval_s: float = VACUUM_INTERVAL_S, poll_s: float = YOUNG_POLL_S,
+                     young_watch_s: float = YOUNG_WATCH_S) -> None:
+    """Runs until cancelled, or until there is nothing left to do: analyzes the tables while young
+    (see analyze_young), looking every `poll_s` until each has been analyzed once (where autovacuum
+    is on, for `young_watch_s` at most), and, where autovacuum is off, vacuums every `interval_s`
+    (jittered, so that servers started together take turns). A failure is logged, and it tries
+    again on a new connection."""
+    watch_until = time.monotonic() + young_watch_s
     warned = False
     while True:
         try:
-            connection = await asyncpg.connect(dsn, timeout=CONNECT_TIMEOUT_S, server_settings={
-                "application_name": "ovp-housekeeping", "statement_timeout": "0", "jit": "off"})
+            connection = await _connect(dsn)
             try:
-                if await autovacuum_on(connection):
-                    return
-                if not warned:
+                vacuums = not await autovacuum_on(connection)
+                if vacuums and not warned:
                     log.warning("autovacuum is off on this PostgreSQL server: ovp vacuums its own tables every %g s "
                                 "and analyzes those a tenth of which changed; turn autovacuum on to leave it to "
                                 "PostgreSQL", interval_s)
                     warned = True
-                while True:
-                    await asyncio.sleep(interval_s * random.uniform(0.8, 1.2))  # jitter, not a secret
-                    await vacuum_once(connection)
+                young = True
+                vacuum_at = time.monotonic() + _jittered(interval_s)
+                while young or vacuums:
+                    if young:
+                        young = await analyze_young(connection) and (vacuums or time.monotonic() < watch_until)
+                    if vacuums and time.monotonic() >= vacuum_at:
+                        await vacuum_once(connection)
+                        vacuum_at = time.monotonic() + _jittered(interval_s)
+                    waits = ([poll_s] if young else []) + ([vacuum_at - time.monotonic()] if vacuums else [])
+                    await asyncio.sleep(max(min(waits), 0.0))
+                return
             finally:
                 await connection.close(timeout=CONNECT_TIMEOUT_S)
         except asyncio.CancelledError:
@@ -86,3 +142,7 @@ async def keep_vacuumed(dsn: str, interval_s: float = VACUUM_INTERVAL_S) -> None
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             log.warning("vacuuming ovp's tables failed (%s); trying again in %g s", error, interval_s)
             await asyncio.sleep(interval_s)
+
+
+def _jittered(seconds: float) -> float:
+    return seconds * random.uniform(0.8, 1.2)  # jitter, not a secret

@@ -371,8 +371,8 @@ class PostgresDatabase(Database):
 
     async def start(self) -> None:
         """Connections open as requests need them; the tables are kept vacuumed where PostgreSQL
-        does not (see ovp.store.housekeeping)."""
-        self._housekeeping = asyncio.get_running_loop().create_task(housekeeping.keep_vacuumed(self._dsn))
+        does not, and analyzed while young (see ovp.store.housekeeping)."""
+        self._housekeeping = asyncio.get_running_loop().create_task(housekeeping.keep_house(self._dsn))
 
     async def close(self) -> None:
         await super().close()
