@@ -12,6 +12,8 @@ time ovp adds is how long Kamailio waited for ovp's answers to the authenticated
 (credentials, then the authorization), as Kamailio logs it; the first INVITE's address lookup,
 answered by the 407 challenge, is not in it. Beside it, SIPp's whole set-up time (authenticated
 INVITE to 200 OK). Rates stop rising at the first that is not sustained. Floor: 100 calls/s.
+Under each rate, each process's share of the cores: the time it ran, and the time it waited for a
+core (bench.run_queue), a second's worth each second, and how busy the machine was.
 
 ovp runs with `--setup-timeout` of the bench's own (10 s by default): once the rates stop, the
 bench waits that long (and two seconds more) and counts the calls still holding a slot. A call the
@@ -29,13 +31,15 @@ import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import make_url
 from tests.databases import scratch_postgres_database
 from tests.e2e.switch import (
     CALLER,
@@ -48,6 +52,8 @@ from tests.e2e.switch import (
     kamailio_command,
 )
 
+from bench.cpu import machine_busy_seconds
+from bench.run_queue import RunQueue, Task, shares_line
 from bench.server import running_server
 
 FLOOR_CALLS_PER_S = 100
@@ -67,6 +73,7 @@ class Step:
     left_active: int
     ovp_wait_ms: list[float]
     setup_ms: list[float]
+    cores: str = ""  # each process's time on a core and waiting for one (bench.run_queue)
 
     @property
     def sustained(self) -> bool:
@@ -150,6 +157,39 @@ def _waits(kamailio_log: str, already: int) -> tuple[list[float], int]:
     return [int(microseconds) / 1000 for _call, microseconds in found[already:]], len(found)
 
 
+class _MachineBusy(threading.Thread):
+    """The share of the machine's cores busy over the `seconds` from its start."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(daemon=True)
+        self._seconds = seconds
+        self._busy = 0.0
+
+    def run(self) -> None:
+        before = machine_busy_seconds()
+        time.sleep(self._seconds)
+        self._busy = machine_busy_seconds() - before
+
+    def share(self) -> float:
+        self.join()
+        return self._busy / self._seconds / (os.cpu_count() or 1)
+
+
+def _components(ovp_group: int, database_url: str) -> Callable[[Task], str | None]:
+    """Names each process of the load by what it is: ovp's (its process group), the PostgreSQL
+    backends serving the bench's database, Kamailio's, SIPp's."""
+    database = make_url(database_url).database if database_url.startswith("postgresql") else None
+
+    def classify(task: Task) -> str | None:
+        if task.group == ovp_group:
+            return "ovp"
+        if database is not None and task.command.startswith("postgres: ") and f" {database} " in task.command:
+            return "PostgreSQL"
+        return {"kamailio": "Kamailio", "sipp": "SIPp"}.get(task.name)
+
+    return classify
+
+
 @contextmanager
 def _database(backend: str, directory: Path, postgres_admin: str | None) -> Iterator[str]:
     if backend == "sqlite":
@@ -196,9 +236,14 @@ def run_backend(backend: str, rates: Sequence[int], seconds: int, postgres_admin
             raise SystemExit(f"Kamailio did not start:\n{proxy.log()[-3000:]}")
         logged = 0
         for rate in rates:
+            # The cores over the rate's own seconds, not the stragglers' after them.
+            run_queue, busy = RunQueue(_components(ovp.pid, url), seconds), _MachineBusy(seconds)
+            run_queue.start()
+            busy.start()
             calls, answered, failed, setup_ms = _call_at(sipp, directory, proxy, rate, seconds)
+            cores = f"{shares_line(run_queue.stop(), seconds)}; the machine {busy.share():.0%} busy"
             waits, logged = _waits(proxy.log(), logged)
-            step = Step(rate, calls, answered, failed, _active_calls(ovp.base_url, profile), waits, setup_ms)
+            step = Step(rate, calls, answered, failed, _active_calls(ovp.base_url, profile), waits, setup_ms, cores)
             steps.append(step)
             print(_row(backend, step), flush=True)
             if not step.sustained:
@@ -213,7 +258,7 @@ def _row(backend: str, step: Step) -> str:
     return (f"{backend:10} {step.rate:5d}/s {step.calls:6d} calls {step.answered:6d} answered {step.failed:4d} failed "
             f"{step.left_active:3d} left active | ovp wait p50 {percentile(step.ovp_wait_ms, 0.5):6.2f} ms "
             f"p99 {percentile(step.ovp_wait_ms, 0.99):6.2f} ms | set-up p50 {percentile(step.setup_ms, 0.5):6.2f} ms "
-            f"p99 {percentile(step.setup_ms, 0.99):6.2f} ms | {verdict}")
+            f"p99 {percentile(step.setup_ms, 0.99):6.2f} ms | {verdict}\n{'':10} cores a second: {step.cores}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
