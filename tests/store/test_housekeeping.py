@@ -163,9 +163,9 @@ def _accounts_made(libpq: str, first: int, count: int) -> None:
     assert counted >= last, f"PostgreSQL never counted {last} accounts: {counted}"
 
 
-def test_a_table_never_analyzed_is_analyzed_once_50_of_its_rows_changed(libpq: str) -> None:
+def test_a_young_table_is_analyzed_as_it_grows_by_autovacuums_rule_within_a_second(libpq: str) -> None:
     """Whether autovacuum is on or not, and long before its round or ovp's own, so that no plan made
-    on a young table's guesses outlives its first few hundred rows."""
+    on a young table's guesses, or on the statistics of its first rows, outlives its growth."""
 
     async def watched(then: Callable[[], None]) -> None:
         keeper = asyncio.create_task(housekeeping.keep_house(libpq, interval_s=3600, poll_s=0.05))
@@ -175,15 +175,17 @@ def test_a_table_never_analyzed_is_analyzed_once_50_of_its_rows_changed(libpq: s
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
 
-    def forty_then_twenty_then_a_hundred() -> None:
+    def growing() -> None:
         _accounts_made(libpq, 1, 40)
         time.sleep(0.5)  # ten looks
-        assert _statistics(libpq, "accounts")[2] == 0  # 40 rows: not yet
+        assert _statistics(libpq, "accounts")[2] == 0  # 40 rows changed: not yet
         _accounts_made(libpq, 41, 20)
-        assert _analyses_after(libpq, "accounts", 1) == 1  # 60 rows: analyzed
-        _accounts_made(libpq, 61, 100)
+        assert _analyses_after(libpq, "accounts", 1) == 1  # 60: analyzed
+        _accounts_made(libpq, 61, 20)
         time.sleep(0.5)
-        assert _statistics(libpq, "accounts")[2] == 1  # analyzed once: no longer young
+        assert _statistics(libpq, "accounts")[2] == 1  # 20 more: fewer than 50 and a tenth of 80
+        _accounts_made(libpq, 81, 100)
+        assert _analyses_after(libpq, "accounts", 2) == 2  # 120 more: analyzed again
         assert _statistics(libpq, "daily_spend")[2] == 0  # a table nobody wrote is left alone
 
-    asyncio.run(watched(forty_then_twenty_then_a_hundred))
+    asyncio.run(watched(growing))

@@ -16,15 +16,16 @@ works out each column's statistics, so analyzing every table each time cost more
 round, as the tables grew (measured with `make soak`: the analyses' share of PostgreSQL's work
 grew minute by minute, the vacuums' stayed out of sight).
 
-A table PostgreSQL has never analyzed (a new database's) is planned on guesses, and the plans made
-while it is young stay: asyncpg prepares every statement, and PostgreSQL keeps the generic plan it
-makes after a few runs until the table is next analyzed. Made at a few hundred calls, the plan of
-an authorization's counters counted the calls of a profile to one number by scanning every call of
-the account (its primary key is the narrower index), and went on doing so as the calls grew, until
-the first ANALYZE: up to a minute with autovacuum (its naptime), VACUUM_INTERVAL_S without. So,
-whether autovacuum is on or not, each server analyzes a table that was never analyzed as soon as
-50 of its rows changed (autovacuum's own threshold for an empty table), looking every YOUNG_POLL_S
-until every table has been analyzed once.
+A young table (a new database's) is planned on guesses, and the plans made on it stay: asyncpg
+prepares every statement, and PostgreSQL keeps the generic plan it makes after a few runs until the
+table is next analyzed. Made at a few hundred calls, never analyzed, the plan of an authorization's
+counters counted the calls of a profile to one number by scanning every call of the account (its
+primary key is the narrower index); made on the statistics of a table of 60 calls, it read the
+whole table (a sequential scan is the cheapest way through one page), and went on doing so as the
+calls grew, until the next ANALYZE: with autovacuum, up to a minute later (its naptime); without,
+VACUUM_INTERVAL_S. So, whether autovacuum is on or not, each server applies autovacuum's rule
+(below) every YOUNG_POLL_S to each table of fewer than YOUNG_ROWS rows, from 50 rows changed on:
+the statistics, and the plans, follow a young table as it grows.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import asyncpg
 log = logging.getLogger("ovp")
 VACUUM_INTERVAL_S = 30.0
 YOUNG_POLL_S = 1.0
+YOUNG_ROWS = 100_000  # a table of more is analyzed by autovacuum's rounds, or ovp's own
 # Where autovacuum is on, how long a server looks for young tables after it starts: a table first
 # used later waits for autovacuum's next round (its naptime), and the server holds no connection for it.
 YOUNG_WATCH_S = 600.0
@@ -54,9 +56,9 @@ TABLES = ("call_authorizations", "daily_spend", "call_refusals", "outbound_voice
 # deleted since the last ANALYZE exceed 50 and a tenth of the table's rows.
 _TO_ANALYZE = ("SELECT relname FROM pg_stat_user_tables WHERE relname = ANY($1::text[]) "
                "AND n_mod_since_analyze > 50 + 0.1 * n_live_tup")
-# The tables never analyzed, and whether 50 of their rows changed.
-_YOUNG = ("SELECT relname, n_mod_since_analyze > 50 FROM pg_stat_user_tables WHERE relname = ANY($1::text[]) "
-          "AND last_analyze IS NULL AND last_autoanalyze IS NULL")
+# The young tables, and whether each is due an ANALYZE by autovacuum's rule.
+_YOUNG = ("SELECT relname, n_mod_since_analyze > 50 + 0.1 * n_live_tup FROM pg_stat_user_tables "
+          "WHERE relname = ANY($1::text[]) AND n_live_tup < $2")
 # pg_try_advisory_lock's key: "ovp-vacu" as a 64-bit integer.
 _LOCK_KEY = int.from_bytes(b"ovp-vacu", "big", signed=True)
 
@@ -94,9 +96,9 @@ async def vacuum_once(connection: asyncpg.Connection) -> bool:
 
 
 async def analyze_young(connection: asyncpg.Connection) -> bool:
-    """Analyzes the tables never analyzed of which 50 rows changed, unless another server is at it;
-    answers whether any table is still to be analyzed a first time."""
-    young = await connection.fetch(_YOUNG, list(TABLES))
+    """Analyzes the young tables due an ANALYZE, unless another server is at it; answers whether
+    any table is still young."""
+    young = await connection.fetch(_YOUNG, list(TABLES), YOUNG_ROWS)
     due = [name for name, changed in young if changed]
     if due:
         async with _alone(connection) as alone:
@@ -108,8 +110,8 @@ async def analyze_young(connection: asyncpg.Connection) -> bool:
 async def keep_house(dsn: str, interval_s: float = VACUUM_INTERVAL_S, poll_s: float = YOUNG_POLL_S,
                      young_watch_s: float = YOUNG_WATCH_S) -> None:
     """Runs until cancelled, or until there is nothing left to do: analyzes the tables while young
-    (see analyze_young), looking every `poll_s` until each has been analyzed once (where autovacuum
-    is on, for `young_watch_s` at most), and, where autovacuum is off, vacuums every `interval_s`
+    (see analyze_young), looking every `poll_s` while any is young (where autovacuum is on, for
+    `young_watch_s` at most), and, where autovacuum is off, vacuums every `interval_s`
     (jittered, so that servers started together take turns). A failure is logged, and it tries
     again on a new connection."""
     watch_until = time.monotonic() + young_watch_s
@@ -140,7 +142,7 @@ async def keep_house(dsn: str, interval_s: float = VACUUM_INTERVAL_S, poll_s: fl
         except asyncio.CancelledError:
             raise
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            log.warning("vacuuming ovp's tables failed (%s); trying again in %g s", error, interval_s)
+            log.warning("vacuuming or analyzing ovp's tables failed (%s); trying again in %g s", error, interval_s)
             await asyncio.sleep(interval_s)
 
 
