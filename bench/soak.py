@@ -75,7 +75,9 @@ class Ledger:
     patches: dict[str, list[tuple[str, int, str]]] = field(default_factory=dict)  # id -> (name, status, detail)
     open_calls: dict[str, str] = field(default_factory=dict)  # call id -> profile id, allowed and not ended
     unknown_calls: int = 0
-    spent_micros: dict[str, int] = field(default_factory=dict)
+    # By profile and the UTC day its calls ended on: a day's spend is booked on that day's row, and
+    # a soak that runs over midnight reads the new day's.
+    spent_micros: dict[tuple[str, str], int] = field(default_factory=dict)
     minutes: list[Minute] = field(default_factory=list)
 
 
@@ -144,8 +146,9 @@ class Load:
                                                json={"duration_secs": rng.randint(0, 300)})
                     if answer is not None and answer.status_code == 200:
                         profile = self.ledger.open_calls.pop(call)
-                        cost = _micros(answer.json()["data"]["cost"])
-                        self.ledger.spent_micros[profile] = self.ledger.spent_micros.get(profile, 0) + cost
+                        ended = answer.json()["data"]
+                        day = (profile, ended["ended_at"][:10])
+                        self.ledger.spent_micros[day] = self.ledger.spent_micros.get(day, 0) + _micros(ended["cost"])
                         call = None
                 if answer is not None and answer.status_code == 503:
                     await asyncio.sleep(0.05)
@@ -275,8 +278,10 @@ def _check(server: OvpServer, ledger: Ledger, call_profiles: list[str], memory: 
             open_calls = sum(1 for profile in ledger.open_calls.values() if profile == profile_id)
             if not open_calls <= usage["active_calls"] <= open_calls + ledger.unknown_calls:
                 counters_off.append(f"{profile_id}: {usage['active_calls']} active, {open_calls} expected")
-            if _micros(usage["spent"]) < ledger.spent_micros.get(profile_id, 0):
-                counters_off.append(f"{profile_id}: spent {usage['spent']} < acknowledged")
+            acknowledged = ledger.spent_micros.get((profile_id, usage["day"]), 0)
+            if _micros(usage["spent"]) < acknowledged:
+                counters_off.append(f"{profile_id}: spent {usage['spent']} on {usage['day']} < acknowledged "
+                                    f"{acknowledged / 1_000_000:.6f}")
     growth = (memory[-1] - memory[0]) / memory[0] if len(memory) > 1 else 0.0
     print(f"\nacknowledged writes lost: {len(lost)}; profiles no create made: {len(ghosts)}; "
           f"counters off: {len(counters_off)}; memory growth from the first minute: {growth:.1%}")
