@@ -71,7 +71,7 @@ class RunQueue:
         self._classify = classify
         self._window_s = window_s
         self._seen: dict[tuple[int, int], tuple[int, int]] = {}
-        self._components: dict[int, str | None] = {}  # pid -> component, as first classified
+        self._components: dict[int, str] = {}  # pid -> component, as first named
         self._totals: dict[str, list[int]] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -97,9 +97,15 @@ class RunQueue:
         self._sample(count=True)
 
     def _component(self, pid: int) -> str | None:
+        """A process named once keeps its name; one not named yet is looked at again each time: a
+        process just forked has its parent's name until it runs its own program (SIPp) or names
+        itself (a PostgreSQL backend)."""
         if pid not in self._components:
             task = _task(pid)
-            self._components[pid] = None if task is None else self._classify(task)
+            component = None if task is None else self._classify(task)
+            if component is None:
+                return None
+            self._components[pid] = component
         return self._components[pid]
 
     def _sample(self, *, count: bool) -> None:
