@@ -22,7 +22,7 @@ def group_cpu_seconds(process_group: int) -> float:
             text = stat.read_text()
         except OSError:  # the process ended while we looked
             continue
-        fields = _after_command(text)
+        fields = after_command(text)
         if int(fields[2]) == process_group:  # field 5 of stat: the process group
             total_ticks += _cpu_ticks(fields)
     return total_ticks / TICKS_PER_SECOND
@@ -35,18 +35,18 @@ def tree_cpu_seconds(pid: int) -> float:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:  # the process ended while we looked
         return 0.0
-    own = _cpu_ticks(_after_command(text)) / TICKS_PER_SECOND
+    own = _cpu_ticks(after_command(text)) / TICKS_PER_SECOND
     return own + sum(tree_cpu_seconds(child) for child in child_processes(pid))
 
 
-def _after_command(stat: str) -> list[str]:
+def after_command(stat: str) -> list[str]:
     """The fields of a /proc/PID/stat after the command name: the name, in parentheses, may hold
     spaces, and the fields that follow it are fixed (the first of them is field 3, the state)."""
     return stat[stat.rindex(")") + 2 :].split()
 
 
 def _cpu_ticks(fields: list[str]) -> int:
-    """User plus system clock ticks (fields 14 and 15 of stat), from _after_command's fields."""
+    """User plus system clock ticks (fields 14 and 15 of stat), from after_command's fields."""
     return int(fields[11]) + int(fields[12])
 
 

@@ -12,11 +12,14 @@ names it by; a task that ends between two reads loses at most that much."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.cpu import after_command, machine_busy_seconds
 
 SAMPLE_S = 0.25
 
@@ -47,8 +50,7 @@ def _task(pid: int) -> Task | None:
     except OSError:  # the process ended while we looked
         return None
     name = stat[stat.index("(") + 1: stat.rindex(")")]
-    group = int(stat[stat.rindex(")") + 2:].split()[2])
-    return Task(pid, group, name, command)
+    return Task(pid, int(after_command(stat)[2]), name, command)
 
 
 def _threads(pid: int) -> dict[tuple[int, int], tuple[int, int]]:
@@ -65,7 +67,7 @@ def _threads(pid: int) -> dict[tuple[int, int], tuple[int, int]]:
 
 class RunQueue:
     """Samples the components' threads for `window_s` from `start()` (or until `stop()`, if sooner),
-    in a thread of its own."""
+    in a thread of its own, and the whole machine's busy time over the same window."""
 
     def __init__(self, classify: Classify, window_s: float) -> None:
         self._classify = classify
@@ -75,6 +77,7 @@ class RunQueue:
         self._totals: dict[str, list[int]] = {}
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._machine_busy = 0.0  # the machine's cores busy over the window, a share of them all
 
     def start(self) -> None:
         self._sample(count=False)  # what ran before the load is not counted
@@ -88,13 +91,22 @@ class RunQueue:
             self._thread.join()
         return {component: Share(ran / 1e9, waited / 1e9) for component, (ran, waited) in self._totals.items()}
 
+    @property
+    def machine_busy(self) -> float:
+        """The share of all the machine's cores busy over the window (once stopped)."""
+        return self._machine_busy
+
     def _run(self) -> None:
-        ends = time.monotonic() + self._window_s
+        began, busy = time.monotonic(), machine_busy_seconds()
+        ends = began + self._window_s
         while not self._stopping.wait(max(min(SAMPLE_S, ends - time.monotonic()), 0.0)):
             self._sample(count=True)
             if time.monotonic() >= ends:
-                return
-        self._sample(count=True)
+                break
+        else:
+            self._sample(count=True)
+        elapsed = time.monotonic() - began
+        self._machine_busy = (machine_busy_seconds() - busy) / elapsed / (os.cpu_count() or 1)
 
     def _component(self, pid: int) -> str | None:
         """A process named once keeps its name; one not named yet is looked at again each time: a

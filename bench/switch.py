@@ -31,7 +31,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -52,7 +51,6 @@ from tests.e2e.switch import (
     kamailio_command,
 )
 
-from bench.cpu import machine_busy_seconds
 from bench.run_queue import RunQueue, Task, shares_line
 from bench.server import running_server
 
@@ -157,24 +155,6 @@ def _waits(kamailio_log: str, already: int) -> tuple[list[float], int]:
     return [int(microseconds) / 1000 for _call, microseconds in found[already:]], len(found)
 
 
-class _MachineBusy(threading.Thread):
-    """The share of the machine's cores busy over the `seconds` from its start."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(daemon=True)
-        self._seconds = seconds
-        self._busy = 0.0
-
-    def run(self) -> None:
-        before = machine_busy_seconds()
-        time.sleep(self._seconds)
-        self._busy = machine_busy_seconds() - before
-
-    def share(self) -> float:
-        self.join()
-        return self._busy / self._seconds / (os.cpu_count() or 1)
-
-
 def _components(ovp_group: int, database_url: str) -> Callable[[Task], str | None]:
     """Names each process of the load by what it is: ovp's (its process group), the PostgreSQL
     backends serving the bench's database, Kamailio's, SIPp's."""
@@ -237,11 +217,10 @@ def run_backend(backend: str, rates: Sequence[int], seconds: int, postgres_admin
         logged = 0
         for rate in rates:
             # The cores over the rate's own seconds, not the stragglers' after them.
-            run_queue, busy = RunQueue(_components(ovp.pid, url), seconds), _MachineBusy(seconds)
+            run_queue = RunQueue(_components(ovp.pid, url), seconds)
             run_queue.start()
-            busy.start()
             calls, answered, failed, setup_ms = _call_at(sipp, directory, proxy, rate, seconds)
-            cores = f"{shares_line(run_queue.stop(), seconds)}; the machine {busy.share():.0%} busy"
+            cores = f"{shares_line(run_queue.stop(), seconds)}; the machine {run_queue.machine_busy:.0%} busy"
             waits, logged = _waits(proxy.log(), logged)
             step = Step(rate, calls, answered, failed, _active_calls(ovp.base_url, profile), waits, setup_ms, cores)
             steps.append(step)
