@@ -8,7 +8,10 @@ answers). Each kind with webhooks alternates with the kind without, round after 
 ratio compares figures of the same minutes. After the live loads, every event must arrive (each
 call's three, counted by their ids at the receiver). Then `--memory-seconds` of calls, half with the
 dead receiver and half with the hung one, whose backlog only grows: the server's resident memory
-(its processes and the sender's) is read every ten seconds and must stay flat. Floors: each
+(its processes and the sender's) is read every ten seconds and must stay flat. Each kind's line also
+gives, for each process of the load, the time it ran and the time it waited for a core a second
+(bench.run_queue): with the receiver live, whether ovp's worker lost time to the sender, the
+receiver and the database's backends, which share the machine's cores with it. Floors: each
 with-webhooks figure at least 0.8 of the without; memory at most MEMORY_GROWTH_KIB more at the end
 of the window than at its start.
 
@@ -30,18 +33,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+from sqlalchemy.engine import make_url
 from tests.databases import scratch_postgres_database
 
 from bench import wrk
 from bench.client import Client
 from bench.cpu import group_cpu_seconds, machine_busy_seconds, resident_kib
 from bench.options import DEFAULT_POSTGRES_URL
+from bench.run_queue import RunQueue, Share, Task, shares_line
 from bench.scenarios import CALLS, Request, call_counts, call_pairs_lua
 from bench.seed import seed_calls
 from bench.server import RunningServer, running_server
@@ -133,14 +138,41 @@ class Load:
     calls: int
     server_cpu_us: float  # CPU the server's processes (its worker and its sender) spent a call
     machine_busy: float  # the share of the machine's cores busy meanwhile (wrk and the receivers too)
+    seconds: float
+    cores: dict[str, Share]  # each process's time on a core and waiting for one (bench.run_queue)
 
 
 def _loads(loads: list[Load]) -> str:
-    """Each load's calls a second, then the medians of the three figures."""
+    """Each load's calls a second, then the medians of the three figures, then each process's cores
+    over all the loads."""
+    seconds = sum(load.seconds for load in loads)
+    cores: dict[str, Share] = {}
+    for load in loads:
+        for component, share in load.cores.items():
+            before = cores.get(component, Share(0.0, 0.0))
+            cores[component] = Share(before.ran_s + share.ran_s, before.waited_s + share.waited_s)
     return (", ".join(f"{load.per_s:,.0f}" for load in loads)
             + f" (median {statistics.median(load.per_s for load in loads):,.0f}; the server's CPU "
             + f"{statistics.median(load.server_cpu_us for load in loads):,.0f} µs a call; the machine "
-            + f"{statistics.median(load.machine_busy for load in loads):.0%} busy)")
+            + f"{statistics.median(load.machine_busy for load in loads):.0%} busy; cores a second: "
+            + f"{shares_line(cores, seconds)})")
+
+
+def _components(server_group: int, database_url: str) -> Callable[[Task], str | None]:
+    """Names each process of a load: ovp's worker side (its process group but the sender), its
+    webhook sender, the receivers, wrk, and the PostgreSQL backends serving the bench's database."""
+    database = make_url(database_url).database if database_url.startswith("postgresql") else None
+
+    def classify(task: Task) -> str | None:
+        if task.group == server_group:
+            return "sender" if "ovp.processes.sender" in task.command else "ovp"
+        if "bench.receiver" in task.command:
+            return "receiver"
+        if database is not None and task.command.startswith("postgres: ") and f" {database} " in task.command:
+            return "PostgreSQL"
+        return "wrk" if task.name == "wrk" else None
+
+    return classify
 
 
 @dataclass
@@ -188,15 +220,19 @@ class Figures:
                 f"{MEMORY_GROWTH_KIB:+,}): " + ("PASS" if grew <= MEMORY_GROWTH_KIB else "FAIL")]
 
 
-def _load(wrk_path: str, server: RunningServer, script: Path, seconds: int, connections: int) -> Load:
+def _load(wrk_path: str, server: RunningServer, script: Path, seconds: int, connections: int,
+          database_url: str) -> Load:
+    run_queue = RunQueue(_components(server.pid, database_url), seconds)
     cpu_before, busy_before, started = group_cpu_seconds(server.pid), machine_busy_seconds(), time.monotonic()
+    run_queue.start()
     output = wrk.run(wrk_path, server.base_url + CALLS, script, seconds=seconds, connections=connections,
                      threads=1)
+    cores = run_queue.stop()
     cpu, busy, elapsed = (group_cpu_seconds(server.pid) - cpu_before, machine_busy_seconds() - busy_before,
                           time.monotonic() - started)
     authorized, _rejected = call_counts(output)
     return Load(authorized / wrk.parse(output).duration_s, authorized, cpu / max(authorized, 1) * 1e6,
-                busy / (elapsed * (os.cpu_count() or 1)))
+                busy / (elapsed * (os.cpu_count() or 1)), min(elapsed, seconds), cores)
 
 
 def _measure(backend: str, url: str, workdir: Path, wrk_path: str, seconds: int, connections: int,
@@ -222,16 +258,17 @@ def _measure(backend: str, url: str, workdir: Path, wrk_path: str, seconds: int,
             for number in range(rounds):
                 for loaded in ("none", kind):
                     _say(f"{backend}: {kind} against without, round {number + 1}: {loaded}, {seconds} s")
-                    loads[kind][loaded].append(_load(wrk_path, server, scripts[loaded], seconds, connections))
+                    loads[kind][loaded].append(_load(wrk_path, server, scripts[loaded], seconds, connections, url))
             if kind == "live":  # every live event delivered before the dead receiver's backlog starts
                 drain = _drained(client, 120)
                 live_events = live.stop()
-        memory = _memory_window(wrk_path, server, (scripts["dead"], scripts["hung"]), memory_s, connections, backend)
+        memory = _memory_window(wrk_path, server, (scripts["dead"], scripts["hung"]), memory_s, connections, backend,
+                                 url)
     return Figures(backend, loads, live_events, drain, memory)
 
 
 def _memory_window(wrk_path: str, server: RunningServer, scripts: tuple[Path, Path], memory_s: int,
-                   connections: int, backend: str) -> list[int]:
+                   connections: int, backend: str, database_url: str) -> list[int]:
     """The server's resident memory every MEMORY_SAMPLE_S while calls go on for `memory_s`, half
     through each script: read between loads of MEMORY_SAMPLE_S each."""
     if memory_s <= 0:
@@ -241,7 +278,8 @@ def _memory_window(wrk_path: str, server: RunningServer, scripts: tuple[Path, Pa
     _say(f"{backend}: {loads * MEMORY_SAMPLE_S} s of calls, the receiver dead then hung, memory read every "
          f"{MEMORY_SAMPLE_S} s")
     for number in range(loads):
-        _load(wrk_path, server, scripts[0] if number < loads // 2 else scripts[1], MEMORY_SAMPLE_S, connections)
+        _load(wrk_path, server, scripts[0] if number < loads // 2 else scripts[1], MEMORY_SAMPLE_S, connections,
+              database_url)
         samples.append(resident_kib(server.pid))
     return samples
 
