@@ -282,8 +282,11 @@ webhook_events = Table(
     Column("finished_ms", BigInteger, nullable=True),
     PrimaryKeyConstraint("id", name="webhook_events_pkey"),
 )
-# What is due, oldest first; only the pending events, so it stays as small as the backlog.
-Index("ix_webhook_events_due", webhook_events.c.next_attempt_ms,
+# What is due, oldest first, and among events due at one moment (a receiver's, made due together
+# when it answers again) the calls in order, each call's events in theirs: a claim's LIMIT then
+# takes whole calls' runs of events rather than cut them apart. Only the pending events, so it
+# stays as small as the backlog.
+Index("ix_webhook_events_due", webhook_events.c.next_attempt_ms, webhook_events.c.call_id, webhook_events.c.seq,
       sqlite_where=webhook_events.c.status == "pending", postgresql_where=webhook_events.c.status == "pending")
 # A call's events in order. (A connection's pending events, drawn forward when its receiver is back,
 # are found among the pending ones: rarely asked for, not worth an index on every event's write.)

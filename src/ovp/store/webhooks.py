@@ -83,16 +83,17 @@ _CLAIMED_COLUMNS = [_E.id, _E.account_id, _E.call_id, _E.seq, _E.connection_id, 
 
 @cache
 def _due(busy: int) -> Statement:
-    """The due events, oldest due first, but those of `busy` calls (ids b0, b1, ...): this server is
-    sending their earlier events, so they cannot go yet, and a claim that read them again on every
-    turn would read more of them than it claims. (By call id alone: two accounts' calls that share
-    one, a rare collision, only wait a turn more.)"""
+    """The due events, oldest due first (among those due at one moment, by call and each call's in
+    order: a LIMIT then cuts no call's events apart but the last), but those of `busy` calls (ids
+    b0, b1, ...): this server is sending their earlier events, so they cannot go yet, and a claim
+    that read them again on every turn would read more of them than it claims. (By call id alone:
+    two accounts' calls that share one, a rare collision, only wait a turn more.)"""
     due = [_IS_PENDING, _E.next_attempt_ms <= bindparam("now_ms"), _FREE]
     if busy:
         due.append(_E.call_id.not_in([bindparam(f"b{i}") for i in range(busy)]))
     return Statement(
         select(*_CLAIMED_COLUMNS, _EARLIER_PENDING).where(and_(*due))
-        .order_by(_E.next_attempt_ms).limit(bindparam("limit", literal_execute=False))
+        .order_by(_E.next_attempt_ms, _E.call_id, _E.seq).limit(bindparam("limit", literal_execute=False))
         .offset(literal_column("0"))  # SQLite's LIMIT would bind an offset of its own
         .with_for_update(skip_locked=True, of=webhook_events)
     )
