@@ -161,11 +161,35 @@ class IndexReads:
     """PostgreSQL's own account of where each minute's reads went (pg_stat_user_indexes): for the
     indexes that returned the most entries in the minute, how many entries each scan returned. A
     figure that climbs minute after minute is a statement whose cost grows with what the load
-    stored, which requests/s alone cannot tell apart from the machine slowing down."""
+    stored, which requests/s alone cannot tell apart from the machine slowing down. And what the
+    database did besides answering, each minute: the WAL it wrote and the share of it that was
+    whole pages (pg_stat_wal: a page's first change after a checkpoint logs all of it), the
+    checkpoints it began, and the vacuums and analyses of the soak's tables."""
 
     def __init__(self, libpq: str) -> None:
         self._libpq = libpq
         self._last = self._read()
+        self._work_before = self._work()
+
+    def _work(self) -> tuple[int, int, int, int, int]:
+        """WAL bytes, full-page images, checkpoints, vacuums and analyses so far."""
+        with psycopg.connect(self._libpq, autocommit=True) as connection:
+            row = connection.execute(
+                "SELECT (SELECT wal_bytes FROM pg_stat_wal), (SELECT wal_fpi FROM pg_stat_wal), "
+                "(SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter), "
+                "(SELECT sum(vacuum_count + autovacuum_count) FROM pg_stat_user_tables), "
+                "(SELECT sum(analyze_count + autoanalyze_count) FROM pg_stat_user_tables)").fetchone()
+        assert row is not None
+        wal, full_pages, checkpoints, vacuums, analyses = (int(value or 0) for value in row)
+        return wal, full_pages, checkpoints, vacuums, analyses
+
+    def database_work(self) -> str:
+        now = self._work()
+        wal, full_pages, checkpoints, vacuums, analyses = (
+            after - before for after, before in zip(now, self._work_before, strict=True))
+        self._work_before = now
+        return (f"WAL {wal / 2**20:,.0f} MiB, {full_pages:,} full pages, {checkpoints} checkpoints begun, "
+                f"{vacuums} vacuums, {analyses} analyses")
 
     def _read(self) -> dict[str, tuple[int, int]]:
         with psycopg.connect(self._libpq, autocommit=True) as connection:
@@ -207,7 +231,8 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
     print(f"faults every minute, in turn: {', '.join(fault.__name__ for fault in faults)}")
     print(f"{'minute':>6} {'requests/s':>10} {'p99 ms':>8} {'5xx':>6} {'RSS MiB':>8} {'server µs':>9} "
           f"{'client µs':>9} {'server/client':>13} {'fixed µs':>8}"
-          + ("  index entries read per scan (the 3 that read the most)" if index_reads else ""))
+          + ("  index entries read per scan (the 3 that read the most); the database's own work"
+             if index_reads else ""))
     server_cpu, client_cpu = tree_cpu_seconds(server.pid), time.process_time()
     for minute in range(1, minutes + 1):
         started = time.monotonic()
@@ -225,7 +250,7 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
         print(f"{minute:>6} {len(current.latencies) / 60:>10,.0f} {p99:>8.1f} {current.errors:>6} "
               f"{memory[-1] / 1024:>8.1f} {server_used / requests * 1e6:>9,.0f} {client_used / requests * 1e6:>9,.0f}"
               f" {server_used / max(client_used, 1e-9):>13.2f} {statistics.median(current.fixed_us or [0.0]):>8,.0f}"
-              + (f"  {index_reads.minute()}" if index_reads else ""), flush=True)
+              + (f"  {index_reads.minute()}; {index_reads.database_work()}" if index_reads else ""), flush=True)
     await asyncio.gather(*writers)
     ledger.minutes = ledger.minutes[:-1]
     _kinds_table(ledger.minutes)
