@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 from bench.cpu import after_command, machine_busy_seconds
 
 SAMPLE_S = 0.25
@@ -41,6 +43,14 @@ Classify = Callable[[Task], str | None]  # the component a process belongs to, N
 class Share:
     ran_s: float  # on a core, summed over the component's threads
     waited_s: float  # runnable, waiting for a core
+
+
+def serves_database(database_url: str) -> Callable[[Task], bool]:
+    """Whether a process is a PostgreSQL backend serving the database of `database_url` (none is,
+    for an SQLite URL)."""
+    database = make_url(database_url).database if database_url.startswith("postgresql") else None
+    return lambda task: (database is not None and task.command.startswith("postgres: ")
+                         and f" {database} " in task.command)
 
 
 def _task(pid: int) -> Task | None:

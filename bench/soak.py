@@ -248,7 +248,7 @@ async def _soak(server: OvpServer, minutes: int, faults: list[Callable[[], Await
         server_cpu, client_cpu = server_cpu + server_used, client_cpu + client_used
         client_us.append(client_used / requests * 1e6)
         print(f"{minute:>6} {len(current.latencies) / 60:>10,.0f} {p99:>8.1f} {current.errors:>6} "
-              f"{memory[-1] / 1024:>8.1f} {server_used / requests * 1e6:>9,.0f} {client_used / requests * 1e6:>9,.0f}"
+              f"{memory[-1] / 1024:>8.1f} {server_used / requests * 1e6:>9,.0f} {client_us[-1]:>9,.0f}"
               f" {server_used / max(client_used, 1e-9):>13.2f} {statistics.median(current.fixed_us or [0.0]):>8,.0f}"
               + (f"  {index_reads.minute()}; {index_reads.database_work()}" if index_reads else ""), flush=True)
     await asyncio.gather(*writers)

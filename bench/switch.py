@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy.engine import make_url
 from tests.databases import scratch_postgres_database
 from tests.e2e.switch import (
     CALLER,
@@ -51,7 +50,7 @@ from tests.e2e.switch import (
     kamailio_command,
 )
 
-from bench.run_queue import RunQueue, Task, shares_line
+from bench.run_queue import RunQueue, Task, serves_database, shares_line
 from bench.server import running_server
 
 FLOOR_CALLS_PER_S = 100
@@ -158,12 +157,12 @@ def _waits(kamailio_log: str, already: int) -> tuple[list[float], int]:
 def _components(ovp_group: int, database_url: str) -> Callable[[Task], str | None]:
     """Names each process of the load by what it is: ovp's (its process group), the PostgreSQL
     backends serving the bench's database, Kamailio's, SIPp's."""
-    database = make_url(database_url).database if database_url.startswith("postgresql") else None
+    backend = serves_database(database_url)
 
     def classify(task: Task) -> str | None:
         if task.group == ovp_group:
             return "ovp"
-        if database is not None and task.command.startswith("postgres: ") and f" {database} " in task.command:
+        if backend(task):
             return "PostgreSQL"
         return {"kamailio": "Kamailio", "sipp": "SIPp"}.get(task.name)
 

@@ -39,14 +39,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from sqlalchemy.engine import make_url
 from tests.databases import scratch_postgres_database
 
 from bench import wrk
 from bench.client import Client
-from bench.cpu import group_cpu_seconds, machine_busy_seconds, resident_kib
+from bench.cpu import group_cpu_seconds, resident_kib
 from bench.options import DEFAULT_POSTGRES_URL
-from bench.run_queue import RunQueue, Share, Task, shares_line
+from bench.run_queue import RunQueue, Share, Task, serves_database, shares_line
 from bench.scenarios import CALLS, Request, call_counts, call_pairs_lua
 from bench.seed import seed_calls
 from bench.server import RunningServer, running_server
@@ -161,14 +160,14 @@ def _loads(loads: list[Load]) -> str:
 def _components(server_group: int, database_url: str) -> Callable[[Task], str | None]:
     """Names each process of a load: ovp's worker side (its process group but the sender), its
     webhook sender, the receivers, wrk, and the PostgreSQL backends serving the bench's database."""
-    database = make_url(database_url).database if database_url.startswith("postgresql") else None
+    backend = serves_database(database_url)
 
     def classify(task: Task) -> str | None:
         if task.group == server_group:
             return "sender" if "ovp.processes.sender" in task.command else "ovp"
         if "bench.receiver" in task.command:
             return "receiver"
-        if database is not None and task.command.startswith("postgres: ") and f" {database} " in task.command:
+        if backend(task):
             return "PostgreSQL"
         return "wrk" if task.name == "wrk" else None
 
@@ -223,16 +222,15 @@ class Figures:
 def _load(wrk_path: str, server: RunningServer, script: Path, seconds: int, connections: int,
           database_url: str) -> Load:
     run_queue = RunQueue(_components(server.pid, database_url), seconds)
-    cpu_before, busy_before, started = group_cpu_seconds(server.pid), machine_busy_seconds(), time.monotonic()
+    cpu_before, started = group_cpu_seconds(server.pid), time.monotonic()
     run_queue.start()
     output = wrk.run(wrk_path, server.base_url + CALLS, script, seconds=seconds, connections=connections,
                      threads=1)
     cores = run_queue.stop()
-    cpu, busy, elapsed = (group_cpu_seconds(server.pid) - cpu_before, machine_busy_seconds() - busy_before,
-                          time.monotonic() - started)
+    cpu, elapsed = group_cpu_seconds(server.pid) - cpu_before, time.monotonic() - started
     authorized, _rejected = call_counts(output)
     return Load(authorized / wrk.parse(output).duration_s, authorized, cpu / max(authorized, 1) * 1e6,
-                busy / (elapsed * (os.cpu_count() or 1)), min(elapsed, seconds), cores)
+                run_queue.machine_busy, min(elapsed, seconds), cores)
 
 
 def _measure(backend: str, url: str, workdir: Path, wrk_path: str, seconds: int, connections: int,
