@@ -14,8 +14,10 @@ from ovp.api.app import create_app
 from ovp.config import Settings
 from tests.databases import (
     SKIPPED_REASON,
+    BlockingDatabase,
     backends,
     empty_postgres_database,
+    migrated_database,
     postgres_admin_url,
     postgres_source,
     scratch_postgres_database,
@@ -75,6 +77,14 @@ def file_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     url: str = request.getfixturevalue("postgres_url")
     yield url
     empty_postgres_database(url)
+
+
+@pytest.fixture
+def database(file_database_url: str) -> Iterator[BlockingDatabase]:
+    """The store on a migrated database of each backend, driven from the test's own code (a file,
+    not memory: some tests open concurrent transactions on it)."""
+    with migrated_database(file_database_url) as opened:
+        yield opened
 
 
 @pytest.fixture

@@ -3,25 +3,16 @@ rows lie in the table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import select
 
 from ovp.store import webhooks
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import webhook_events
-from tests.databases import BlockingDatabase, migrated_database
+from tests.databases import BlockingDatabase
 
 CALLS = 4
 DUE_MS = 1_000  # every event due at one moment, as a receiver's are when it answers again
 _NEXT_ATTEMPTS = Statement(select(webhook_events.c.call_id, webhook_events.c.seq, webhook_events.c.next_attempt_ms))
-
-
-@pytest.fixture
-def database(file_database_url: str) -> Iterator[BlockingDatabase]:
-    with migrated_database(file_database_url) as opened:
-        yield opened
 
 
 def _write_hangups_first(tx: Transaction) -> None:
