@@ -3,16 +3,40 @@ rows lie in the table."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select
 
 from ovp.store import webhooks
 from ovp.store.database import Statement, Transaction
 from ovp.store.schema import webhook_events
-from tests.databases import BlockingDatabase
+from tests.databases import (
+    BlockingDatabase,
+    backends,
+    migrated_database,
+    postgres_admin_url,
+    scratch_postgres_database,
+)
 
 CALLS = 4
 DUE_MS = 1_000  # every event due at one moment, as a receiver's are when it answers again
 _NEXT_ATTEMPTS = Statement(select(webhook_events.c.call_id, webhook_events.c.seq, webhook_events.c.next_attempt_ms))
+
+
+@pytest.fixture(params=backends())
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlockingDatabase]:
+    """A database of the test's own: the events are due by any sender's clock, and a sender of
+    another test's server on a shared database would claim them."""
+    if request.param == "sqlite":
+        with migrated_database(f"sqlite:///{tmp_path / 'ovp.db'}") as opened:
+            yield opened
+        return
+    admin_url = postgres_admin_url()
+    assert admin_url is not None
+    with scratch_postgres_database(admin_url) as url, migrated_database(url) as opened:
+        yield opened
 
 
 def _write_hangups_first(tx: Transaction) -> None:
